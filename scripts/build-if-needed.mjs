@@ -1,0 +1,20 @@
+// `npm start` builds first when dist/ is missing or older than any file under src/.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, statSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+function newest(dir) {
+  let latest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
+  }
+  return latest
+}
+
+const stamp = 'dist/main.js'
+const stale = !existsSync(stamp) || newest('src') > statSync(stamp).mtimeMs || statSync('package.json').mtimeMs > statSync(stamp).mtimeMs
+if (stale) {
+  console.error('building dist/ (src changed)')
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+}

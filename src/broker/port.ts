@@ -1,0 +1,37 @@
+/**
+ * What the rest of the hub sees of the broker. Aedes stays inside src/broker;
+ * modules and adapters only use this port (STYLE §2.1), so they can be tested
+ * with an in-memory fake as well as the real broker.
+ */
+export type Role = 'admin' | 'kiosk' | 'reservation'
+
+export type ClientIdentity =
+  | { kind: 'machine'; clientId: string; machineId: number; keepalive: number }
+  | { kind: 'node'; clientId: string; node: string; role: Role }
+  | { kind: 'anonymous'; clientId: string }
+
+/** Why a client went away; presence reports it (DESIGN §4: from the broker's own events). */
+export type DisconnectReason = 'clean' | 'dropped' | 'keepalive' | 'takeover' | 'error' | 'shutdown'
+
+export interface InboundMessage {
+  topic: string
+  payload: Buffer
+  /** the authenticated sender, null when published in-process by the hub itself */
+  client: ClientIdentity | null
+}
+
+export interface PublishOptions {
+  qos?: 0 | 1
+  retain?: boolean
+}
+
+export interface BrokerPort {
+  /** Publish JSON to clients. Resolves once the broker accepted it (not when a client acked). */
+  publish(topic: string, payload: object, options?: PublishOptions): Promise<void>
+  /** Messages published by clients on topics matching `filter` (MQTT wildcards allowed). Returns unsubscribe. */
+  onMessage(filter: string, handler: (message: InboundMessage) => void): () => void
+  onClientUp(handler: (client: ClientIdentity) => void): () => void
+  onClientDown(handler: (client: ClientIdentity, reason: DisconnectReason) => void): () => void
+  /** Clients connected now. */
+  connectedClients(): ClientIdentity[]
+}

@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type Config } from './load.js'
+export { Settings, EnvNames } from './schema.js'
+export { parseIdList, parseLayout } from './ranges.js'

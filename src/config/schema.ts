@@ -1,0 +1,67 @@
+/**
+ * The one settings schema (DESIGN §3). Each property names its environment variable;
+ * defaults live here and nowhere else.
+ */
+import { Type, type Static } from 'typebox'
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+
+/** property -> environment variable; also the names accepted in a config file. */
+export const EnvNames = {
+  dataDir: 'HUB_DATA_DIR',
+  mqttHost: 'HUB_MQTT_HOST',
+  mqttPort: 'HUB_MQTT_PORT',
+  httpHost: 'HUB_HTTP_HOST',
+  httpPort: 'HUB_HTTP_PORT',
+  mqttWsPort: 'HUB_MQTT_WS_PORT',
+  mqttTlsPort: 'HUB_MQTT_TLS_PORT',
+  tlsCert: 'HUB_TLS_CERT',
+  tlsKey: 'HUB_TLS_KEY',
+  machines: 'HUB_MACHINES',
+  layout: 'HUB_LAYOUT',
+  timezone: 'HUB_TIMEZONE',
+  slotMinutes: 'HUB_SLOT_MINUTES',
+  bufferMinutes: 'HUB_BUFFER_MINUTES',
+  openingHours: 'HUB_OPENING_HOURS',
+  mqttAllowAnonymous: 'HUB_MQTT_ALLOW_ANONYMOUS',
+  mqttMaxKeepalive: 'HUB_MQTT_MAX_KEEPALIVE',
+  adminToken: 'HUB_ADMIN_TOKEN',
+  simulate: 'HUB_SIMULATE',
+  commandTimeoutMs: 'HUB_COMMAND_TIMEOUT_MS',
+  commandRetries: 'HUB_COMMAND_RETRIES',
+  logLevel: 'HUB_LOG_LEVEL',
+} as const
+
+export type SettingName = keyof typeof EnvNames
+
+export const Settings = Type.Object({
+  dataDir: Type.String({ minLength: 1, default: './data', description: 'LevelDB and other state' }),
+  mqttHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'MQTT listeners bind here' }),
+  mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: 'MQTT TCP port (0 = pick a free port)' }),
+  httpHost: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  mqttWsPort: Type.Union([Port, Type.Null()], { default: null, description: 'MQTT over WebSocket (off when unset)' }),
+  mqttTlsPort: Type.Union([Port, Type.Null()], { default: null, description: 'MQTT over TLS (off when unset)' }),
+  tlsCert: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+  tlsKey: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+  machines: Type.String({ minLength: 1, default: '1-20', description: 'machine ids: ranges and lists, e.g. 1-80 or 1,2,5-9' }),
+  layout: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+    default: null,
+    description: 'rows of adjacent bays separated by ";", e.g. 1-40;41-80 (default: one row)',
+  }),
+  timezone: Type.String({ default: '', description: 'IANA zone for schedule dates (default: system zone)' }),
+  slotMinutes: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
+  bufferMinutes: Type.Integer({ minimum: 0, maximum: 120, default: 0 }),
+  openingHours: Type.Union([Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$' }), Type.Null()], {
+    default: null,
+    description: 'schedule grid hours, e.g. 08:00-22:00 (default: whole day)',
+  }),
+  mqttAllowAnonymous: Type.Boolean({ default: false }),
+  mqttMaxKeepalive: Type.Integer({ minimum: 1, maximum: 65535, default: 10, description: 'largest keep-alive (s) a dispenser may use' }),
+  adminToken: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null }),
+  simulate: Type.Integer({ minimum: 0, maximum: 5000, default: 0 }),
+  commandTimeoutMs: Type.Integer({ minimum: 50, maximum: 60000, default: 2000 }),
+  commandRetries: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+})
+export type Settings = Static<typeof Settings>

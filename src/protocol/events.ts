@@ -1,0 +1,20 @@
+/**
+ * Facts the hub emits after a durable change, shared by the WS feed, internal/admin
+ * publishing, metrics and the reconciler. Past tense; emitted only after the write.
+ */
+import type { Alert, MachineConfirmation, MachineControl, MachineState, SessionRecord } from './messages.js'
+
+export type SessionChange = 'created' | 'updated' | 'cancelled' | 'activated' | 'completed'
+
+export interface HubEvents extends Record<string, unknown> {
+  'session.changed': { change: SessionChange; session: SessionRecord; previous?: SessionRecord }
+  'machine.changed': { machine: MachineState }
+  'alert.raised': { alert: Alert }
+  'alert.cleared': { alert: Alert }
+  'command.sent': { command: MachineControl; attempt: number }
+  'command.confirmed': { command: MachineControl; confirmation: MachineConfirmation; latencyMs: number }
+  'command.failed': { command: MachineControl; reason: string }
+  'input.rejected': { topic: string; client: string; message: string }
+}
+
+export type HubEventName = keyof HubEvents

@@ -1,0 +1,230 @@
+/**
+ * Every payload of DESIGN §4 as one TypeBox schema with a same-named type.
+ * Routes, the MQTT codec, the WebSocket feed and tests all use these constants.
+ * Objects allow extra properties so newer peers can add fields without breaking older hubs.
+ */
+import { Type, type Static } from 'typebox'
+
+export const MachineId = Type.Integer({ minimum: 1, maximum: 9999, description: 'bay / machine number' })
+export type MachineId = Static<typeof MachineId>
+
+export const EpochSeconds = Type.Number({ minimum: 0, description: 'Unix epoch seconds (float allowed)' })
+export const SessionId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+export type SessionId = Static<typeof SessionId>
+export const ExchangeId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+export const NodeName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' })
+
+/** Fields any message may carry (DESIGN §4). */
+export const Envelope = {
+  timestamp: Type.Optional(EpochSeconds),
+  origin_node: Type.Optional(NodeName),
+  destination_node: Type.Optional(NodeName),
+  exchange_id: Type.Optional(ExchangeId),
+}
+
+export const MachineStatus = Type.Enum(['idle', 'active', 'maintenance', 'error', 'offline'])
+export type MachineStatus = Static<typeof MachineStatus>
+
+/** The states a machine can be commanded into. */
+export const CommandStatus = Type.Enum(['idle', 'active', 'maintenance'])
+export type CommandStatus = Static<typeof CommandStatus>
+
+export const BallLevel = Type.Enum(['full', 'medium', 'low', 'urgent', 'empty'])
+export type BallLevel = Static<typeof BallLevel>
+
+export const SessionStatus = Type.Enum(['reserved', 'active', 'completed', 'cancelled', 'maintenance'])
+export type SessionStatus = Static<typeof SessionStatus>
+
+/** Statuses a node may submit: book, block, cancel. */
+export const SessionSubmitStatus = Type.Enum(['reserved', 'maintenance', 'cancelled'])
+export type SessionSubmitStatus = Static<typeof SessionSubmitStatus>
+
+// ---------------------------------------------------------------- interface nodes
+
+/** Session create / update / cancel on internal/manager. */
+export const Session = Type.Object({
+  machine_id: Type.Union([MachineId, Type.Array(MachineId, { minItems: 1, maxItems: 64 })]),
+  session_id: Type.Optional(SessionId),
+  status: SessionSubmitStatus,
+  start_time: Type.Optional(EpochSeconds),
+  duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'seconds' })),
+  ...Envelope,
+})
+export type Session = Static<typeof Session>
+
+export const RequestType = Type.Enum(['session', 'schedule', 'machine'])
+export type RequestType = Static<typeof RequestType>
+
+export const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD in HUB_TIMEZONE' })
+
+export const Request = Type.Object({
+  request_id: Type.Optional(ExchangeId),
+  request_type: RequestType,
+  session_id: Type.Optional(SessionId),
+  date: Type.Optional(IsoDate),
+  machine_id: Type.Optional(MachineId),
+  ...Envelope,
+})
+export type Request = Static<typeof Request>
+
+export const Confirmation = Type.Object({
+  success: Type.Boolean(),
+  message: Type.Optional(Type.String()),
+  session_id: Type.Optional(Type.Union([SessionId, Type.Null()])),
+  status: Type.Optional(Type.String()),
+  machine_id: Type.Optional(Type.Union([MachineId, Type.Array(MachineId)])),
+  request_id: Type.Optional(ExchangeId),
+  ...Envelope,
+})
+export type Confirmation = Static<typeof Confirmation>
+
+/** A stored session as the hub knows it (REST, WS feed, Session messages to nodes). */
+export const SessionRecord = Type.Object({
+  session_id: SessionId,
+  machine_id: Type.Array(MachineId, { minItems: 1 }),
+  status: SessionStatus,
+  start_time: EpochSeconds,
+  end_time: EpochSeconds,
+  duration: Type.Integer(),
+  origin_node: Type.String(),
+  external_id: Type.Optional(Type.String()),
+  created_at: EpochSeconds,
+  updated_at: EpochSeconds,
+})
+export type SessionRecord = Static<typeof SessionRecord>
+
+export const SlotStatus = Type.Enum(['available', 'reserved', 'active', 'maintenance'])
+export type SlotStatus = Static<typeof SlotStatus>
+
+export const ScheduleCell = Type.Object({
+  machine_id: MachineId,
+  status: SlotStatus,
+  session_id: Type.Optional(SessionId),
+})
+export type ScheduleCell = Static<typeof ScheduleCell>
+
+/** Schedule reply: one row per slot, `["10:30", cell, cell, ...]`. */
+export const Schedule = Type.Object({
+  date: IsoDate,
+  slot_minutes: Type.Integer(),
+  machines: Type.Array(MachineId),
+  schedule: Type.Array(Type.Array(Type.Union([Type.String(), ScheduleCell]))),
+  request_id: Type.Optional(ExchangeId),
+  ...Envelope,
+})
+export type Schedule = Static<typeof Schedule>
+
+// ---------------------------------------------------------------- machines
+
+/** Admin (or node) command on internal/handler: put a machine in a state, optionally until a time. */
+export const MachineOverride = Type.Object({
+  machine_id: MachineId,
+  status: CommandStatus,
+  scheduled_until: Type.Optional(Type.Union([EpochSeconds, Type.Null()])),
+  session_id: Type.Optional(Type.Union([SessionId, Type.Null()])),
+  /** admin only: drop the override and return the machine to the schedule */
+  release: Type.Optional(Type.Boolean()),
+  ...Envelope,
+})
+export type MachineOverride = Static<typeof MachineOverride>
+
+/** Hub -> machine on external/machine/{id}. */
+export const MachineControl = Type.Object({
+  machine_id: MachineId,
+  session_id: Type.Union([SessionId, Type.Null()]),
+  status: CommandStatus,
+  scheduled_until: Type.Union([EpochSeconds, Type.Null()]),
+  timestamp: EpochSeconds,
+  exchange_id: ExchangeId,
+  origin_node: NodeName,
+  destination_node: NodeName,
+})
+export type MachineControl = Static<typeof MachineControl>
+
+/** Hub -> machine: "report now" (Request machine). */
+export const MachineReportRequest = Type.Object({
+  request_type: Type.Literal('machine'),
+  request_id: Type.Optional(ExchangeId),
+  machine_id: MachineId,
+  ...Envelope,
+})
+export type MachineReportRequest = Static<typeof MachineReportRequest>
+
+/** Machine -> hub on external/handler: on connect, on change, every 30 s. */
+export const MachineReport = Type.Object({
+  machine_id: MachineId,
+  status: Type.Enum(['idle', 'active', 'maintenance', 'error']),
+  ball_level: BallLevel,
+  scheduled_until: Type.Optional(Type.Union([EpochSeconds, Type.Null()])),
+  session_id: Type.Optional(Type.Union([SessionId, Type.Null()])),
+  firmware: Type.Optional(Type.String({ maxLength: 64 })),
+  ip_address: Type.Optional(Type.String({ maxLength: 64 })),
+  rssi: Type.Optional(Type.Number({ minimum: -200, maximum: 50 })),
+  uptime_s: Type.Optional(Type.Number({ minimum: 0 })),
+  ...Envelope,
+})
+export type MachineReport = Static<typeof MachineReport>
+
+/** Machine -> hub Confirmation of a control (a Confirmation with the machine's fields). */
+export const MachineConfirmation = Type.Object({
+  success: Type.Boolean(),
+  exchange_id: ExchangeId,
+  session_id: Type.Optional(Type.Union([SessionId, Type.Null()])),
+  status: Type.Optional(CommandStatus),
+  message: Type.Optional(Type.String()),
+  machine_id: Type.Optional(MachineId),
+  timestamp: Type.Optional(EpochSeconds),
+  origin_node: Type.Optional(NodeName),
+  destination_node: Type.Optional(NodeName),
+})
+export type MachineConfirmation = Static<typeof MachineConfirmation>
+
+export const DesiredSource = Type.Enum(['admin', 'schedule', 'kiosk', 'reservation', 'default'])
+export type DesiredSource = Static<typeof DesiredSource>
+
+/** What a machine should be doing now and who decided it. */
+export const DesiredState = Type.Object({
+  status: CommandStatus,
+  session_id: Type.Union([SessionId, Type.Null()]),
+  scheduled_until: Type.Union([EpochSeconds, Type.Null()]),
+  source: DesiredSource,
+  /** the holder, for refusal messages: e.g. "session 812" or "admin override" */
+  holder: Type.Optional(Type.String()),
+})
+export type DesiredState = Static<typeof DesiredState>
+
+/** Hub -> nodes (internal/admin, REST, WS): a machine as the hub knows it. */
+export const MachineState = Type.Object({
+  machine_id: MachineId,
+  /** effective status: `offline` when not connected, else the reported status */
+  status: MachineStatus,
+  online: Type.Boolean(),
+  reported_status: Type.Union([MachineStatus, Type.Null()]),
+  ball_level: Type.Union([BallLevel, Type.Null()]),
+  session_id: Type.Union([SessionId, Type.Null()]),
+  scheduled_until: Type.Union([EpochSeconds, Type.Null()]),
+  desired: Type.Union([DesiredState, Type.Null()]),
+  last_seen: Type.Union([EpochSeconds, Type.Null()]),
+  offline_reason: Type.Union([Type.String(), Type.Null()]),
+  firmware: Type.Union([Type.String(), Type.Null()]),
+  ip_address: Type.Union([Type.String(), Type.Null()]),
+  rssi: Type.Union([Type.Number(), Type.Null()]),
+  uptime_s: Type.Union([Type.Number(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  ...Envelope,
+})
+export type MachineState = Static<typeof MachineState>
+
+export const AlertKind = Type.Enum(['offline', 'error', 'command_failed', 'ball_low', 'ball_urgent', 'ball_empty'])
+export type AlertKind = Static<typeof AlertKind>
+
+export const Alert = Type.Object({
+  alert_id: Type.String(),
+  kind: AlertKind,
+  machine_id: MachineId,
+  message: Type.String(),
+  raised_at: EpochSeconds,
+  acknowledged: Type.Boolean(),
+  cleared_at: Type.Union([EpochSeconds, Type.Null()]),
+})
+export type Alert = Static<typeof Alert>
