@@ -1,0 +1,52 @@
+/**
+ * The public surface of the machines module. Other modules and the interfaces use only this;
+ * main.ts wires it (STYLE §2.3).
+ */
+import type { Result } from '../lib/result.js'
+import type { Alert, DesiredState, MachineOverride, MachineReport, MachineState } from '../protocol/messages.js'
+
+export type MachinesErrorCode =
+  | 'MACHINE_UNKNOWN' // id not in HUB_MACHINES
+  | 'MACHINE_HELD' // a higher-priority holder has the machine; message names it
+  | 'MACHINE_INVALID' // bad command content
+  | 'ALERT_UNKNOWN'
+
+/** Who asks for a machine command; decides priority admin > schedule > kiosk/reservation (DESIGN §5). */
+export interface CommandRequester {
+  source: 'admin' | 'kiosk' | 'reservation'
+  /** node name of the requester, for messages and logs */
+  node: string
+}
+
+export interface ReportEntry {
+  received_at: number
+  report: MachineReport
+}
+
+export interface MachinesStats {
+  online: number
+  commandsSent: number
+  commandsConfirmed: number
+  commandsFailed: number
+  /** confirmation latencies in ms of recent commands (bounded) */
+  recentLatenciesMs: readonly number[]
+}
+
+export interface Machines {
+  list(): MachineState[]
+  get(id: number): MachineState | undefined
+  /** recent reports, oldest first, bounded per machine */
+  history(id: number): ReportEntry[]
+  /** Admin/kiosk/reservation command; admin `release: true` returns the machine to the schedule. */
+  override(command: MachineOverride, by: CommandRequester): Promise<Result<MachineState, MachinesErrorCode>>
+  /** Drive these machines (default: all) from reported to desired state now. */
+  reconcile(ids?: readonly number[]): void
+  alerts(): Alert[]
+  acknowledgeAlert(alertId: string): Promise<Result<Alert, MachinesErrorCode>>
+  stats(): MachinesStats
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Injected by main.ts: what the schedule requires of a machine at a time (epoch seconds). */
+export type DesiredStateFn = (machineId: number, nowS: number) => DesiredState | undefined
