@@ -1,0 +1,58 @@
+/**
+ * Free slots for a walk-up or a booking: N adjacent bays for a duration, nearest a preferred
+ * start (DESIGN §1 kiosk "pick bays and duration"). PURE. Starts lie on the slot grid of
+ * local wall time, except that a walk-up (preferred start now) may start right now.
+ */
+import type { SessionRecord } from '../protocol/messages.js'
+import { findConflict } from './rules.js'
+import { nextSlotBoundary } from './tz.js'
+import type { AvailabilityOption } from './types.js'
+
+export interface AvailabilityInput {
+  bays: number
+  durationS: number
+  /** preferred start, epoch s */
+  nearS: number
+  nowS: number
+  limit: number
+  slotS: number
+  bufferS: number
+  timeZone: string
+  rows: readonly (readonly number[])[]
+  sessionsOn: (bays: readonly number[]) => Iterable<SessionRecord>
+  /** how far from the preferred start to look, s (default one day) */
+  horizonS?: number
+}
+
+/** Candidate starts ordered by distance from the preferred start (earlier first on ties). */
+export function candidateStarts(input: AvailabilityInput): number[] {
+  const { nearS, nowS, slotS, timeZone } = input
+  const horizon = input.horizonS ?? 86_400
+  const near = Math.max(nearS, nowS)
+  const out: number[] = nearS <= nowS ? [nowS] : []
+  const lowest = Math.max(nowS, near - horizon)
+  for (let t = nextSlotBoundary(timeZone, lowest, slotS); t <= near + horizon; t += slotS) {
+    if (t !== nowS) out.push(t)
+  }
+  return out.sort((a, b) => Math.abs(a - near) - Math.abs(b - near) || a - b)
+}
+
+export function findAvailability(input: AvailabilityInput): AvailabilityOption[] {
+  const options: AvailabilityOption[] = []
+  for (const start of candidateStarts(input)) {
+    const end = start + input.durationS
+    for (const row of input.rows) {
+      // Non-overlapping windows per row, so the options offer different bays.
+      for (let i = 0; i + input.bays <= row.length; i++) {
+        const window = row.slice(i, i + input.bays)
+        const candidate = { machine_id: window, start_time: start, end_time: end }
+        const blocked = window.some((bay) => findConflict(input.sessionsOn([bay]), candidate, input.bufferS))
+        if (blocked) continue
+        options.push({ machine_id: [...window], start_time: start, end_time: end })
+        if (options.length >= input.limit) return options
+        i += input.bays - 1
+      }
+    }
+  }
+  return options
+}

@@ -1,0 +1,114 @@
+/**
+ * createScheduling(deps): the scheduling module's public API (types.ts). The hub wires it
+ * (STYLE §2.3); see README.md in this folder for the events and the conflict rule.
+ */
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.js'
+import type { Clock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import { err, ok } from '../lib/result.js'
+import type { HubEvents } from '../protocol/events.js'
+import type { SessionRecord } from '../protocol/messages.js'
+import { findAvailability } from './availability.js'
+import { buildScheduleGrid } from './grid.js'
+import { desiredStateFor } from './rules.js'
+import { createSessionService } from './service.js'
+import { createLevelSessionStore, type SessionDb } from './store.js'
+import { createTicker } from './ticker.js'
+import { dayBounds } from './tz.js'
+import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
+
+export type { Scheduling } from './types.js'
+export type { SessionDb, StoredSession } from './store.js'
+
+export interface SchedulingDeps {
+  config: Config
+  clock: Clock
+  events: EventBus<HubEvents>
+  /** `db.sublevel('sessions', { valueEncoding: 'json' })` */
+  store: SessionDb
+  log: Logger
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+
+export function createScheduling(deps: SchedulingDeps): Scheduling & { stats(): { batches: number; steps: number } } {
+  const { config, clock, log } = deps
+  const nowS = () => clock.now() / 1000
+  let ticker: ReturnType<typeof createTicker> | undefined
+  const service = createSessionService({
+    ...deps,
+    store: createLevelSessionStore(deps.store),
+    onDue: (atS) => ticker?.consider(atS),
+  })
+  ticker = createTicker({ clock, log, advance: service.advance })
+
+  const list = (filter: SessionFilter = {}): SessionRecord[] => {
+    const source = filter.machineId === undefined ? service.records() : service.sessionsOn([filter.machineId])
+    return source
+      .filter((s) => filter.status === undefined || s.status === filter.status)
+      .filter((s) => filter.from === undefined || s.end_time > filter.from)
+      .filter((s) => filter.to === undefined || s.start_time < filter.to)
+      .sort((a, b) => a.start_time - b.start_time || a.session_id - b.session_id)
+  }
+
+  return {
+    submit: (session, options) => service.submit(session, options),
+    async cancel(sessionId, options) {
+      const existing = service.get(sessionId)
+      if (!existing) return err('SESSION_NOT_FOUND', `session_id: no session ${sessionId}`, 'session_id')
+      return service.submit({ session_id: sessionId, machine_id: existing.machine_id, status: 'cancelled' }, options)
+    },
+    get: (id) => service.get(id),
+    findByExternalId(externalId) {
+      const id = service.idOfExternal(externalId)
+      return id === undefined ? undefined : service.get(id)
+    },
+    list,
+    scheduleFor(date) {
+      if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+        return err('SESSION_INVALID', `date: "${date}" is not a date (YYYY-MM-DD)`, 'date')
+      }
+      const { from, to } = dayBounds(config.timezone, date)
+      const sessions = list({ from, to })
+      return ok(buildScheduleGrid(date, config.timezone, config.slotMinutes, config.openingHours, config.machineIds, sessions))
+    },
+    availability: (query) => availability(query),
+    desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
+    async start() {
+      await service.load()
+      await ticker.start()
+    },
+    async stop() {
+      await ticker.stop()
+      await service.idle()
+    },
+    stats: () => service.stats(),
+  }
+
+  function availability(query: AvailabilityQuery) {
+    const widest = Math.max(...config.layoutRows.map((r) => r.length))
+    if (!Number.isInteger(query.bays) || query.bays < 1 || query.bays > widest) {
+      return err('SESSION_INVALID', `bays: must be a whole number from 1 to ${widest}`, 'bays')
+    }
+    if (!Number.isInteger(query.minutes) || query.minutes < 1 || query.minutes > 7 * 24 * 60) {
+      return err('SESSION_INVALID', 'minutes: must be a whole number from 1 to 10080', 'minutes')
+    }
+    const limit = query.limit ?? 5
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return err('SESSION_INVALID', 'limit: must be from 1 to 100', 'limit')
+    return ok(
+      findAvailability({
+        bays: query.bays,
+        durationS: query.minutes * 60,
+        nearS: query.near ?? nowS(),
+        nowS: nowS(),
+        limit,
+        slotS: config.slotMinutes * 60,
+        bufferS: config.bufferMinutes * 60,
+        timeZone: config.timezone,
+        rows: config.layoutRows,
+        sessionsOn: (bays) => service.sessionsOn(bays),
+      }),
+    )
+  }
+}

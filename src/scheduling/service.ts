@@ -1,0 +1,127 @@
+/**
+ * Orchestration of the scheduling module: loads the sessions, runs every change through the one
+ * writer (writer.ts), and advances session phases when the ticker asks (DESIGN §5).
+ */
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.js'
+import type { Clock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import { ok, type Result } from '../lib/result.js'
+import type { HubEvents } from '../protocol/events.js'
+import type { Session, SessionRecord } from '../protocol/messages.js'
+import { nextTransition, phaseAt } from './rules.js'
+import { createSessionIndex, type Tx } from './session-index.js'
+import { planSubmission, type PlanContext } from './submission.js'
+import type { SessionStore } from './store.js'
+import type { SchedulingErrorCode, SubmitOptions, SubmitOutcome } from './types.js'
+import { createWriter, type ChangeEvent } from './writer.js'
+
+export interface SessionServiceDeps {
+  config: Config
+  clock: Clock
+  events: EventBus<HubEvents>
+  store: SessionStore
+  log: Logger
+  /** told, after each committed change, when that session next needs the lifecycle step (ticker.consider) */
+  onDue?: (atS: number) => void
+}
+
+export type Outcome = Result<SubmitOutcome, SchedulingErrorCode>
+
+export function createSessionService(deps: SessionServiceDeps) {
+  const { config, clock, events, store, log } = deps
+  const index = createSessionIndex()
+  const slotS = config.slotMinutes * 60
+  const bufferS = config.bufferMinutes * 60
+  const known = new Set(config.machineIds)
+  // Maintenance blocks keep status `maintenance`; their phase changes are announced once each.
+  const announced = new Map<number, 'active' | 'completed'>()
+
+  const publish = (event: ChangeEvent) => {
+    events.emit('session.changed', event)
+    const due = dueAt(event.session)
+    if (due !== undefined) deps.onDue?.(due)
+  }
+  const writer = createWriter({ index, store, log, publish })
+  const nowS = () => clock.now() / 1000
+
+  /** When the lifecycle step must next look at this session: now if it is due already. */
+  const dueAt = (r: SessionRecord): number | undefined => {
+    const now = nowS()
+    const started = r.start_time <= now
+    if (started && (r.status === 'reserved' || (r.status === 'maintenance' && !announced.has(r.session_id)))) return now
+    return nextTransition([r], now)
+  }
+
+  const contextFor = (options: SubmitOptions): PlanContext => ({
+    nowS: nowS(),
+    slotS,
+    bufferS,
+    timeZone: config.timezone,
+    known,
+    rows: config.layoutRows,
+    origin: options.origin,
+    isAdmin: options.isAdmin ?? false,
+    externalId: options.externalId,
+  })
+
+  const submitStep = (session: Session, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Outcome => {
+    const ctx = contextFor(options)
+    const id = session.session_id ?? (options.externalId !== undefined ? tx.idOfExternal(options.externalId) : undefined)
+    const existing = id === undefined ? undefined : tx.get(id)
+    const plan = planSubmission({ session, existing, newId: tx.freeId(), sessionsOn: (bays) => tx.sessionsOn(bays) }, ctx)
+    if (!plan.ok) return plan
+    if (plan.value.kind === 'replay') return ok({ session: plan.value.record, replay: true })
+    const { kind, record, previous, submitted } = plan.value
+    tx.put({ record, submitted })
+    emit(previous ? { change: kind, session: record, previous } : { change: kind, session: record })
+    return ok({ session: record, replay: false })
+  }
+
+  /** Moves sessions whose phase has changed by `now` (start -> active, end -> completed). */
+  const advanceStep = (tx: Tx, emit: (e: ChangeEvent) => void): number | undefined => {
+    const now = nowS()
+    const open = tx.openRecords()
+    for (const record of open) {
+      const phase = phaseAt(record, now)
+      if (record.status === 'maintenance') {
+        announceMaintenance(record, phase, emit)
+        continue
+      }
+      if (phase === record.status || (phase !== 'active' && phase !== 'completed')) continue
+      const next: SessionRecord = { ...record, status: phase, updated_at: now }
+      tx.put({ record: next, submitted: tx.get(record.session_id)?.submitted ?? null })
+      emit({ change: phase === 'active' ? 'activated' : 'completed', session: next, previous: record })
+    }
+    return nextTransition(tx.openRecords(), now)
+  }
+
+  const announceMaintenance = (record: SessionRecord, phase: string, emit: (e: ChangeEvent) => void) => {
+    const id = record.session_id
+    if (phase === 'active' && announced.get(id) !== 'active') {
+      announced.set(id, 'active')
+      emit({ change: 'activated', session: record })
+    } else if (phase === 'completed' && announced.get(id) === 'active') {
+      announced.set(id, 'completed')
+      emit({ change: 'completed', session: record })
+    }
+  }
+
+  return {
+    async load(): Promise<void> {
+      for (const entry of await store.load()) index.put(entry)
+      log.info({ sessions: [...index.all()].length, maxId: index.maxId() }, 'sessions loaded')
+    },
+    submit: (session: Session, options: SubmitOptions): Promise<Outcome> => writer.run(submitStep(session, options)),
+    /** Runs the lifecycle step; resolves with the next transition (epoch s), if any. */
+    advance: (): Promise<number | undefined> => writer.run(advanceStep),
+    get: (id: number) => index.get(id)?.record,
+    idOfExternal: (externalId: string) => index.idOfExternal(externalId),
+    records: () => [...index.all()].map((e) => e.record),
+    sessionsOn: (bays: readonly number[]) => index.sessionsOn(bays),
+    idle: () => writer.idle(),
+    stats: () => writer.stats(),
+  }
+}
+
+export type SessionService = ReturnType<typeof createSessionService>

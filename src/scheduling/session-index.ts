@@ -1,0 +1,110 @@
+/**
+ * The committed sessions in memory, indexed by id, bay and external id, plus the open set
+ * (reserved, active, maintenance) the ticker scans. Only the writer changes it, and only after
+ * the durable write. A `Tx` is the writer's view during one group commit: the committed index
+ * with the batch's pending changes laid over it.
+ */
+import type { SessionRecord } from '../protocol/messages.js'
+import type { StoredSession } from './store.js'
+
+export interface SessionView {
+  get(id: number): StoredSession | undefined
+  /** sessions that hold any of these bays (cancelled ones excluded) */
+  sessionsOn(bays: readonly number[]): SessionRecord[]
+  /** reserved, active and maintenance sessions */
+  openRecords(): SessionRecord[]
+  idOfExternal(externalId: string): number | undefined
+}
+
+export interface SessionIndex extends SessionView {
+  put(entry: StoredSession): void
+  all(): IterableIterator<StoredSession>
+  maxId(): number
+}
+
+const isOpen = (r: SessionRecord) => r.status === 'reserved' || r.status === 'active' || r.status === 'maintenance'
+
+export function createSessionIndex(): SessionIndex {
+  const byId = new Map<number, StoredSession>()
+  const byBay = new Map<number, Set<number>>()
+  const byExternal = new Map<string, number>()
+  const open = new Set<number>()
+  let max = 0
+
+  const unlink = (record: SessionRecord) => {
+    for (const bay of record.machine_id) byBay.get(bay)?.delete(record.session_id)
+    open.delete(record.session_id)
+  }
+  const link = (record: SessionRecord) => {
+    if (record.status !== 'cancelled') {
+      for (const bay of record.machine_id) {
+        let set = byBay.get(bay)
+        if (!set) byBay.set(bay, (set = new Set()))
+        set.add(record.session_id)
+      }
+    }
+    if (isOpen(record)) open.add(record.session_id)
+    if (record.external_id !== undefined) byExternal.set(record.external_id, record.session_id)
+  }
+
+  return {
+    get: (id) => byId.get(id),
+    sessionsOn(bays) {
+      const ids = new Set<number>()
+      for (const bay of bays) for (const id of byBay.get(bay) ?? []) ids.add(id)
+      return [...ids].map((id) => byId.get(id)!.record)
+    },
+    openRecords: () => [...open].map((id) => byId.get(id)!.record),
+    idOfExternal: (externalId) => byExternal.get(externalId),
+    put(entry) {
+      const id = entry.record.session_id
+      const old = byId.get(id)
+      if (old) unlink(old.record)
+      byId.set(id, entry)
+      link(entry.record)
+      if (id > max) max = id
+    },
+    all: () => byId.values(),
+    maxId: () => max,
+  }
+}
+
+export interface Tx extends SessionView {
+  /** a free id for a new session (not yet taken by the index or this batch) */
+  freeId(): number
+  put(entry: StoredSession): void
+  /** pending writes in order of first change */
+  readonly writes: Map<number, StoredSession>
+}
+
+export function createTx(index: SessionIndex): Tx {
+  const writes = new Map<number, StoredSession>()
+  let max = index.maxId()
+  const get = (id: number) => writes.get(id) ?? index.get(id)
+  return {
+    writes,
+    get,
+    sessionsOn(bays) {
+      const out = index.sessionsOn(bays).filter((r) => !writes.has(r.session_id))
+      for (const { record } of writes.values()) {
+        if (record.status !== 'cancelled' && record.machine_id.some((b) => bays.includes(b))) out.push(record)
+      }
+      return out
+    },
+    openRecords() {
+      const out = index.openRecords().filter((r) => !writes.has(r.session_id))
+      for (const { record } of writes.values()) if (isOpen(record)) out.push(record)
+      return out
+    },
+    idOfExternal(externalId) {
+      for (const { record } of writes.values()) if (record.external_id === externalId) return record.session_id
+      return index.idOfExternal(externalId)
+    },
+    // Above every id ever stored, so ids stay unique across restarts (the index reloads them all).
+    freeId: () => max + 1,
+    put(entry) {
+      writes.set(entry.record.session_id, entry)
+      if (entry.record.session_id > max) max = entry.record.session_id
+    },
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Turns one submitted Session (create / update / cancel, DESIGN §4) into a plan against the
+ * current sessions. PURE: the service runs it inside its single writer, so what it checked is
+ * still true when the plan is written.
+ */
+import { err, ok, type Result } from '../lib/result.js'
+import type { Session, SessionRecord } from '../protocol/messages.js'
+import { checkBays, describeConflict, findConflict, normalizeStart, phaseAt } from './rules.js'
+import type { SchedulingErrorCode } from './types.js'
+
+export interface PlanContext {
+  nowS: number
+  slotS: number
+  bufferS: number
+  timeZone: string
+  known: ReadonlySet<number>
+  rows: readonly (readonly number[])[]
+  origin: string
+  isAdmin: boolean
+  externalId?: string | undefined
+}
+
+export interface Existing {
+  record: SessionRecord
+  /** fingerprint of the submission that last changed it (for idempotent repeats) */
+  submitted: string | null
+}
+
+export interface PlanInput {
+  session: Session
+  /** the stored session with the submitted (or external) id, if any */
+  existing: Existing | undefined
+  /** the id a new session gets when the submission names none */
+  newId: number
+  /** sessions holding any of these bays (may include the session itself) */
+  sessionsOn: (bays: readonly number[]) => Iterable<SessionRecord>
+}
+
+export type Plan =
+  | { kind: 'replay'; record: SessionRecord }
+  | { kind: 'created' | 'updated' | 'cancelled'; record: SessionRecord; previous?: SessionRecord; submitted: string }
+
+type PlanResult = Result<Plan, SchedulingErrorCode>
+
+/** Same session_id + same content = the same submission (DESIGN §4). Order of bays does not matter. */
+export function fingerprint(s: Session, externalId?: string): string {
+  const bays = (Array.isArray(s.machine_id) ? [...s.machine_id] : [s.machine_id]).sort((a, b) => a - b)
+  return JSON.stringify([bays, s.status, s.start_time ?? null, s.duration ?? null, externalId ?? null])
+}
+
+export function planSubmission(input: PlanInput, ctx: PlanContext): PlanResult {
+  const { session, existing } = input
+  const submitted = fingerprint(session, ctx.externalId)
+  if (existing) {
+    const owner = existing.record.origin_node
+    if (!ctx.isAdmin && owner !== ctx.origin) {
+      return err('SESSION_FORBIDDEN', `session_id: session ${existing.record.session_id} belongs to ${owner}`, 'session_id')
+    }
+    if (existing.submitted === submitted) return ok({ kind: 'replay', record: existing.record })
+  }
+  if (session.status === 'cancelled') return planCancel(session, existing, submitted, ctx)
+  if (session.status === 'maintenance' && !ctx.isAdmin) {
+    return err('SESSION_FORBIDDEN', 'status: only an admin may block bays for maintenance', 'status')
+  }
+  if (existing && isEnded(existing.record, ctx.nowS)) return ended(existing.record, ctx.nowS)
+  return planBooking(input, submitted, ctx)
+}
+
+function isEnded(record: SessionRecord, nowS: number): boolean {
+  const phase = phaseAt(record, nowS)
+  return phase === 'completed' || phase === 'cancelled'
+}
+
+function ended(record: SessionRecord, nowS: number): PlanResult {
+  return err('SESSION_ENDED', `session_id: session ${record.session_id} is ${phaseAt(record, nowS)} and cannot change`, 'session_id')
+}
+
+function planCancel(session: Session, existing: Existing | undefined, submitted: string, ctx: PlanContext): PlanResult {
+  if (session.session_id === undefined && !existing) {
+    return err('SESSION_INVALID', 'session_id: is required to cancel a session', 'session_id')
+  }
+  if (!existing) return err('SESSION_NOT_FOUND', `session_id: no session ${session.session_id}`, 'session_id')
+  if (existing.record.status === 'cancelled') return ok({ kind: 'replay', record: existing.record })
+  if (isEnded(existing.record, ctx.nowS)) return ended(existing.record, ctx.nowS)
+  const record: SessionRecord = { ...existing.record, status: 'cancelled', updated_at: ctx.nowS }
+  return ok({ kind: 'cancelled', record, previous: existing.record, submitted })
+}
+
+function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): PlanResult {
+  const { session, existing } = input
+  const prev = existing?.record
+  const bays = checkBays(Array.isArray(session.machine_id) ? session.machine_id : [session.machine_id], ctx.known, ctx.rows)
+  if (!bays.ok) return bays
+  const duration = session.duration ?? prev?.duration
+  if (duration === undefined) return err('SESSION_INVALID', 'duration: is required for a new session', 'duration')
+  const start = startOf(session, prev, ctx)
+  if (!start.ok) return start
+  const end = start.value + duration
+  if (end <= ctx.nowS) return err('SESSION_INVALID', 'duration: the session would end in the past; cancel it instead', 'duration')
+
+  const status = session.status === 'maintenance' ? 'maintenance' : prev?.status === 'active' ? 'active' : 'reserved'
+  const record: SessionRecord = {
+    session_id: prev?.session_id ?? session.session_id ?? input.newId,
+    machine_id: bays.value,
+    status,
+    start_time: start.value,
+    end_time: end,
+    duration,
+    origin_node: prev?.origin_node ?? ctx.origin,
+    created_at: prev?.created_at ?? ctx.nowS,
+    updated_at: ctx.nowS,
+  }
+  const externalId = ctx.externalId ?? prev?.external_id
+  if (externalId !== undefined) record.external_id = externalId
+  if (prev && sameBooking(prev, record)) return ok({ kind: 'replay', record: prev })
+
+  const conflict = findConflict(input.sessionsOn(record.machine_id), record, ctx.bufferS)
+  if (conflict) return err('SESSION_CONFLICT', describeConflict(conflict, ctx.timeZone), 'machine_id')
+  return ok(prev ? { kind: 'updated', record, previous: prev, submitted } : { kind: 'created', record, submitted })
+}
+
+/**
+ * New sessions start at start_time (default: now); an update keeps its start unless it names a
+ * new one. A running session cannot move its start (it has begun; extend or shorten instead).
+ */
+function startOf(session: Session, prev: SessionRecord | undefined, ctx: PlanContext): Result<number, SchedulingErrorCode> {
+  const asked = session.start_time
+  if (asked === undefined) return prev ? ok(prev.start_time) : ok(ctx.nowS)
+  if (prev && asked === prev.start_time) return ok(prev.start_time)
+  if (prev && phaseAt(prev, ctx.nowS) === 'active') {
+    // A kiosk that resends its walk-up booking (start "now" within a slot) to extend it keeps the start.
+    if (Math.abs(asked - prev.start_time) < ctx.slotS) return ok(prev.start_time)
+    return err('SESSION_INVALID', `start_time: session ${prev.session_id} has started; its start cannot move`, 'start_time')
+  }
+  return normalizeStart(asked, ctx.nowS, ctx.slotS)
+}
+
+function sameBooking(a: SessionRecord, b: SessionRecord): boolean {
+  return (
+    a.start_time === b.start_time &&
+    a.end_time === b.end_time &&
+    a.status === b.status &&
+    a.external_id === b.external_id &&
+    a.machine_id.length === b.machine_id.length &&
+    a.machine_id.every((id, i) => id === b.machine_id[i])
+  )
+}

@@ -1,0 +1,99 @@
+/**
+ * The one writer (STYLE §2.4): every mutation is a synchronous step queued here. Steps run one
+ * after another against a Tx, so "check, then write" cannot interleave. Steps that queue up
+ * while a batch is being written are taken together next time: their changes go to LevelDB in
+ * one synced batch (group commit), then their events are emitted in order, then each caller
+ * is answered. Nobody hears of a change before it is durable (DESIGN §5).
+ */
+import type { Logger } from 'pino'
+import type { SessionChange } from '../protocol/events.js'
+import type { SessionRecord } from '../protocol/messages.js'
+import { createTx, type SessionIndex, type Tx } from './session-index.js'
+import type { SessionStore } from './store.js'
+
+export interface ChangeEvent {
+  change: SessionChange
+  session: SessionRecord
+  previous?: SessionRecord
+}
+
+/** A step sees the Tx and reports the events its changes cause. */
+export type Step<T> = (tx: Tx, emit: (event: ChangeEvent) => void) => T
+
+interface Job {
+  step: Step<unknown>
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
+export interface WriterDeps {
+  index: SessionIndex
+  store: SessionStore
+  log: Logger
+  /** called with each event after the durable write, in order */
+  publish: (event: ChangeEvent) => void
+  /** largest number of queued steps written in one batch */
+  maxBatch?: number
+}
+
+export interface Writer {
+  run<T>(step: Step<T>): Promise<T>
+  /** resolves when the queue is empty */
+  idle(): Promise<void>
+  stats(): { batches: number; steps: number }
+}
+
+export function createWriter({ index, store, log, publish, maxBatch = 256 }: WriterDeps): Writer {
+  const queue: Job[] = []
+  let draining: Promise<void> | null = null
+  let batches = 0
+  let steps = 0
+
+  const commit = async (jobs: Job[]) => {
+    const tx = createTx(index)
+    const events: ChangeEvent[] = []
+    const outcomes = jobs.map((job) => {
+      try {
+        return { ok: true as const, value: job.step(tx, (e) => events.push(e)) }
+      } catch (error) {
+        return { ok: false as const, error }
+      }
+    })
+    const entries = [...tx.writes.values()]
+    try {
+      await store.write(entries)
+    } catch (error) {
+      // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
+      log.error({ err: error, steps: jobs.length }, 'session write failed')
+      for (const job of jobs) job.reject(error)
+      return
+    }
+    for (const entry of entries) index.put(entry)
+    batches++
+    steps += jobs.length
+    for (const event of events) publish(event)
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) job.resolve(outcome.value)
+      else job.reject(outcome.error)
+    })
+  }
+
+  const drain = async () => {
+    while (queue.length > 0) await commit(queue.splice(0, maxBatch))
+    draining = null
+  }
+
+  return {
+    run<T>(step: Step<T>) {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ step, resolve: resolve as (v: unknown) => void, reject })
+        draining ??= drain()
+      })
+    },
+    async idle() {
+      while (draining) await draining
+    },
+    stats: () => ({ batches, steps }),
+  }
+}
