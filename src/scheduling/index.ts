@@ -32,7 +32,14 @@ export interface SchedulingDeps {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
-export function createScheduling(deps: SchedulingDeps): Scheduling & { stats(): { batches: number; steps: number } } {
+export interface SchedulingInternals {
+  /** writer batches and steps so far (group commit: steps/batches = changes per synced write) */
+  stats(): { batches: number; steps: number }
+  /** resolves when no change is queued (tests, benchmarks) */
+  idle(): Promise<void>
+}
+
+export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingInternals {
   const { config, clock, log } = deps
   const nowS = () => clock.now() / 1000
   let ticker: ReturnType<typeof createTicker> | undefined
@@ -84,6 +91,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & { stats(): 
       await service.idle()
     },
     stats: () => service.stats(),
+    idle: () => service.idle(),
   }
 
   function availability(query: AvailabilityQuery) {

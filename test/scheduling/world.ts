@@ -52,5 +52,15 @@ export async function buildWorld(t: Tap, options: { env?: Record<string, string>
   return { dir, clock, config, events, changes, scheduling, close }
 }
 
+/** Let fake time pass in steps, waiting for the durable writes each step started. */
+export async function runFor(w: { clock: FakeClock; scheduling: { idle(): Promise<void> } }, ms: number, stepMs = 1000): Promise<void> {
+  const end = w.clock.now() + ms
+  while (w.clock.now() < end) {
+    await w.clock.advance(Math.min(stepMs, end - w.clock.now()))
+    await w.scheduling.idle()
+    await w.clock.advance(0)
+  }
+}
+
 export const kiosk = { origin: 'kiosk_interface' }
 export const admin = { origin: 'admin_portal', isAdmin: true }
