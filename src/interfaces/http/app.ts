@@ -1,0 +1,82 @@
+/**
+ * buildHttpApp(deps): the Fastify app of DESIGN §6 — REST, live feed, OpenAPI, pages.
+ * It never listens; src/hub.ts calls `app.listen()` and tests use `inject` / `injectWS`.
+ * Route files are registered explicitly here (STYLE §3.10: no autoload), each getting the
+ * same typed RouteContext as plugin options (STYLE §3.9: no decorators as service locator).
+ */
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import websocket from '@fastify/websocket'
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { createRoleGuard, createTokenCheck } from './auth.js'
+import { dateIn } from './dates.js'
+import type { HttpDeps, RouteContext } from './deps.js'
+import { installErrorHandlers } from './errors.js'
+import { createMetricsCollector } from './metrics-collector.js'
+import { createLiveFeed } from './live-feed.js'
+import { healthRoutes } from './routes/health.js'
+import { metricsRoutes } from './routes/metrics.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { scheduleRoutes } from './routes/schedule.js'
+import { machineRoutes } from './routes/machines.js'
+import { alertRoutes } from './routes/alerts.js'
+import { pageRoutes } from './routes/pages.js'
+import { readVersion } from './version.js'
+
+function serializeRequest(req: { method: string; url: string; ip?: string }) {
+  return { method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), remoteAddress: req.ip }
+}
+
+export async function buildHttpApp(deps: HttpDeps) {
+  const app = Fastify({
+    // The live feed takes `?token=`; keep tokens out of the request log.
+    loggerInstance: deps.log.child({ module: 'http' }, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
+    // Kiosks and the admin page send small JSON bodies only.
+    bodyLimit: 64 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // TypeBox validates bodies exactly like the MQTT codec (no type coercion: "5" is not 5, one rule
+  // for both doors); query strings and params are converted from text first.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  installErrorHandlers(app)
+  const check = createTokenCheck(deps)
+  const ctx: RouteContext = {
+    ...deps,
+    version: deps.version ?? readVersion(),
+    guard: createRoleGuard(check),
+    today: () => dateIn(deps.config.timezone, deps.clock.now()),
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'dispenser-hub', version: ctx.version ?? '0.0.0', description: 'Golf range ball-dispenser hub (DESIGN §6)' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  const metrics = createMetricsCollector(deps.events)
+  const feed = createLiveFeed({ ...ctx, check })
+  await app.register(websocket, {
+    options: { maxPayload: 16 * 1024 },
+    // Instead of the plugin's default (close with no code): 1001 "going away" tells pages to reconnect.
+    preClose(done) {
+      feed.stop()
+      this.websocketServer.close()
+      done()
+    },
+  })
+  app.addHook('onClose', async () => metrics.stop())
+
+  await app.register(healthRoutes, ctx)
+  await app.register(metricsRoutes, { ...ctx, collector: metrics, feedClients: () => feed.clients() })
+  await app.register(sessionRoutes, ctx)
+  await app.register(scheduleRoutes, ctx)
+  await app.register(machineRoutes, ctx)
+  await app.register(alertRoutes, ctx)
+  await app.register(feed.routes, ctx)
+  await app.register(pageRoutes, ctx)
+  return app
+}
+
+export type HttpApp = Awaited<ReturnType<typeof buildHttpApp>>

@@ -1,0 +1,34 @@
+/** GET /api/health (public, for load balancers and the installer) and GET /api/me. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ALL_ROLES, principalOf } from '../auth.js'
+import type { RouteContext } from '../deps.js'
+import { ErrorBody, Health, Me } from '../schemas.js'
+
+export const healthRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
+  const startedAt = ctx.clock.now()
+
+  app.get('/api/health', { schema: { tags: ['health'], summary: 'Is the hub up (no token needed)', response: { 200: Health } } }, () => {
+    const machines = ctx.machines.list()
+    return {
+      ok: true,
+      version: ctx.version ?? '0.0.0',
+      uptime_s: Math.round((ctx.clock.now() - startedAt) / 1000),
+      machines: { online: machines.filter((m) => m.online).length, total: machines.length },
+      ...(ctx.health?.() ?? {}),
+    }
+  })
+
+  app.get(
+    '/api/me',
+    {
+      onRequest: ctx.guard(...ALL_ROLES),
+      schema: {
+        tags: ['health'],
+        summary: 'Who the token belongs to (pages use it to check a token at sign-in)',
+        security: [{ bearer: [] }],
+        response: { 200: Me, 401: ErrorBody },
+      },
+    },
+    (request) => principalOf(request),
+  )
+}

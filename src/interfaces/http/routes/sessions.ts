@@ -1,0 +1,148 @@
+/**
+ * /api/sessions: the HTTP door to the one booking rule (scheduling.submit / cancel), the
+ * same calls the MQTT internal/manager adapter makes. Ownership: a session belongs to the
+ * node that created it (the token's name); kiosk and reservation tokens see and change
+ * only their own sessions, admins all (scheduling enforces it on changes, SESSION_FORBIDDEN).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Session, SessionRecord } from '../../../protocol/messages.js'
+import { ALL_ROLES, principalOf } from '../auth.js'
+import { dayBounds } from '../dates.js'
+import type { Principal, RouteContext } from '../deps.js'
+import { HttpError, unwrap } from '../errors.js'
+import { ErrorBody, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
+
+const security = [{ bearer: [] }]
+const tags = ['sessions']
+
+function optionsFor(principal: Principal) {
+  return { origin: principal.name, isAdmin: principal.role === 'admin' }
+}
+
+function assertCanSee(principal: Principal, session: SessionRecord): void {
+  if (principal.role !== 'admin' && session.origin_node !== principal.name) {
+    throw new HttpError(403, 'SESSION_FORBIDDEN', `session ${session.session_id} belongs to ${session.origin_node}`)
+  }
+}
+
+export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
+  const guard = ctx.guard(...ALL_ROLES)
+
+  const mustGet = (id: number): SessionRecord => {
+    const session = ctx.scheduling.get(id)
+    if (!session) throw new HttpError(404, 'SESSION_NOT_FOUND', `session ${id} does not exist`)
+    return session
+  }
+
+  app.post(
+    '/api/sessions',
+    {
+      onRequest: guard,
+      schema: {
+        tags,
+        security,
+        summary: 'Book (reserved), block (maintenance, admin) or cancel (cancelled) bays',
+        description: 'Same body and rules as a Session on internal/manager (DESIGN §4). 201 when created, 200 for an idempotent repeat or an update.',
+        body: Session,
+        response: { 200: SessionRecord, 201: SessionRecord, 409: ErrorBody, ...authErrors, 400: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      if (request.body.status === 'maintenance' && principal.role !== 'admin') {
+        throw new HttpError(403, 'FORBIDDEN', 'only admin may block bays for maintenance')
+      }
+      const body = { ...request.body, origin_node: principal.name }
+      const outcome = unwrap(await ctx.scheduling.submit(body, optionsFor(principal)))
+      const created = !outcome.replay && request.body.session_id === undefined
+      return reply.status(created ? 201 : 200).send(outcome.session)
+    },
+  )
+
+  app.get(
+    '/api/sessions',
+    {
+      onRequest: guard,
+      schema: {
+        tags,
+        security,
+        summary: "Sessions overlapping a day (default today); kiosk/reservation tokens see only their own",
+        querystring: SessionListQuery,
+        response: { 200: SessionList, ...authErrors, 400: ErrorBody },
+      },
+    },
+    (request) => {
+      const principal = principalOf(request)
+      const { date, machine_id, status } = request.query
+      const { from, to } = dayBounds(date ?? ctx.today(), ctx.config.timezone)
+      return ctx.scheduling
+        .list({ from, to, ...(machine_id !== undefined && { machineId: machine_id }), ...(status !== undefined && { status }) })
+        .filter((s) => s.end_time > from && s.start_time < to)
+        .filter((s) => machine_id === undefined || s.machine_id.includes(machine_id))
+        .filter((s) => status === undefined || s.status === status)
+        .filter((s) => principal.role === 'admin' || s.origin_node === principal.name)
+        .sort((a, b) => a.start_time - b.start_time || a.session_id - b.session_id)
+    },
+  )
+
+  app.get(
+    '/api/sessions/:id',
+    {
+      onRequest: guard,
+      schema: { tags, security, summary: 'One session', params: SessionParams, response: { 200: SessionRecord, 404: ErrorBody, ...authErrors } },
+    },
+    (request) => {
+      const session = mustGet(request.params.id)
+      assertCanSee(principalOf(request), session)
+      return session
+    },
+  )
+
+  app.patch(
+    '/api/sessions/:id',
+    {
+      onRequest: guard,
+      schema: {
+        tags,
+        security,
+        summary: 'Move (machine_id, start_time) or extend/shorten (duration) a session',
+        params: SessionParams,
+        body: SessionPatch,
+        response: { 200: SessionRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, ...authErrors },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request)
+      const current = mustGet(request.params.id)
+      const patch: SessionPatch = request.body
+      const next: Session = {
+        session_id: current.session_id,
+        machine_id: patch.machine_id ?? current.machine_id,
+        status: current.status === 'maintenance' ? 'maintenance' : 'reserved',
+        start_time: patch.start_time ?? current.start_time,
+        duration: patch.duration ?? current.duration,
+        origin_node: current.origin_node,
+      }
+      return unwrap(await ctx.scheduling.submit(next, optionsFor(principal))).session
+    },
+  )
+
+  app.delete(
+    '/api/sessions/:id',
+    {
+      onRequest: guard,
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel a session (before its end)',
+        params: SessionParams,
+        response: { 200: SessionRecord, 404: ErrorBody, 409: ErrorBody, ...authErrors },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request)
+      mustGet(request.params.id)
+      return unwrap(await ctx.scheduling.cancel(request.params.id, optionsFor(principal))).session
+    },
+  )
+}

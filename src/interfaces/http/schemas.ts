@@ -1,0 +1,102 @@
+/**
+ * REST-only shapes. Everything that is also a message (Session, SessionRecord, Schedule,
+ * MachineState, Alert, ...) comes from src/protocol and is not declared again here.
+ */
+import { Type, type Static } from 'typebox'
+import {
+  Alert,
+  CommandStatus,
+  EpochSeconds,
+  IsoDate,
+  MachineId,
+  MachineReport,
+  MachineState,
+  SessionId,
+  SessionRecord,
+  SessionStatus,
+} from '../../protocol/messages.js'
+
+/** DESIGN §6: every error body. */
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: 'machine-readable code, e.g. SESSION_CONFLICT' }),
+  message: Type.String({ description: 'what went wrong, naming the field or the conflicting session/bay' }),
+})
+
+export const SessionParams = Type.Object({ id: SessionId })
+export const MachineParams = Type.Object({ id: MachineId })
+export const AlertParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) })
+
+export const DateQuery = Type.Object({
+  date: Type.Optional(IsoDate),
+})
+
+export const SessionListQuery = Type.Object({
+  date: Type.Optional(IsoDate),
+  machine_id: Type.Optional(MachineId),
+  status: Type.Optional(SessionStatus),
+})
+
+/** PATCH /api/sessions/:id: move (machine_id, start_time) or extend/shorten (duration). */
+export const SessionPatch = Type.Object(
+  {
+    machine_id: Type.Optional(Type.Union([MachineId, Type.Array(MachineId, { minItems: 1, maxItems: 64 })])),
+    start_time: Type.Optional(EpochSeconds),
+    duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'seconds' })),
+  },
+  { minProperties: 1, additionalProperties: false },
+)
+export type SessionPatch = Static<typeof SessionPatch>
+
+export const AvailabilityQuery = Type.Object({
+  bays: Type.Integer({ minimum: 1, maximum: 64, description: 'adjacent bays wanted' }),
+  minutes: Type.Integer({ minimum: 1, maximum: 24 * 60, description: 'session length' }),
+  near: Type.Optional(Type.Number({ minimum: 0, description: 'preferred start, epoch seconds (default now)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+})
+
+export const AvailabilityReply = Type.Object({
+  options: Type.Array(
+    Type.Object({
+      machine_id: Type.Array(MachineId),
+      start_time: EpochSeconds,
+      end_time: EpochSeconds,
+    }),
+  ),
+})
+
+/** POST /api/machines/:id/override. `status` is needed unless `release` is true. */
+export const OverrideBody = Type.Object(
+  {
+    status: Type.Optional(CommandStatus),
+    scheduled_until: Type.Optional(Type.Union([EpochSeconds, Type.Null()], { description: 'until when (epoch s); null = until released' })),
+    release: Type.Optional(Type.Boolean({ description: 'drop the override: the bay follows the schedule again' })),
+  },
+  { additionalProperties: false },
+)
+
+export const MachineDetail = Type.Object({
+  machine: MachineState,
+  history: Type.Array(Type.Object({ received_at: Type.Number(), report: MachineReport })),
+})
+
+export const SessionList = Type.Array(SessionRecord)
+export const MachineList = Type.Array(MachineState)
+export const AlertList = Type.Array(Alert)
+
+export const Health = Type.Object(
+  {
+    ok: Type.Boolean(),
+    version: Type.String(),
+    uptime_s: Type.Number(),
+    machines: Type.Object({ online: Type.Integer(), total: Type.Integer() }),
+  },
+  { additionalProperties: true },
+)
+
+export const Me = Type.Object({
+  name: Type.String(),
+  role: Type.Enum(['admin', 'kiosk', 'reservation']),
+})
+
+/** Standard error replies for OpenAPI, merged into each route's `response`. */
+export const authErrors = { 401: ErrorBody, 403: ErrorBody } as const
