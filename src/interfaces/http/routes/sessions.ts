@@ -114,6 +114,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     async (request) => {
       const principal = principalOf(request)
       const current = mustGet(request.params.id)
+      // A PATCH re-submits the session as reserved; it must not revive a finished one (DESIGN §5).
+      if (current.status === 'cancelled' || current.status === 'completed') {
+        throw new HttpError(409, 'SESSION_ENDED', `session ${current.session_id} is ${current.status}`)
+      }
       const patch: SessionPatch = request.body
       const next: Session = {
         session_id: current.session_id,
