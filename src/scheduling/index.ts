@@ -28,6 +28,8 @@ export interface SchedulingDeps {
   /** `db.sublevel('sessions', { valueEncoding: 'json' })` */
   store: SessionDb
   log: Logger
+  /** most queued changes written in one synced batch (group commit; default 256, 1 = off) */
+  maxBatch?: number
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/

@@ -24,6 +24,7 @@ export interface SessionServiceDeps {
   log: Logger
   /** told, after each committed change, when that session next needs the lifecycle step (ticker.consider) */
   onDue?: (atS: number) => void
+  maxBatch?: number
 }
 
 export type Outcome = Result<SubmitOutcome, SchedulingErrorCode>
@@ -42,7 +43,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     const due = dueAt(event.session)
     if (due !== undefined) deps.onDue?.(due)
   }
-  const writer = createWriter({ index, store, log, publish })
+  const writer = createWriter({ index, store, log, publish, maxBatch: deps.maxBatch })
   const nowS = () => clock.now() / 1000
 
   /** When the lifecycle step must next look at this session: now if it is due already. */

@@ -33,7 +33,7 @@ export interface WriterDeps {
   /** called with each event after the durable write, in order */
   publish: (event: ChangeEvent) => void
   /** largest number of queued steps written in one batch */
-  maxBatch?: number
+  maxBatch?: number | undefined
 }
 
 export interface Writer {
