@@ -1,0 +1,139 @@
+/**
+ * The in-memory machine table and its one write path: mutate -> durable write (only when
+ * something meaningful changed) -> 'machine.changed' / alert events, in that order
+ * (STYLE §2.3: events are facts emitted after the durable write).
+ */
+import type { Logger } from 'pino'
+import type { Clock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import type { HubEvents } from '../protocol/events.js'
+import type { Alert, AlertKind, DesiredState, MachineState } from '../protocol/messages.js'
+import { acknowledge, clearAlerts, raiseAlert } from './alerts.js'
+import { initialPresence, type Presence } from './presence.js'
+import { LAST_SEEN_WRITE_INTERVAL_S, emptyRecord, recordFingerprint, stateFingerprint, toMachineState, type MachineRecord } from './record.js'
+import type { MachineStore } from './store.js'
+import type { ReportEntry } from './types.js'
+
+export interface Entry {
+  record: MachineRecord
+  presence: Presence
+  desired: DesiredState | null
+  /** send the required state even if the stored report matches (set on connect, DESIGN §4) */
+  force: boolean
+  history: ReportEntry[]
+  shown: string
+  persisted: string
+  persistedLastSeen: number | null
+}
+
+/** Collects alert transitions made during one mutation, emitted after the write. */
+export interface Effects {
+  raise(kind: AlertKind, message: string): void
+  clear(...kinds: AlertKind[]): void
+}
+
+const RECENT_CLEARED = 200
+
+export interface Book {
+  load(ids: readonly number[], records: readonly MachineRecord[]): void
+  get(id: number): Entry | undefined
+  entries(): IterableIterator<Entry>
+  state(id: number): MachineState | undefined
+  update(id: number, mutate: (e: Entry, fx: Effects) => void): Promise<void>
+  /** emit 'machine.changed' if the visible state changed without a durable change (e.g. desired) */
+  show(id: number): void
+  alerts(): Alert[]
+  acknowledge(alertId: string): Promise<Alert | null>
+}
+
+export function createBook(deps: { clock: Clock; events: EventBus<HubEvents>; log: Logger; store: MachineStore }): Book {
+  const { clock, events, store } = deps
+  const table = new Map<number, Entry>()
+  let recent: Alert[] = []
+
+  const stateOf = (e: Entry) => toMachineState(e.record, e.presence.online, e.desired)
+
+  const show = (e: Entry) => {
+    const machine = stateOf(e)
+    const print = stateFingerprint(machine)
+    if (print === e.shown) return
+    e.shown = print
+    events.emit('machine.changed', { machine })
+  }
+
+  const persist = (e: Entry): Promise<void> | null => {
+    const print = recordFingerprint(e.record)
+    const seen = e.record.last_seen
+    const stale = seen !== null && (e.persistedLastSeen === null || seen - e.persistedLastSeen >= LAST_SEEN_WRITE_INTERVAL_S)
+    if (print === e.persisted && !stale) return null
+    e.persisted = print
+    e.persistedLastSeen = seen
+    return store.save(e.record)
+  }
+
+  return {
+    load(ids, records) {
+      const byId = new Map(records.map((r) => [r.machine_id, r]))
+      for (const id of ids) {
+        const stored = byId.get(id)
+        const record: MachineRecord = stored ? { ...emptyRecord(id), ...stored } : emptyRecord(id)
+        // Nothing is connected to a hub that has just started; the old reason would mislead.
+        if (record.offline_reason === null) record.offline_reason = 'not connected since the hub started'
+        const entry: Entry = {
+          record, presence: initialPresence(record.last_seen, record.offline_reason), desired: null, force: false, history: [],
+          shown: '', persisted: recordFingerprint(record), persistedLastSeen: record.last_seen,
+        }
+        entry.shown = stateFingerprint(stateOf(entry))
+        table.set(id, entry)
+      }
+    },
+    get: (id) => table.get(id),
+    entries: () => table.values(),
+    state: (id) => {
+      const e = table.get(id)
+      return e ? stateOf(e) : undefined
+    },
+    async update(id, mutate) {
+      const e = table.get(id)
+      if (!e) return
+      const raised: Alert[] = []
+      const cleared: Alert[] = []
+      const nowS = clock.now() / 1000
+      mutate(e, {
+        raise(kind, message) {
+          const r = raiseAlert(e.record.alerts, kind, id, message, nowS)
+          e.record.alerts = r.open
+          if (r.raised) raised.push(r.raised)
+        },
+        clear(...kinds) {
+          const c = clearAlerts(e.record.alerts, kinds, nowS)
+          e.record.alerts = c.open
+          cleared.push(...c.cleared)
+        },
+      })
+      const written = persist(e)
+      if (written) await written
+      show(e)
+      for (const alert of raised) events.emit('alert.raised', { alert })
+      for (const alert of cleared) events.emit('alert.cleared', { alert })
+      if (cleared.length > 0) recent = [...recent, ...cleared].slice(-RECENT_CLEARED)
+    },
+    show(id) {
+      const e = table.get(id)
+      if (e) show(e)
+    },
+    alerts: () => [...[...table.values()].flatMap((e) => e.record.alerts), ...recent].sort((a, b) => a.raised_at - b.raised_at),
+    async acknowledge(alertId) {
+      for (const e of table.values()) {
+        if (!e.record.alerts.some((a) => a.alert_id === alertId)) continue
+        const r = acknowledge(e.record.alerts, alertId)
+        e.record.alerts = r.list
+        await persist(e)
+        return r.alert
+      }
+      const r = acknowledge(recent, alertId)
+      recent = r.list
+      return r.alert
+    },
+  }
+}

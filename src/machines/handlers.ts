@@ -1,0 +1,85 @@
+/**
+ * What the machine tells us, applied to the book: reports (telemetry, ball alerts) and
+ * command outcomes (confirmed, refused, unconfirmed -> error + alert, DESIGN §5).
+ */
+import type { Logger } from 'pino'
+import type { Clock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import type { HubEvents } from '../protocol/events.js'
+import type { MachineControl } from '../protocol/messages.js'
+import type { Book } from './book.js'
+import type { CommandDriver, CommandOutcomes } from './command-driver.js'
+import type { LinkHandlers } from './link.js'
+import { applyReport, ballAlertChanges, ballAlertMessage, pushHistory } from './telemetry.js'
+
+function describe(c: MachineControl): string {
+  return c.session_id !== null ? `${c.status} (session ${c.session_id})` : c.status
+}
+
+export function createOutcomes(deps: { book: Book; events: EventBus<HubEvents>; log: Logger }): CommandOutcomes {
+  const { book, events, log } = deps
+  const logFail = (id: number) => (error: unknown) => log.error({ err: error, machineId: id }, 'command outcome write failed')
+  return {
+    confirmed(command) {
+      const id = command.machine_id
+      book
+        .update(id, (e, fx) => {
+          // The machine applied the control: that is its state now, until its next report.
+          e.record.reported_status = command.status
+          e.record.session_id = command.session_id
+          e.record.scheduled_until = command.scheduled_until
+          e.record.error = null
+          fx.clear('command_failed', 'error')
+        })
+        .catch(logFail(id))
+    },
+    refused(command, _confirmation, message) {
+      const id = command.machine_id
+      events.emit('command.failed', { command, reason: message })
+      book
+        .update(id, (e, fx) => {
+          e.record.error = message
+          fx.raise('error', `machine ${id} refused ${describe(command)}: ${message}`)
+        })
+        .catch(logFail(id))
+    },
+    failed(command, reason) {
+      const id = command.machine_id
+      events.emit('command.failed', { command, reason })
+      book
+        .update(id, (e, fx) => {
+          e.record.error = `command ${describe(command)} failed: ${reason}`
+          fx.raise('command_failed', `machine ${id} did not confirm ${describe(command)}: ${reason}`)
+        })
+        .catch(logFail(id))
+    },
+  }
+}
+
+export function createReportHandler(deps: { book: Book; driver: CommandDriver; clock: Clock; log: Logger }): LinkHandlers {
+  const { book, driver, clock, log } = deps
+  const logFail = (id: number) => (error: unknown) => log.error({ err: error, machineId: id }, 'report write failed')
+  return {
+    report(id, report) {
+      const nowS = clock.now() / 1000
+      book
+        .update(id, (e, fx) => {
+          Object.assign(e.record, applyReport(e.record, report))
+          e.record.last_seen = nowS
+          e.history = pushHistory(e.history, { received_at: nowS, report })
+          const ball = ballAlertChanges(e.record.alerts.map((a) => a.kind), report.ball_level)
+          if (ball.raise) fx.raise(ball.raise, ballAlertMessage(id, report.ball_level))
+          if (ball.clear.length > 0) fx.clear(...ball.clear)
+          if (report.status === 'error') fx.raise('error', `machine ${id} reports an error`)
+          else if (e.record.error === null) fx.clear('error')
+        })
+        .catch(logFail(id))
+    },
+    confirmation(id, confirmation) {
+      if (!driver.confirm(id, confirmation)) {
+        log.debug({ machineId: id, exchangeId: confirmation.exchange_id }, 'confirmation of no command in flight (late or superseded)')
+      }
+      book.update(id, (e) => void (e.record.last_seen = clock.now() / 1000)).catch(logFail(id))
+    },
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * createMachines: the machines module (DESIGN §2, §4, §5). Registry, presence from broker
+ * connection events, commands with confirmation, the reconciler, telemetry and alerts, all
+ * persisted in one sublevel. Talks to dispensers only through BrokerPort.
+ */
+import type { Logger } from 'pino'
+import type { BrokerPort, ClientIdentity, DisconnectReason } from '../broker/port.js'
+import type { Config } from '../config/index.js'
+import type { Clock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import { err, ok } from '../lib/result.js'
+import type { HubEvents } from '../protocol/events.js'
+import { machineIdFromNode } from '../protocol/topics.js'
+import { createBook } from './book.js'
+import { createCommandDriver } from './command-driver.js'
+import { clockFormatter, decideOverride } from './desired.js'
+import { createDispenserLink } from './link.js'
+import { createOutcomes, createReportHandler } from './handlers.js'
+import { clientDown, clientUp, describeReason } from './presence.js'
+import { createReconciler } from './reconciler.js'
+import { createRegistry } from './registry.js'
+import { createMachineStore, type MachineDb } from './store.js'
+import type { DesiredStateFn, Machines } from './types.js'
+
+export type { Machines, DesiredStateFn, CommandRequester, MachinesErrorCode } from './types.js'
+export type { MachineDb } from './store.js'
+
+export interface MachinesDeps {
+  config: Config
+  clock: Clock
+  events: EventBus<HubEvents>
+  broker: BrokerPort
+  /** the hub's 'machines' sublevel (valueEncoding json) */
+  store: MachineDb
+  log: Logger
+  desiredStateFor: DesiredStateFn
+}
+
+/** Machine clients; an anonymous dev client named machine_N counts as machine N. */
+function machineOf(client: ClientIdentity): number | undefined {
+  if (client.kind === 'machine') return client.machineId
+  if (client.kind === 'anonymous') return machineIdFromNode(client.clientId)
+  return undefined
+}
+
+export function createMachines(deps: MachinesDeps): Machines {
+  const { config, clock, events, broker, log } = deps
+  const nowS = () => clock.now() / 1000
+  const registry = createRegistry(config.machineIds)
+  const store = createMachineStore(deps.store)
+  const book = createBook({ clock, events, log, store })
+  const fmt = clockFormatter(config.timezone)
+  const policy = { timeoutMs: config.commandTimeoutMs, tries: config.commandRetries }
+  const outcomes = createOutcomes({ book, events, log })
+  const driver = createCommandDriver({ broker, clock, events, log, store, policy, outcomes })
+  const reconciler = createReconciler({ book, driver, clock, log, desiredStateFor: deps.desiredStateFor })
+  const handlers = createReportHandler({ book, driver, clock, log })
+  const offs: Array<() => void> = []
+  const logFail = (what: string, id: number) => (error: unknown) => log.error({ err: error, machineId: id }, `${what} failed`)
+
+  const up = (client: ClientIdentity) => {
+    const id = machineOf(client)
+    if (id === undefined || !registry.has(id)) return
+    book
+      .update(id, (e, fx) => {
+        const next = clientUp(e.presence, client.clientId, nowS())
+        e.presence = next.presence
+        e.record.last_seen = next.presence.last_seen
+        if (next.change !== 'online') return
+        e.record.offline_reason = null
+        e.force = true
+        fx.clear('offline')
+      })
+      .catch(logFail('presence write', id))
+    // DESIGN §4: on every (re)connect the machine gets the state the schedule requires now.
+    reconciler.reconcile(id)
+  }
+
+  const down = (client: ClientIdentity, reason: DisconnectReason) => {
+    const id = machineOf(client)
+    if (id === undefined || !registry.has(id)) return
+    book
+      .update(id, (e, fx) => {
+        const next = clientDown(e.presence, client.clientId, reason, nowS())
+        e.presence = next.presence
+        if (next.change !== 'offline') return
+        e.record.last_seen = next.presence.last_seen
+        e.record.offline_reason = next.presence.offline_reason
+        // Abandoned, not queued: the reconciler sends the required state on reconnect.
+        driver.abandon(id)
+        fx.raise('offline', `machine ${id} is offline: ${describeReason(reason)}`)
+      })
+      .catch(logFail('presence write', id))
+  }
+
+  const list = () => registry.ids.map((id) => book.state(id)).filter((s) => s !== undefined)
+
+  return {
+    list,
+    get: (id) => book.state(id),
+    history: (id) => book.get(id)?.history.slice() ?? [],
+    async override(command, by) {
+      const id = command.machine_id
+      const known = registry.check(id)
+      if (!known.ok) return known
+      const e = book.get(id)
+      if (!e) return err('MACHINE_UNKNOWN', `machine ${id} is not served by this hub`)
+      const now = nowS()
+      const holds = { admin: e.record.admin, direct: e.record.direct, schedule: reconciler.scheduleFor(id, now) }
+      const decision = decideOverride(command, by, holds, now, fmt)
+      if ('ok' in decision) return decision
+      if (decision.kind !== 'same') {
+        log.info({ machineId: id, by, decision: decision.kind, status: command.status }, 'override')
+        await book.update(id, (x) => {
+          x.record[decision.slot] = decision.kind === 'set' ? decision.held : null
+        })
+        reconciler.arm()
+      }
+      reconciler.reconcile(id)
+      return ok(book.state(id)!)
+    },
+    reconcile(ids) {
+      for (const id of ids ?? registry.ids) reconciler.reconcile(id)
+    },
+    alerts: () => book.alerts(),
+    async acknowledgeAlert(alertId) {
+      const alert = await book.acknowledge(alertId)
+      return alert ? ok(alert) : err('ALERT_UNKNOWN', `alert ${alertId} does not exist`)
+    },
+    stats: () => driver.stats(list().filter((m) => m.online).length),
+    async start() {
+      const loaded = await store.load()
+      book.load(registry.ids, loaded.records)
+      await driver.restore(loaded.exchangeReservedUntil)
+      offs.push(broker.onClientUp(up), broker.onClientDown(down))
+      offs.push(createDispenserLink({ broker, clock, events, log, registry, handlers }).stop)
+      // Clients already connected (the broker may start listening first) count as up.
+      for (const client of broker.connectedClients()) up(client)
+      for (const id of registry.ids) reconciler.reconcile(id)
+      reconciler.arm()
+      log.info({ machines: registry.ids.length, restored: loaded.records.length }, 'machines started')
+    },
+    async stop() {
+      for (const off of offs.splice(0)) off()
+      reconciler.stop()
+      driver.stop()
+      await store.flush()
+    },
+  }
+}
