@@ -11,6 +11,8 @@ import { createMachines, type MachineDb } from '../../src/machines/index.js'
 import type { Machines } from '../../src/machines/types.js'
 import type { HubEvents } from '../../src/protocol/events.js'
 import type { DesiredState } from '../../src/protocol/messages.js'
+import type { ClientIdentity } from '../../src/broker/port.js'
+import { Topics } from '../../src/protocol/topics.js'
 import { FakeBroker } from '../helpers/fake-broker.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
@@ -26,6 +28,8 @@ export interface World {
   /** synced batches written to the machines sublevel */
   writes: { count: number }
   restart(): Promise<World>
+  /** make `client` (a machine) confirm every command it is sent, as a healthy dispenser does */
+  autoConfirm(client: ClientIdentity): void
   /** wait for durable writes (real I/O) and what follows them, then for due timers */
   idle(ms?: number): Promise<void>
 }
@@ -71,6 +75,13 @@ export async function buildWorld(t: Test, dir = t.testdir(), clock = new FakeClo
   t.teardown(close)
   return {
     machines, broker, clock, events, seen, schedule, writes,
+    autoConfirm(client) {
+      if (client.kind !== 'machine') throw new Error('autoConfirm needs a machine client')
+      events.on('command.sent', `auto-confirm-${client.machineId}`, ({ command }) => {
+        if (command.machine_id !== client.machineId) return
+        queueMicrotask(() => broker.inject(Topics.machineHandler, { success: true, exchange_id: command.exchange_id }, client))
+      })
+    },
     async idle(ms = 0) {
       const drain = async () => {
         for (let i = 0; i < 5; i++) {
