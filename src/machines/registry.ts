@@ -14,6 +14,6 @@ export function createRegistry(ids: readonly number[]): Registry {
     ids,
     has: (id) => known.has(id),
     check: (id) =>
-      known.has(id) ? ok(id) : err('MACHINE_UNKNOWN', `machine ${id} is not served by this hub (HUB_MACHINES)`, 'machine_id'),
+      known.has(id) ? ok(id) : err('MACHINE_UNKNOWN', `machine_id: machine ${id} is not served by this hub (HUB_MACHINES)`, 'machine_id'),
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * internal/admin feed (DESIGN §4): every machine and session change, alert, and the
+ * Confirmation (or failure) of every machine command, so an admin node sees the outcome of
+ * its override. Session changes also go to the node that owns the session.
+ */
+import type { Logger } from 'pino'
+import type { BrokerPort } from '../../broker/port.js'
+import type { Clock } from '../../lib/clock.js'
+import type { EventBus } from '../../lib/event-bus.js'
+import type { HubEvents } from '../../protocol/events.js'
+import { NodeNames, Topics, isValidNodeName, machineNodeName, replyTopic } from '../../protocol/topics.js'
+
+export interface AdminFeedDeps {
+  broker: BrokerPort
+  events: EventBus<HubEvents>
+  clock: Clock
+  log: Logger
+}
+
+const OWNER = 'mqtt-admin-feed'
+
+export function createAdminFeed(deps: AdminFeedDeps): { stop(): void } {
+  const { broker, events, clock, log } = deps
+
+  const send = (topic: string, body: object, from: string, to: string) => {
+    const payload = { ...body, timestamp: clock.now() / 1000, origin_node: from, destination_node: to }
+    broker.publish(topic, payload, { qos: 1 }).catch((error: unknown) => log.warn({ err: error, topic }, 'admin feed publish failed'))
+  }
+  const toAdmin = (body: object, from: string) => send(Topics.admin, body, from, NodeNames.admin)
+
+  events.on('machine.changed', OWNER, ({ machine }) => toAdmin(machine, NodeNames.machineHandler))
+
+  events.on('session.changed', OWNER, ({ change, session }) => {
+    const body = { ...session, change }
+    toAdmin(body, NodeNames.scheduleManager)
+    const owner = session.origin_node
+    if (isValidNodeName(owner) && replyTopic(owner) !== Topics.admin) send(replyTopic(owner), body, NodeNames.scheduleManager, owner)
+  })
+
+  events.on('alert.raised', OWNER, ({ alert }) => toAdmin({ ...alert, event: 'alert.raised' }, NodeNames.machineHandler))
+  events.on('alert.cleared', OWNER, ({ alert }) => toAdmin({ ...alert, event: 'alert.cleared' }, NodeNames.machineHandler))
+
+  // The machine's own Confirmation, relayed as it came (origin: the machine).
+  events.on('command.confirmed', OWNER, ({ command, confirmation, latencyMs }) =>
+    toAdmin(
+      {
+        ...confirmation,
+        success: confirmation.success,
+        machine_id: command.machine_id,
+        exchange_id: command.exchange_id,
+        session_id: command.session_id,
+        status: confirmation.status ?? command.status,
+        latency_ms: latencyMs,
+      },
+      machineNodeName(command.machine_id),
+    ),
+  )
+  // A refused or unconfirmed command, reported by the hub.
+  events.on('command.failed', OWNER, ({ command, reason }) =>
+    toAdmin(
+      {
+        success: false,
+        machine_id: command.machine_id,
+        exchange_id: command.exchange_id,
+        session_id: command.session_id,
+        status: command.status,
+        message: `machine ${command.machine_id}: ${reason}`,
+      },
+      NodeNames.machineHandler,
+    ),
+  )
+
+  return { stop: () => events.off(OWNER) }
+}
