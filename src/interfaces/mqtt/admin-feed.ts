@@ -14,7 +14,7 @@ export interface AdminFeedDeps {
   broker: BrokerPort
   events: EventBus<HubEvents>
   clock: Clock
-  log: Logger
+  log?: Logger
 }
 
 const OWNER = 'mqtt-admin-feed'
@@ -24,7 +24,7 @@ export function createAdminFeed(deps: AdminFeedDeps): { stop(): void } {
 
   const send = (topic: string, body: object, from: string, to: string) => {
     const payload = { ...body, timestamp: clock.now() / 1000, origin_node: from, destination_node: to }
-    broker.publish(topic, payload, { qos: 1 }).catch((error: unknown) => log.warn({ err: error, topic }, 'admin feed publish failed'))
+    broker.publish(topic, payload, { qos: 1 }).catch((error: unknown) => log?.warn({ err: error, topic }, 'admin feed publish failed'))
   }
   const toAdmin = (body: object, from: string) => send(Topics.admin, body, from, NodeNames.admin)
 
