@@ -1,51 +1,29 @@
 import t from 'tap'
-import type { BrokerPort, ClientIdentity, InboundMessage } from '../../../src/broker/port.js'
+import type { ClientIdentity } from '../../../src/broker/port.js'
 import { createManagerNode } from '../../../src/interfaces/mqtt/manager-node.js'
 import { createNodeReplier } from '../../../src/interfaces/mqtt/node-replier.js'
 import { NodeNames, Topics } from '../../../src/protocol/index.js'
+import { FakeBroker } from '../../helpers/fake-broker.js'
 import { buildWorld } from '../../scheduling/world.js'
 
-/** A BrokerPort in memory: records publishes, lets the test publish as a client (exact topics only). */
-function memoryBroker() {
-  const published: Array<{ topic: string; payload: Record<string, unknown> }> = []
-  const handlers = new Map<string, Array<(m: InboundMessage) => void>>()
-  const port: BrokerPort = {
-    async publish(topic, payload) {
-      published.push({ topic, payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown> })
-    },
-    onMessage(filter, handler) {
-      handlers.set(filter, [...(handlers.get(filter) ?? []), handler])
-      return () => handlers.set(filter, (handlers.get(filter) ?? []).filter((h) => h !== handler))
-    },
-    onClientUp: () => () => {},
-    onClientDown: () => () => {},
-    connectedClients: () => [],
-  }
-  const send = (topic: string, payload: object | string, client: ClientIdentity | null) => {
-    const buffer = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
-    for (const h of handlers.get(topic) ?? []) h({ topic, payload: buffer, client })
-  }
-  return { port, published, send, subscribers: (topic: string) => (handlers.get(topic) ?? []).length }
-}
-
-const kioskClient: ClientIdentity = { kind: 'node', clientId: 'kiosk-1', node: 'kiosk_interface', role: 'kiosk' }
-const resClient: ClientIdentity = { kind: 'node', clientId: 'res-1', node: 'reservation_interface', role: 'reservation' }
-const adminClient: ClientIdentity = { kind: 'node', clientId: 'admin-1', node: 'admin_portal', role: 'admin' }
+const kioskClient = FakeBroker.node('kiosk_interface', 'kiosk')
+const resClient = FakeBroker.node('reservation_interface', 'reservation')
+const adminClient = FakeBroker.node('admin_portal', 'admin')
 
 async function setup(t: Parameters<typeof buildWorld>[0]) {
   const w = await buildWorld(t)
-  const broker = memoryBroker()
+  const broker = new FakeBroker()
   const rejected: string[] = []
   w.events.on('input.rejected', 'test', (e) => {
     rejected.push(e.message)
   })
-  const replier = createNodeReplier({ broker: broker.port, clock: w.clock, events: w.events, from: NodeNames.scheduleManager })
-  const node = createManagerNode({ broker: broker.port, scheduling: w.scheduling, replier, clock: w.clock, timeZone: 'Europe/London' })
+  const replier = createNodeReplier({ broker, clock: w.clock, events: w.events, from: NodeNames.scheduleManager })
+  const node = createManagerNode({ broker, scheduling: w.scheduling, replier, clock: w.clock, timeZone: 'Europe/London' })
   t.teardown(() => node.stop())
   /** Publish as a client and wait for the one reply. */
   const ask = async (payload: object | string, client: ClientIdentity | null = kioskClient) => {
     const before = broker.published.length
-    broker.send(Topics.manager, payload, client)
+    broker.inject(Topics.manager, payload, client)
     for (let i = 0; i < 200 && broker.published.length === before; i++) await new Promise((r) => setTimeout(r, 5))
     if (broker.published.length !== before + 1) throw new Error(`expected one reply, got ${broker.published.length - before}`)
     return broker.published.at(-1)!
@@ -127,7 +105,10 @@ t.test('Request session and schedule', async (t) => {
 
 t.test('stop unsubscribes', async (t) => {
   const w = await setup(t)
-  t.equal(w.broker.subscribers(Topics.manager), 1)
+  const kiosk = FakeBroker.node('kiosk_interface', 'kiosk')
   w.node.stop()
-  t.equal(w.broker.subscribers(Topics.manager), 0)
+  w.broker.inject(Topics.manager, { machine_id: 1, status: 'reserved', duration: 600 }, kiosk)
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal(w.broker.published.length, 0, 'no reply after stop')
+  t.equal(w.scheduling.list().length, 0)
 })
