@@ -61,14 +61,17 @@ export function createMachines(deps: MachinesDeps): Machines {
   const up = (client: ClientIdentity) => {
     const id = machineOf(client)
     if (id === undefined || !registry.has(id)) return
+    // Every connection is a fresh clean session (possibly a rebooted machine taking over its
+    // client id): what was in flight went to the old socket, so start over.
+    driver.abandon(id)
     book
       .update(id, (e, fx) => {
         const next = clientUp(e.presence, client.clientId, nowS())
         e.presence = next.presence
         e.record.last_seen = next.presence.last_seen
+        e.force = true
         if (next.change !== 'online') return
         e.record.offline_reason = null
-        e.force = true
         fx.clear('offline')
       })
       .catch(logFail('presence write', id))

@@ -135,3 +135,17 @@ t.test('a reconnect always resends the required state, even if the stored report
   t.equal(sends.length, 2, 'the machine may have rebooted: it gets the state again')
   t.not(sends[1]?.payload.exchange_id, first.payload.exchange_id, 'a fresh exchange id')
 })
+
+t.test('a takeover (same client id connecting again) resends at once and does not go offline', async (t) => {
+  const w = await buildWorld(t)
+  w.broker.connect(m1)
+  await w.idle(500)
+  w.broker.connect(m1) // the rebooted machine reconnects before the old socket is closed
+  w.broker.disconnect(m1, 'takeover')
+  await w.idle()
+  const sends = w.broker.to(machineTopic(1))
+  t.equal(sends.length, 2, 'sent again on the new connection')
+  t.not(sends[1]?.payload.exchange_id, sends[0]?.payload.exchange_id)
+  t.match(w.machines.get(1), { online: true })
+  t.same(w.machines.alerts(), [])
+})
