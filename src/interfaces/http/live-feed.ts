@@ -4,7 +4,7 @@
  * WebSocket, so the token comes as `?token=` or as the first message `{"token": "..."}`.
  *
  * Server -> client messages:
- *   { topic: 'snapshot', payload: { now, date, sessions, machines?, alerts? } }   once, after auth
+ *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, machines?, alerts? } }   once, after auth
  *   { topic: 'session.changed', payload: { change, session, previous? } }
  *   { topic: 'machine.changed', payload: { machine } }                              admin only
  *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 admin only
@@ -69,7 +69,7 @@ export function createLiveFeed(deps: LiveFeedDeps) {
       .list({ from, to })
       .filter((s) => s.end_time > from && s.start_time < to)
       .filter((s) => principal.role === 'admin' || s.origin_node === principal.name)
-    const base = { now: deps.clock.now() / 1000, date, role: principal.role, sessions }
+    const base = { now: deps.clock.now() / 1000, date, timezone: deps.config.timezone, role: principal.role, sessions }
     return principal.role === 'admin' ? { ...base, machines: deps.machines.list(), alerts: deps.machines.alerts() } : base
   }
 

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { auth, buildWorld } from './world.js'
+import { auth, buildWorld, connectMachine, settle } from './world.js'
 
 t.test('GET /api/health is public and counts machines', async (t) => {
   const w = await buildWorld(t, { health: () => ({ cloud: { connected: false } }) })
-  w.machines.setOnline(1, true)
-  w.machines.setOnline(2, true)
+  await connectMachine(w, 1)
+  await connectMachine(w, 2)
   await w.clock.advance(5000)
   const res = await w.app.inject({ url: '/api/health' })
   t.equal(res.statusCode, 200)
@@ -23,8 +23,10 @@ t.test('GET /api/me says who the token is', async (t) => {
 
 t.test('GET /metrics: admin only, Prometheus text with counters from events', async (t) => {
   const w = await buildWorld(t, { metrics: () => 'cloud_up 1\n' })
-  w.machines.setOnline(1, true)
+  await connectMachine(w, 1)
   await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 1, status: 'reserved', duration: 600 } })
+  await settle(w) // the session starts; the dispenser confirms its command
+  const n = w.machines.stats().commandsConfirmed
   const command = { machine_id: 1, session_id: null, status: 'active' as const, scheduled_until: null, timestamp: 1, exchange_id: 1, origin_node: 'machine_handler', destination_node: 'machine_001' }
   w.events.emit('command.confirmed', { command, confirmation: { success: true, exchange_id: 1 }, latencyMs: 7 })
   w.events.emit('command.confirmed', { command, confirmation: { success: true, exchange_id: 2 }, latencyMs: 300 })
@@ -36,20 +38,23 @@ t.test('GET /metrics: admin only, Prometheus text with counters from events', as
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/plain; version=0.0.4/)
   const text = res.body
+  const stats = w.machines.stats()
+  t.ok(stats.commandsSent > 0 && stats.commandsConfirmed > 0, 'the connected dispenser was commanded and confirmed')
   for (const line of [
     'dispenser_machines 20',
     'dispenser_machines_online 1',
-    'dispenser_machines_by_status{status="idle"} 1',
+    'dispenser_machines_by_status{status="active"} 1',
     'dispenser_machines_by_status{status="offline"} 19',
-    'dispenser_commands_sent_total 7',
-    'dispenser_commands_confirmed_total 6',
-    'dispenser_commands_failed_total 1',
-    'dispenser_command_confirmation_ms_bucket{le="5"} 0',
-    'dispenser_command_confirmation_ms_bucket{le="10"} 1',
-    'dispenser_command_confirmation_ms_bucket{le="500"} 2',
-    'dispenser_command_confirmation_ms_bucket{le="+Inf"} 2',
+    `dispenser_commands_sent_total ${stats.commandsSent}`,
+    `dispenser_commands_confirmed_total ${stats.commandsConfirmed}`,
+    `dispenser_commands_failed_total ${stats.commandsFailed}`,
+    // n real confirmations (0 ms on the fake clock) plus the two emitted above: 7 ms and 300 ms
+    `dispenser_command_confirmation_ms_bucket{le="5"} ${n}`,
+    `dispenser_command_confirmation_ms_bucket{le="10"} ${n + 1}`,
+    `dispenser_command_confirmation_ms_bucket{le="500"} ${n + 2}`,
+    `dispenser_command_confirmation_ms_bucket{le="+Inf"} ${n + 2}`,
     'dispenser_command_confirmation_ms_sum 307',
-    'dispenser_command_confirmation_ms_count 2',
+    `dispenser_command_confirmation_ms_count ${n + 2}`,
     'dispenser_bad_input_total{topic="internal/manager"} 1',
     'dispenser_live_feed_clients 0',
     'cloud_up 1',
@@ -57,7 +62,7 @@ t.test('GET /metrics: admin only, Prometheus text with counters from events', as
     t.ok(text.split('\n').includes(line), line)
   }
   t.match(text, /# TYPE dispenser_command_confirmation_ms histogram/)
-  t.match(text, /^dispenser_sessions_today\{status="(reserved|active)"\} 1$/m)
+  t.match(text, /^dispenser_sessions_today\{status="active"\} 1$/m)
 })
 
 t.test('OpenAPI at /docs lists the routes', async (t) => {

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { WebSocket } from 'ws'
-import { ADMIN_TOKEN, auth, buildWorld, type World } from './world.js'
+import { ADMIN_TOKEN, auth, buildWorld, connectMachine, disconnectMachine, settle, type World } from './world.js'
 
 interface FeedMessage {
   topic: string
@@ -56,7 +56,7 @@ t.test('admin: snapshot on connect, then machine, session and alert events', asy
   t.equal((snap.payload.machines as unknown[]).length, 20)
   t.same(snap.payload.alerts, [])
 
-  w.machines.setOnline(7, true)
+  await connectMachine(w, 7)
   const machine = await feed.next('machine.changed')
   t.match(machine.payload, { machine: { machine_id: 7, online: true } })
 
@@ -64,8 +64,8 @@ t.test('admin: snapshot on connect, then machine, session and alert events', asy
   const session = await feed.next('session.changed')
   t.match(session.payload, { change: 'created', session: { machine_id: [7] } })
 
-  w.machines.raise({ alert_id: 'x', kind: 'offline', machine_id: 7, message: 'bay 7 offline', raised_at: 1, acknowledged: false, cleared_at: null })
-  t.match((await feed.next('alert.raised')).payload, { alert: { alert_id: 'x' } })
+  await disconnectMachine(w, 7)
+  t.match((await feed.next('alert.raised')).payload, { alert: { kind: 'offline', machine_id: 7 } })
 
   ws.send(JSON.stringify({ type: 'ping' }))
   t.same((await feed.next('pong')).payload, { now: w.clock.now() / 1000 })
@@ -82,11 +82,13 @@ t.test('token as the first message; kiosk sees only its own sessions', async (t)
   t.notOk('machines' in snap.payload, 'no machine details for kiosks')
 
   await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('reservation'), payload: { machine_id: 1, status: 'reserved', duration: 600 } })
-  w.machines.setOnline(1, true)
+  await connectMachine(w, 1)
   await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 2, status: 'reserved', duration: 600 } })
   const mine = await feed.next('session.changed')
   t.match(mine.payload, { session: { machine_id: [2], origin_node: 'kiosk_interface' } })
-  t.same(feed.seen.map((m) => m.topic), [], 'nothing else was sent')
+  await settle(w)
+  const others = feed.seen.filter((m) => m.topic !== 'session.changed' || (m.payload.session as { origin_node: string }).origin_node !== 'kiosk_interface')
+  t.same(others, [], 'no machine events and no sessions of other nodes')
 })
 
 t.test('bad or missing token closes with 4401', async (t) => {

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { auth, buildWorld, type As } from './world.js'
+import { auth, buildWorld, connectMachine, inMinutes, type As } from './world.js'
 
 t.test('GET /api/machines and /api/machines/:id: admin only', async (t) => {
   const w = await buildWorld(t)
-  w.machines.setOnline(3, true)
+  await connectMachine(w, 3)
   const list = await w.app.inject({ url: '/api/machines', headers: auth('admin') })
   t.equal(list.statusCode, 200)
   t.equal(list.json().length, 20)
@@ -14,7 +14,7 @@ t.test('GET /api/machines and /api/machines/:id: admin only', async (t) => {
   const one = await w.app.inject({ url: '/api/machines/3', headers: auth('admin') })
   t.equal(one.statusCode, 200)
   t.equal(one.json().machine.machine_id, 3)
-  t.equal(one.json().history.length, 1)
+  t.match(one.json().history, [{ report: { machine_id: 3, ball_level: 'full' } }])
   const unknown = await w.app.inject({ url: '/api/machines/77', headers: auth('admin') })
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().error, 'MACHINE_UNKNOWN')
@@ -28,7 +28,7 @@ t.test('POST /api/machines/:id/override', async (t) => {
   const res = await override('admin', 4, { status: 'maintenance', scheduled_until: null })
   t.equal(res.statusCode, 200, res.body)
   t.match(res.json().desired, { status: 'maintenance', source: 'admin' })
-  t.equal((await override('admin', 4, { release: true })).json().desired, null)
+  t.not((await override('admin', 4, { release: true })).json().desired?.source, 'admin', 'back on the schedule')
   t.equal((await override('kiosk', 4, { status: 'idle' })).statusCode, 403)
   t.equal((await override('none', 4, { status: 'idle' })).statusCode, 401)
   const noStatus = await override('admin', 4, {})
@@ -37,8 +37,7 @@ t.test('POST /api/machines/:id/override', async (t) => {
   const badStatus = await override('admin', 4, { status: 'dancing' })
   t.equal(badStatus.json().message, 'body.status: must be one of idle, active, maintenance')
   t.equal((await override('admin', 99, { status: 'idle' })).statusCode, 404)
-  w.machines.holdNext('bay 4 is held by session 812')
-  const held = await override('admin', 4, { status: 'idle' })
-  t.equal(held.statusCode, 409)
-  t.same(held.json(), { error: 'MACHINE_HELD', message: 'bay 4 is held by session 812' })
+  const past = await override('admin', 4, { status: 'maintenance', scheduled_until: inMinutes(w, -5) })
+  t.equal(past.statusCode, 400, 'MACHINE_INVALID from the module')
+  t.same(past.json(), { error: 'MACHINE_INVALID', message: 'scheduled_until: is in the past' })
 })

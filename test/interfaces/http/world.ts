@@ -1,20 +1,25 @@
 /**
- * One HTTP world per test: config, FakeClock, event bus, scheduling + machines, and the app
- * from buildHttpApp, torn down with the test (RULES §6).
+ * One HTTP world per test (RULES §6): config, FakeClock, event bus, the real scheduling and
+ * machines modules on a real LevelDB in t.testdir(), an in-memory BrokerPort playing the
+ * dispensers, and the app from buildHttpApp. Everything is torn down with the test.
  */
+import { join } from 'node:path'
 import type { Test } from 'tap'
+import { Level } from 'level'
 import { pino } from 'pino'
 import { loadConfig, type Config } from '../../../src/config/index.js'
 import { EventBus } from '../../../src/lib/event-bus.js'
 import type { HubEvents } from '../../../src/protocol/events.js'
+import type { BallLevel, MachineControl, MachineReport } from '../../../src/protocol/messages.js'
+import { Topics, machineIdFromTopic, machineNodeName } from '../../../src/protocol/topics.js'
+import type { PublishOptions } from '../../../src/broker/port.js'
 import { buildHttpApp, type HttpApp } from '../../../src/interfaces/http/app.js'
 import type { Principal } from '../../../src/interfaces/http/deps.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
-import { fakeMachines, type FakeMachines } from './fakes.js'
+import { createMachines, type MachineDb, type Machines } from '../../../src/machines/index.js'
 import { createScheduling, type StoredSession } from '../../../src/scheduling/index.js'
 import type { Scheduling } from '../../../src/scheduling/types.js'
-import { Level } from 'level'
-import { join } from 'node:path'
+import { FakeBroker } from '../../helpers/fake-broker.js'
+import { FakeClock } from '../../helpers/fake-clock.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 export const TOKENS: Record<string, Principal> = {
@@ -38,13 +43,39 @@ export function auth(as: As): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {}
 }
 
+/**
+ * The in-memory broker with well-behaved dispensers behind it: a connected machine confirms
+ * every control and reports its new state, as the firmware does (DESIGN §4).
+ */
+export class DispenserBroker extends FakeBroker {
+  readonly online = new Map<number, BallLevel>()
+
+  override async publish(topic: string, payload: object, options: PublishOptions = {}): Promise<void> {
+    await super.publish(topic, payload, options)
+    const id = machineIdFromTopic(topic)
+    const level = id === undefined ? undefined : this.online.get(id)
+    if (id === undefined || level === undefined) return
+    const client = FakeBroker.machine(id)
+    const control = payload as Partial<MachineControl> & { request_type?: string }
+    setImmediate(() => {
+      if (control.request_type === undefined && control.exchange_id !== undefined) {
+        const { exchange_id, session_id = null, status } = control
+        this.inject(Topics.machineHandler, { success: true, exchange_id, session_id, status, machine_id: id, origin_node: machineNodeName(id) }, client)
+      }
+      const status = control.status ?? 'idle'
+      this.inject(Topics.machineHandler, { machine_id: id, status, ball_level: level, scheduled_until: control.scheduled_until ?? null, session_id: control.session_id ?? null }, client)
+    })
+  }
+}
+
 export interface World {
   app: HttpApp
   clock: FakeClock
   config: Config
   events: EventBus<HubEvents>
+  broker: DispenserBroker
   scheduling: Scheduling & { idle(): Promise<void> }
-  machines: FakeMachines
+  machines: Machines
 }
 
 export async function buildWorld(t: Test, extra: { health?: () => object; metrics?: () => string } = {}): Promise<World> {
@@ -53,24 +84,56 @@ export async function buildWorld(t: Test, extra: { health?: () => object; metric
   const clock = new FakeClock(Date.UTC(2026, 0, 10, 10, 0, 0))
   const log = pino({ level: 'silent' })
   const events = new EventBus<HubEvents>(log)
-  // DESIGN/RULES §8: one LevelDB, a sublevel per module.
+  const broker = new DispenserBroker()
+  // RULES §8: one LevelDB, a sublevel per module.
   const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
   const scheduling = createScheduling({
     config, clock, events, log,
     store: db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' }),
   })
-  await scheduling.start()
-  t.teardown(async () => {
-    await scheduling.stop()
-    await db.close()
+  const machines = createMachines({
+    config, clock, events, broker, log,
+    store: db.sublevel('machines', { valueEncoding: 'json' }) as unknown as MachineDb,
+    desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
   })
-  const machines = fakeMachines(config, clock, events)
+  // STYLE §2.3: a session change re-drives the machines it touches.
+  events.on('session.changed', 'test-wiring', (e) => machines.reconcile(e.session.machine_id))
+  await scheduling.start()
+  await machines.start()
   const app = await buildHttpApp({
     config, log, clock, events, machines, scheduling, adminToken: ADMIN_TOKEN,
     verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra,
   })
-  t.teardown(() => app.close())
-  return { app, clock, config, events, scheduling, machines }
+  t.teardown(async () => {
+    await app.close()
+    await machines.stop()
+    await scheduling.stop()
+    await db.close()
+  })
+  return { app, clock, config, events, broker, scheduling, machines }
+}
+
+/** A dispenser connects and reports (DESIGN §4: report on connect). */
+export async function connectMachine(w: World, id: number, report: Partial<MachineReport> = {}): Promise<void> {
+  const client = FakeBroker.machine(id)
+  w.broker.online.set(id, report.ball_level ?? 'full')
+  w.broker.connect(client)
+  w.broker.inject(Topics.machineHandler, { machine_id: id, status: 'idle', ball_level: 'full', ...report }, client)
+  await w.clock.advance(0)
+}
+
+export async function disconnectMachine(w: World, id: number): Promise<void> {
+  w.broker.online.delete(id)
+  w.broker.disconnect(FakeBroker.machine(id), 'keepalive')
+  await w.clock.advance(0)
+}
+
+/** Let due timers, durable writes and dispenser replies finish without moving time. */
+export async function settle(w: World): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await w.clock.advance(0)
+    await w.scheduling.idle()
+  }
 }
 
 /** Let fake time pass in steps, waiting for the durable writes each step started. */
