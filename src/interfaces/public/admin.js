@@ -1,0 +1,183 @@
+// Admin page (/): sign in, then bays, schedule grid, alerts and utilization, kept live by /api/live.
+import { connectLive, createApi, createHubClock } from './api.js'
+import { createDialogs } from './admin-dialogs.js'
+import { createScheduleGrid } from './admin-grid.js'
+import { renderAlerts, renderBays, renderChart } from './admin-panels.js'
+import { addDays, createTimeFormat, zonedEpoch } from './time.js'
+
+const TOKEN_KEY = 'dispenser-hub.admin-token'
+const $ = (id) => document.getElementById(id)
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY),
+  today: null,
+  date: null,
+  fmt: createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone),
+  clock: createHubClock(),
+  schedule: null,
+  sessions: new Map(),
+  machines: new Map(),
+  alerts: new Map(),
+}
+let live = null
+
+const api = createApi(() => state.token, () => signOut('Your token is no longer accepted. Sign in again.'))
+const dialogs = createDialogs({ api, state, toast })
+const grid = createScheduleGrid($('grid'), {
+  onSelect: ({ bays, startS, minutes, clear }) => dialogs.openBook({ bays, startS, minutes, onClosed: clear }),
+  onOpenSession: (id) => dialogs.openSession(id),
+})
+
+function toast(text, bad = false) {
+  const el = document.createElement('div')
+  el.className = `toast${bad ? ' bad' : ''}`
+  el.textContent = text
+  $('toasts').append(el)
+  setTimeout(() => el.remove(), 4000)
+}
+
+// ---------------------------------------------------------------- sign in / out
+
+async function signIn(token) {
+  state.token = token
+  const me = await api.get('/api/me')
+  if (me.role !== 'admin') throw new Error(`This token belongs to ${me.name} (${me.role}); the admin page needs the admin token.`)
+  sessionStorage.setItem(TOKEN_KEY, token)
+  $('signin').hidden = true
+  $('app').hidden = false
+  live = connectLive({ getToken: () => state.token, onMessage, onState: showLiveState })
+}
+
+function signOut(message = '') {
+  live?.close()
+  live = null
+  sessionStorage.removeItem(TOKEN_KEY)
+  state.token = null
+  $('app').hidden = true
+  $('signin').hidden = false
+  $('signin-error').textContent = message
+  $('token').value = ''
+  $('token').focus()
+}
+
+$('signin-form').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  $('signin-error').textContent = ''
+  try {
+    await signIn($('token').value.trim())
+  } catch (e) {
+    state.token = null
+    $('signin-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message
+  }
+})
+$('signout').addEventListener('click', () => signOut())
+
+function showLiveState(s) {
+  const el = $('live')
+  el.className = `live-state ${s}`
+  el.textContent = { live: 'Live', connecting: 'Connecting…', offline: 'Reconnecting…', unauthorized: 'Token refused' }[s]
+  if (s === 'unauthorized') signOut('Your token is no longer accepted. Sign in again.')
+}
+
+// ---------------------------------------------------------------- live feed
+
+function onMessage({ topic, payload }) {
+  if (topic === 'snapshot') {
+    state.clock.sync(payload.now)
+    state.fmt = createTimeFormat(payload.timezone)
+    state.today = payload.date
+    state.machines = new Map(payload.machines.map((m) => [m.machine_id, m]))
+    state.alerts = new Map(payload.alerts.map((a) => [a.alert_id, a]))
+    void loadDay(state.date ?? payload.date)
+    renderSide()
+  } else if (topic === 'pong') {
+    state.clock.sync(payload.now)
+  } else if (topic === 'machine.changed') {
+    state.machines.set(payload.machine.machine_id, payload.machine)
+    renderBaysPanel()
+    renderGrid()
+  } else if (topic === 'session.changed') {
+    const s = payload.session
+    if (s.end_time > state.dayStartS && s.start_time < state.dayEndS) state.sessions.set(s.session_id, s)
+    else state.sessions.delete(s.session_id)
+    renderGrid()
+    renderChartPanel()
+  } else if (topic === 'alert.raised' || topic === 'alert.cleared') {
+    state.alerts.set(payload.alert.alert_id, payload.alert)
+    renderAlertsPanel()
+    if (topic === 'alert.raised') toast(payload.alert.message, true)
+  }
+}
+
+// ---------------------------------------------------------------- day
+
+async function loadDay(date) {
+  try {
+    const [schedule, sessions] = await Promise.all([api.get(`/api/schedule?date=${date}`), api.get(`/api/sessions?date=${date}`)])
+    state.date = date
+    state.schedule = schedule
+    state.dayStartS = zonedEpoch(date, schedule.schedule[0]?.[0] ?? '00:00', state.fmt.timeZone)
+    state.dayEndS = state.dayStartS + schedule.schedule.length * schedule.slot_minutes * 60
+    state.sessions = new Map(sessions.map((s) => [s.session_id, s]))
+    $('day').value = date
+    $('sched-date').textContent = state.fmt.longDate(date)
+    $('chart-date').textContent = date === state.today ? 'today' : date
+    renderGrid()
+    renderChartPanel()
+  } catch (e) {
+    toast(`Could not load ${date}: ${e.message}`, true)
+  }
+}
+
+$('day').addEventListener('change', () => $('day').value && loadDay($('day').value))
+$('day-prev').addEventListener('click', () => loadDay(addDays(state.date, -1)))
+$('day-next').addEventListener('click', () => loadDay(addDays(state.date, 1)))
+$('day-today').addEventListener('click', () => loadDay(state.today))
+$('new-booking').addEventListener('click', () => dialogs.openBook({}))
+
+// ---------------------------------------------------------------- render
+
+function renderGrid() {
+  if (!state.schedule) return
+  grid.render({ ...state, nowS: state.clock.nowS })
+}
+function renderBaysPanel() {
+  renderBays($('bays'), $('bay-summary'), state.machines, { fmt: state.fmt, nowS: state.clock.nowS })
+}
+function renderAlertsPanel() {
+  renderAlerts($('alerts'), $('alert-count'), state.alerts, { fmt: state.fmt })
+}
+function renderChartPanel() {
+  if (!state.schedule) return
+  renderChart($('chart'), $('chart-summary'), { ...state, nowS: state.clock.nowS })
+}
+function renderSide() {
+  renderBaysPanel()
+  renderAlertsPanel()
+}
+
+$('bays').addEventListener('click', (event) => {
+  const card = event.target.closest('[data-bay]')
+  if (card) dialogs.openBay(Number(card.dataset.bay))
+})
+$('alerts').addEventListener('click', async (event) => {
+  const id = event.target.closest('[data-ack]')?.dataset.ack
+  if (!id) return
+  try {
+    const alert = await api.post(`/api/alerts/${encodeURIComponent(id)}/ack`)
+    state.alerts.set(alert.alert_id, alert)
+    renderAlertsPanel()
+  } catch (e) {
+    toast(e.message, true)
+  }
+})
+// "last seen" texts and the chart's now line age; a minute is fine-grained enough.
+setInterval(() => {
+  renderBaysPanel()
+  renderChartPanel()
+}, 60_000)
+
+// ---------------------------------------------------------------- start
+
+if (state.token) signIn(state.token).catch(() => signOut())
+else signOut()

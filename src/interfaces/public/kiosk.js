@@ -1,0 +1,219 @@
+// Kiosk page (/kiosk): walk-up flow — bays and minutes, pick an option, pay, get bay numbers
+// and a countdown. The kiosk token comes once from the URL (?token=) and is kept in localStorage.
+import { connectLive, createApi, createHubClock, esc } from './api.js'
+import { payAtCounter } from './payment.js'
+import { createTimeFormat, formatBays, formatCountdown } from './time.js'
+
+const TOKEN_KEY = 'dispenser-hub.kiosk-token'
+const DONE_SCREEN_MS = 120_000 // the confirmation stays up for two minutes, then the next customer
+const IDLE_RESET_MS = 90_000 // an abandoned booking returns to the start screen
+const $ = (id) => document.getElementById(id)
+
+const payment = payAtCounter
+const clock = createHubClock()
+let fmt = createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone)
+const choice = { bays: 1, minutes: 60 }
+let option = null
+let booked = null
+let idleTimer = null
+let doneTimer = null
+
+const token = takeToken()
+const api = createApi(() => token, () => showSetup('The kiosk token was refused. Ask staff to set the kiosk up again.'))
+
+function takeToken() {
+  const url = new URL(location.href)
+  const fromUrl = url.searchParams.get('token')
+  if (fromUrl) {
+    localStorage.setItem(TOKEN_KEY, fromUrl)
+    url.searchParams.delete('token')
+    // Keep the token out of the address bar, history and anyone's photo of the screen.
+    history.replaceState(null, '', url.pathname + url.search + url.hash)
+  }
+  return localStorage.getItem(TOKEN_KEY)
+}
+
+function show(step) {
+  for (const id of ['setup', 'step-choose', 'step-options', 'step-confirm', 'step-done']) $(id).hidden = id !== step
+  clearTimeout(idleTimer)
+  if (step === 'step-options' || step === 'step-confirm') idleTimer = setTimeout(reset, IDLE_RESET_MS)
+}
+
+function showSetup(reason) {
+  $('setup-reason').textContent = reason
+  show('setup')
+}
+
+function reset() {
+  option = null
+  booked = null
+  clearTimeout(doneTimer)
+  for (const el of document.querySelectorAll('.error')) el.textContent = ''
+  show('step-choose')
+}
+
+function press(group, attr, value) {
+  for (const b of $(group).querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset[attr] === String(value)))
+}
+
+// ---------------------------------------------------------------- step 1: bays and minutes
+
+$('bays').addEventListener('click', (e) => {
+  const b = e.target.closest('[data-bays]')
+  if (b) press('bays', 'bays', (choice.bays = Number(b.dataset.bays)))
+})
+$('minutes').addEventListener('click', (e) => {
+  const b = e.target.closest('[data-minutes]')
+  if (b) press('minutes', 'minutes', (choice.minutes = Number(b.dataset.minutes)))
+})
+$('find').addEventListener('click', findOptions)
+
+async function findOptions() {
+  $('choose-error').textContent = ''
+  try {
+    const { options } = await api.get(`/api/availability?bays=${choice.bays}&minutes=${choice.minutes}&limit=4`)
+    renderOptions(options)
+    show('step-options')
+  } catch (e) {
+    $('choose-error').textContent = e.message
+    show('step-choose')
+  }
+}
+
+// ---------------------------------------------------------------- step 2: options
+
+function startsText(o) {
+  return o.start_time - clock.nowS() < 60 ? 'Start now' : `Starts ${fmt.time(o.start_time)}`
+}
+
+function renderOptions(options) {
+  $('options-title').textContent = options.length ? `Pick your ${choice.bays === 1 ? 'bay' : 'bays'}` : 'No free bays'
+  $('options').innerHTML = options.length
+    ? options
+        .map(
+          (o, i) =>
+            `<button class="option" type="button" data-option="${i}"><strong>${esc(formatBays(o.machine_id))}</strong>` +
+            `<span class="when">${esc(startsText(o))} · until ${esc(fmt.time(o.end_time))}</span></button>`,
+        )
+        .join('')
+    : `<p>Nothing is free for ${choice.bays} ${choice.bays === 1 ? 'bay' : 'bays'} and ${choice.minutes} minutes soon. Try fewer bays or a shorter time.</p>`
+  $('options').onclick = (e) => {
+    const b = e.target.closest('[data-option]')
+    if (!b) return
+    option = options[Number(b.dataset.option)]
+    renderConfirm()
+    show('step-confirm')
+  }
+}
+
+// ---------------------------------------------------------------- step 3: confirm and pay
+
+function order() {
+  return { bays: choice.bays, minutes: choice.minutes, machine_id: option.machine_id, start_time: option.start_time, end_time: option.end_time }
+}
+
+function renderConfirm() {
+  $('summary').innerHTML =
+    `<div><strong>${esc(formatBays(option.machine_id))}</strong></div>` +
+    `<div>${esc(startsText(option))} · ${choice.minutes} minutes · until ${esc(fmt.time(option.end_time))}</div>`
+  $('pay-note').textContent = payment.describe(order())
+  $('confirm').textContent = payment.name === payAtCounter.name ? 'Confirm booking' : `Pay and book (${payment.name})`
+}
+
+$('confirm').addEventListener('click', async () => {
+  const button = $('confirm')
+  button.disabled = true
+  $('confirm-error').textContent = ''
+  const current = order()
+  const auth = await payment.authorize(current)
+  if (!auth.ok) {
+    button.disabled = false
+    $('confirm-error').textContent = auth.message
+    return
+  }
+  try {
+    const session = await api.post('/api/sessions', {
+      machine_id: current.machine_id.length === 1 ? current.machine_id[0] : current.machine_id,
+      status: 'reserved',
+      // "now" options start at the hub's now; a start in the past by < 1 slot means now (DESIGN §4).
+      start_time: current.start_time,
+      duration: current.minutes * 60,
+    })
+    await payment.capture(auth.reference, session)
+    showDone(session)
+  } catch (e) {
+    await payment.release(auth.reference)
+    $('confirm-error').textContent = e.status === 409 ? 'Sorry, those bays were just taken. Please pick again.' : e.message
+    if (e.status === 409) setTimeout(findOptions, 1500)
+  } finally {
+    button.disabled = false
+  }
+})
+
+// ---------------------------------------------------------------- step 4: bay numbers and countdown
+
+function showDone(session) {
+  booked = session
+  $('bay-numbers').innerHTML = session.machine_id.map((id) => `<span>${id}</span>`).join('')
+  $('done-title').textContent = session.machine_id.length === 1 ? 'Your bay' : 'Your bays'
+  $('done-note').textContent = `Booking #${session.session_id}. ${payment.describe(order())}`
+  show('step-done')
+  tick()
+  clearTimeout(doneTimer)
+  doneTimer = setTimeout(reset, DONE_SCREEN_MS)
+}
+
+function tick() {
+  $('clock').textContent = fmt.time(clock.nowS())
+  if (!booked) return
+  const now = clock.nowS()
+  if (booked.status === 'cancelled') {
+    $('count-label').textContent = 'This booking was cancelled. Please ask at the counter.'
+    $('countdown').textContent = ''
+  } else if (now < booked.start_time) {
+    $('count-label').textContent = `Starts at ${fmt.time(booked.start_time)} — in`
+    $('countdown').textContent = formatCountdown(booked.start_time - now)
+  } else if (now < booked.end_time) {
+    $('count-label').textContent = `Time left · ends at ${fmt.time(booked.end_time)}`
+    $('countdown').textContent = formatCountdown(booked.end_time - now)
+  } else {
+    $('count-label').textContent = 'Session over. Thank you!'
+    $('countdown').textContent = '0:00'
+  }
+}
+
+$('again').addEventListener('click', reset)
+for (const b of document.querySelectorAll('[data-back]')) {
+  b.addEventListener('click', () => show(b.closest('section').id === 'step-confirm' ? 'step-options' : 'step-choose'))
+}
+
+// ---------------------------------------------------------------- start
+
+function onMessage({ topic, payload }) {
+  if (topic === 'snapshot') {
+    clock.sync(payload.now)
+    fmt = createTimeFormat(payload.timezone)
+  } else if (topic === 'pong') {
+    clock.sync(payload.now)
+  } else if (topic === 'session.changed' && booked && payload.session.session_id === booked.session_id) {
+    booked = payload.session // extended, moved or cancelled by staff
+    $('bay-numbers').innerHTML = booked.machine_id.map((id) => `<span>${id}</span>`).join('')
+  }
+  tick()
+}
+
+async function start() {
+  if (!token) return showSetup('')
+  try {
+    await api.get('/api/me')
+  } catch (e) {
+    return showSetup(e.status === 401 ? 'The kiosk token was refused.' : e.message)
+  }
+  press('bays', 'bays', choice.bays)
+  press('minutes', 'minutes', choice.minutes)
+  reset()
+  connectLive({ getToken: () => token, onMessage })
+  setInterval(tick, 1000)
+}
+
+start()

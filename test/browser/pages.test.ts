@@ -1,0 +1,123 @@
+/**
+ * The admin and kiosk pages in Chromium against a live hub (FakeClock: the test moves hub time).
+ * Screenshots go to test-artifacts/ (gitignored).
+ */
+import t from 'tap'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { ADMIN_TOKEN, runFor, settle } from '../interfaces/http/world.js'
+import { ARTIFACTS, browserSkipReason, buildBrowserWorld } from './world.js'
+
+const skip = browserSkipReason()
+if (skip) t.comment(skip)
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
+}
+
+t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, maintenance', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t)
+  const errors: string[] = []
+  const page = await w.page(errors)
+  await page.goto(`${w.base}/`)
+  await page.fill('#token', 'wrong-token-123')
+  await page.click('#signin-form button')
+  await page.waitForSelector('#signin-error:text("not valid")')
+  t.match(errors, [/401/], 'the refused token was a 401')
+  errors.length = 0
+  await page.fill('#token', ADMIN_TOKEN)
+  await page.click('#signin-form button')
+  await page.waitForSelector('#live.live')
+  await page.waitForSelector('.sched .col')
+  t.equal(await page.locator('.bay-card').count(), 20, '20 bays shown')
+  t.equal(await page.locator('.bay-card.s-idle').count(), 20, 'all online and idle')
+  t.equal(await page.locator('.sched .col').count(), 20, '20 grid columns')
+  await shot(page, 'admin-signed-in')
+
+  // Drag on bay 5 from 10:05 to 10:30 (hub time starts at 10:00 UTC).
+  // (page code as strings: the test tsconfig has no DOM types)
+  const slotH = Number(await page.evaluate("parseFloat(getComputedStyle(document.querySelector('.sched')).getPropertyValue('--slot-h'))"))
+  await page.evaluate(`document.querySelector('#grid').scrollTop = ${115 * slotH}`)
+  const col = (await page.locator('.col[data-bay="5"]').boundingBox())!
+  const rowY = (row: number) => col.y + row * slotH + slotH / 2
+  await page.mouse.move(col.x + col.width / 2, rowY(121))
+  await page.mouse.down()
+  await page.mouse.move(col.x + col.width / 2, rowY(124), { steps: 4 })
+  await page.mouse.move(col.x + col.width / 2, rowY(126), { steps: 4 })
+  await page.mouse.up()
+  await page.waitForSelector('#dlg-book[open]')
+  t.equal(await page.inputValue('#dlg-book [name=bays]'), '5')
+  t.equal(await page.inputValue('#dlg-book [name=start]'), '10:05')
+  t.equal(await page.inputValue('#dlg-book [name=minutes]'), '30')
+  await shot(page, 'admin-book-dialog')
+  await page.click('#dlg-book button.primary')
+  await page.waitForSelector('.sched .block.reserved')
+  const sessions = w.scheduling.list()
+  t.match(sessions, [{ machine_id: [5], start_time: Date.UTC(2026, 0, 10, 10, 5) / 1000, duration: 1800, origin_node: 'admin_portal' }])
+
+  // Five minutes of hub time: the session starts, the dispenser confirms, the page shows it live.
+  await runFor(w, 5 * 60_000, 60_000)
+  await settle(w)
+  await page.waitForSelector('.bay-card[data-bay="5"].s-active')
+  await page.waitForSelector('.sched .block.active')
+  t.pass('bay 5 turned active on the page without a reload')
+
+  await page.click('.bay-card[data-bay="7"]')
+  await page.waitForSelector('#dlg-bay[open]')
+  await page.click('#dlg-bay button[value=maintenance]')
+  await page.waitForFunction("!document.querySelector('#dlg-bay').open")
+  await settle(w)
+  await page.waitForSelector('.bay-card[data-bay="7"].s-maintenance')
+  t.equal(w.machines.get(7)?.status, 'maintenance')
+  await shot(page, 'admin-live')
+
+  await page.setViewportSize({ width: 1024, height: 768 })
+  await shot(page, 'admin-tablet')
+  t.same(errors, [], 'no page errors')
+})
+
+t.test('kiosk: token from the URL, choose, pick, confirm, countdown', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t)
+  const errors: string[] = []
+  const page = await w.page(errors)
+  await page.setViewportSize({ width: 1080, height: 1400 })
+  await page.goto(`${w.base}/kiosk?token=kiosk-token-1`)
+  await page.waitForSelector('#step-choose:not([hidden])')
+  t.equal(new URL(page.url()).search, '', 'token removed from the address bar')
+  t.equal(await page.evaluate("localStorage.getItem('dispenser-hub.kiosk-token')"), 'kiosk-token-1', 'kept on the device')
+  await page.click('[data-bays="2"]')
+  await page.click('[data-minutes="90"]')
+  await shot(page, 'kiosk-choose')
+  await page.click('#find')
+  await page.waitForSelector('#step-options:not([hidden]) .option')
+  await shot(page, 'kiosk-options')
+  await page.click('.option >> nth=0')
+  await page.waitForSelector('#step-confirm:not([hidden])')
+  t.match(await page.textContent('#pay-note'), /pay at the counter/i)
+  await page.click('#confirm')
+  await page.waitForSelector('#step-done:not([hidden])')
+  const numbers = await page.locator('#bay-numbers span').allTextContents()
+  t.equal(numbers.length, 2, 'two bay numbers shown')
+  const session = w.scheduling.list()[0]
+  t.same(numbers.map(Number), session?.machine_id, 'the bays the hub assigned')
+  t.equal(session?.origin_node, 'kiosk_interface')
+  await page.waitForFunction("/^\\d+:\\d{2}(:\\d{2})?$/.test(document.querySelector('#countdown').textContent)")
+  const first = await page.textContent('#countdown')
+  t.match(first, /^1:(29|30):\d{2}$/, 'about 90 minutes left')
+  await page.waitForFunction(`document.querySelector('#countdown').textContent !== ${JSON.stringify(first)}`, undefined, { timeout: 5000 })
+  t.pass('the countdown ticks')
+  await shot(page, 'kiosk-done')
+
+  // Reload: the token stays on the device.
+  await page.goto(`${w.base}/kiosk`)
+  await page.waitForSelector('#step-choose:not([hidden])')
+  t.same(errors, [], 'no page errors')
+})
+
+t.test('kiosk without a token explains the set-up', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t, 0)
+  const page = await w.page([])
+  await page.goto(`${w.base}/kiosk`)
+  await page.waitForSelector('#setup:not([hidden])')
+  t.match(await page.textContent('#setup'), /kiosk\?token=/)
+})

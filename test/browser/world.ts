@@ -1,0 +1,56 @@
+/**
+ * A listening hub for browser tests: the HTTP world of test/interfaces/http (real scheduling and
+ * machines on LevelDB, FakeClock) on a real port, with 20 simulated dispensers connected, and
+ * Chromium from /usr/bin/chromium in a fresh user-data-dir.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { buildWorld, connectMachine, type World } from '../interfaces/http/world.js'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts')
+
+/** Why browser tests cannot run here, or undefined when they can. */
+export function browserSkipReason(): string | undefined {
+  return existsSync(CHROMIUM) ? undefined : `skipped: ${CHROMIUM} not found (install the Debian package chromium)`
+}
+
+export interface BrowserWorld extends World {
+  base: string
+  context: BrowserContext
+  /** a new page that fails the test on any page error or console error */
+  page(errors: string[]): Promise<Page>
+}
+
+export async function buildBrowserWorld(t: Test, bays = 20): Promise<BrowserWorld> {
+  const world = await buildWorld(t)
+  for (let id = 1; id <= bays; id++) await connectMachine(world, id, { ball_level: id === 9 ? 'low' : 'full' })
+  await world.app.listen({ host: '127.0.0.1', port: 0 })
+  const address = world.app.server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const context = await chromium.launchPersistentContext(join(t.testdir(), 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+    viewport: { width: 1440, height: 900 },
+  })
+  // Runs before the world's teardown (tap runs teardowns in reverse order of registration? no: in order) —
+  // closing the browser first is safe either way: the app tolerates dropped WebSockets.
+  t.teardown(() => context.close())
+  mkdirSync(ARTIFACTS, { recursive: true })
+  return {
+    ...world,
+    base: `http://127.0.0.1:${port}`,
+    context,
+    async page(errors) {
+      const page = await context.newPage()
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+      })
+      return page
+    },
+  }
+}
