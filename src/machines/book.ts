@@ -68,7 +68,11 @@ export function createBook(deps: { clock: Clock; events: EventBus<HubEvents>; lo
     if (print === e.persisted && !stale) return null
     e.persisted = print
     e.persistedLastSeen = seen
-    return store.save(e.record)
+    return store.save(e.record).catch((error: unknown) => {
+      // Not on disk: make the next change write the record again.
+      e.persisted = ''
+      throw error
+    })
   }
 
   return {
