@@ -71,6 +71,31 @@ t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, mainte
   t.equal(w.machines.get(7)?.status, 'maintenance')
   await shot(page, 'admin-live')
 
+  // Extend the running session from its block, then acknowledge the low-balls alert.
+  await page.click('.sched .block.active')
+  await page.waitForSelector('#dlg-session[open]')
+  await shot(page, 'admin-session-dialog')
+  await page.click('#dlg-session button[value="extend:15"]')
+  await page.waitForFunction("!document.querySelector('#dlg-session').open")
+  t.equal(w.scheduling.list()[0]?.duration, 45 * 60, 'extended by 15 minutes')
+  await page.click('#alerts [data-ack]')
+  await page.waitForSelector('#alerts li.acked')
+  t.equal(await page.textContent('#alert-count'), '', 'no open alerts left')
+
+  // Book from the toolbar and cancel it again (two taps).
+  await page.click('#new-booking')
+  await page.fill('#dlg-book [name=bays]', '11-12')
+  await page.fill('#dlg-book [name=start]', '12:00')
+  await page.click('#dlg-book button.primary')
+  await page.waitForSelector('.sched .block.reserved')
+  const group = w.scheduling.list().find((s) => s.machine_id.length === 2)
+  t.match(group, { machine_id: [11, 12], start_time: Date.UTC(2026, 0, 10, 12) / 1000, status: 'reserved' })
+  await page.click('.sched .block.reserved >> nth=0')
+  await page.click('#dlg-session button[value=cancel-session]')
+  await page.click('#dlg-session button[value=cancel-session]')
+  await page.waitForFunction("!document.querySelector('.sched .block.reserved')")
+  t.equal(w.scheduling.get(group!.session_id)?.status, 'cancelled', 'cancelled from the page')
+
   await page.setViewportSize({ width: 1024, height: 768 })
   await shot(page, 'admin-tablet')
   t.same(errors, [], 'no page errors')
