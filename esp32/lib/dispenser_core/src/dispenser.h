@@ -1,0 +1,110 @@
+// The dispenser's whole behaviour, free of Arduino and sockets (DESIGN §4 "Dispensers"):
+// applies controls with a fail-safe deadline on the monotonic clock, confirms every control,
+// refuses malformed ones naming the field, reports on connect / on change / every 30 s,
+// filters the ball level, and paces reconnects. The glue calls begin() once, tick() often,
+// and forwards connection events and messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backoff.h"
+#include "ball_level.h"
+#include "json.h"
+#include "ports.h"
+#include "protocol.h"
+
+namespace dc {
+
+struct DispenserConfig {
+  int machine_id = 1;
+  const char* firmware = "1.0.0";
+  const char* password = "";     // the machine secret from the hub's CLI
+  uint16_t keepalive_s = 10;     // DESIGN §4: 10 s or less, never 0
+  uint32_t heartbeat_ms = 30000;
+  uint32_t sensor_period_ms = 1000;
+  uint32_t connect_timeout_ms = 15000;  // a CONNECT with no CONNACK counts as failed
+  uint32_t stable_ms = 30000;    // a connection that lasted this long resets the backoff
+  BackoffConfig backoff;
+  LevelConfig levels;
+};
+
+struct DispenserPorts {
+  Clock& clock;
+  OutputPin& output;
+  LevelSensor& sensor;
+  MqttPort& mqtt;
+  NetInfo& net;
+  Random& random;
+  EventLog* log;  // optional
+};
+
+enum class LinkState : uint8_t { Waiting, Connecting, Connected };
+
+class Dispenser {
+ public:
+  Dispenser(const DispenserConfig& config, const DispenserPorts& ports);
+
+  void begin();  // output off, first level sample, first connect attempt due now
+  void tick();   // deadline, sensor, heartbeat, reconnect
+  void onConnected();
+  void onDisconnected();
+  void onMessage(const char* topic, const char* payload, size_t len);
+
+  Status status() const { return status_; }
+  bool outputOn() const { return status_ == Status::Active; }
+  bool hasDeadline() const { return has_deadline_; }
+  uint64_t deadlineMs() const { return deadline_ms_; }
+  LinkState link() const { return link_; }
+  uint64_t nextAttemptMs() const { return next_attempt_ms_; }
+  BallLevel ballLevel() const { return level_.level(); }
+  const char* topic() const { return topic_; }
+  const char* nodeName() const { return node_; }
+  uint32_t refusedCount() const { return refused_; }
+
+ private:
+  void applyControl(const Control& c);
+  void confirm(bool success, const Inbound& in, const char* message);
+  // Returns true when anything a report carries changed.
+  bool setState(Status status, bool has_session, int64_t session, bool has_until, double until, const char* reason);
+  void revert();
+  void publishReport();
+  void sampleLevel(uint64_t now);
+  void tryConnect(uint64_t now);
+  void scheduleRetry(uint64_t now);
+  void event(const char* name, const char* detail);
+
+  DispenserConfig config_;
+  DispenserPorts ports_;
+  char topic_[32];
+  char node_[20];
+  LevelFilter level_;
+  Backoff backoff_;
+  JsonObject scratch_;
+  Inbound inbound_;
+
+  Status status_ = Status::Idle;
+  bool has_session_ = false;
+  int64_t session_id_ = 0;
+  bool has_until_ = false;
+  double scheduled_until_ = 0;
+  bool has_deadline_ = false;
+  uint64_t deadline_ms_ = 0;
+
+  // The last applied control, so a resend of it (lost Confirmation) is confirmed again
+  // without re-arming the deadline or re-activating an expired session.
+  bool has_last_ = false;
+  Control last_{};
+
+  LinkState link_ = LinkState::Waiting;
+  uint64_t boot_ms_ = 0;
+  uint64_t next_attempt_ms_ = 0;
+  uint64_t connect_started_ms_ = 0;
+  uint64_t connected_at_ms_ = 0;
+  uint64_t last_report_ms_ = 0;
+  uint64_t last_sample_ms_ = 0;
+  bool sampled_ = false;
+  uint32_t refused_ = 0;
+};
+
+}  // namespace dc

@@ -1,0 +1,65 @@
+// The dispenser side of the MQTT contract (DESIGN §4 "Dispensers"), mirroring
+// src/protocol/topics.ts and messages.ts (test/esp32/host.test.ts checks the topic and node
+// strings against the TypeScript constants so the two cannot drift apart).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "json.h"
+
+namespace dc {
+
+constexpr const char* kTopicHandler = "external/handler";        // Topics.machineHandler
+constexpr const char* kTopicMachinePrefix = "external/machine/";  // Topics.machinePrefix
+constexpr const char* kNodeMachineHandler = "machine_handler";    // NodeNames.machineHandler
+constexpr int kMaxMachineId = 9999;                               // MachineId maximum
+
+// external/machine/4 (the canonical topic, as machineTopic(id) builds it).
+void machineTopic(int id, char* buf, size_t n);
+// machine_004 (as machineNodeName(id) builds it).
+void machineNodeName(int id, char* buf, size_t n);
+
+// CommandStatus: the states the hub may command.
+enum class Status : uint8_t { Idle, Active, Maintenance };
+const char* statusName(Status s);
+bool parseStatus(const char* text, Status& out);
+
+enum class BallLevel : uint8_t { Empty, Urgent, Low, Medium, Full };
+const char* ballLevelName(BallLevel level);
+
+// A decoded MachineControl. Null session_id / scheduled_until are has_* = false.
+struct Control {
+  Status status;
+  bool has_session;
+  int64_t session_id;
+  bool has_until;
+  double scheduled_until;
+  double timestamp;
+  int64_t exchange_id;
+};
+
+enum class InboundKind : uint8_t {
+  Control,        // apply and confirm
+  ReportRequest,  // Request machine: report now
+  HubReply,       // the hub's Confirmation (e.g. it refused our report): never answered, or we would ping-pong
+  Invalid,        // refuse with a Confirmation naming the field
+};
+
+struct Inbound {
+  InboundKind kind;
+  Control control;  // valid when kind == Control
+  // What a refusal can still echo (each only when present and well-typed).
+  bool has_exchange_id;
+  int64_t exchange_id;
+  bool has_session_id;
+  int64_t session_id;
+  bool has_status;
+  Status status;
+  char message[96];  // "field: problem" when kind == Invalid
+};
+
+// Classifies and validates one payload received on external/machine/{own_id}.
+void decodeInbound(const char* payload, size_t len, int own_id, JsonObject& scratch, Inbound& out);
+
+}  // namespace dc

@@ -1,0 +1,3 @@
+#include "mini_test.h"
+
+int main() { return mini::run(); }
