@@ -3,7 +3,8 @@
  * machines on LevelDB, FakeClock) on a real port, with 20 simulated dispensers connected, and
  * Chromium from /usr/bin/chromium in a fresh user-data-dir.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
@@ -30,15 +31,18 @@ export async function buildBrowserWorld(t: Test, bays = 20): Promise<BrowserWorl
   await world.app.listen({ host: '127.0.0.1', port: 0 })
   const address = world.app.server.address()
   const port = typeof address === 'object' && address ? address.port : 0
-  const context = await chromium.launchPersistentContext(join(t.testdir(), 'chromium-profile'), {
+  // A new empty profile per test, outside tap's fixture dir (Chromium may still flush files as tap cleans up).
+  const profile = mkdtempSync(join(tmpdir(), 'dispenser-hub-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
     viewport: { width: 1440, height: 900 },
   })
-  // Runs before the world's teardown (tap runs teardowns in reverse order of registration? no: in order) —
-  // closing the browser first is safe either way: the app tolerates dropped WebSockets.
-  t.teardown(() => context.close())
+  t.teardown(async () => {
+    await context.close()
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
+  })
   mkdirSync(ARTIFACTS, { recursive: true })
   return {
     ...world,
