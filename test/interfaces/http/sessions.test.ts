@@ -152,3 +152,16 @@ t.test('GET /api/sessions?date= lists a day; kiosk sees its own', async (t) => {
   t.match(bad.json().message, /^query\.date: must match pattern/)
   t.equal((await list('none')).statusCode, 401)
 })
+
+t.test('POST /api/sessions with a session_id: 201 new, 200 for the identical repeat, one session', async (t) => {
+  const w = await buildWorld(t)
+  const body = { machine_id: 8, session_id: 4242, status: 'reserved', start_time: inMinutes(w, 30), duration: 1800 }
+  const first = await book(w, 'reservation', body)
+  t.equal(first.statusCode, 201)
+  const again = await book(w, 'reservation', body)
+  t.equal(again.statusCode, 200, 'idempotent repeat (DESIGN §4)')
+  t.same(again.json(), first.json())
+  t.equal(w.scheduling.list().length, 1, 'no duplicate')
+  const other = await book(w, 'kiosk', { ...body, duration: 3600 })
+  t.equal(other.statusCode, 403, 'another node may not change it through POST either')
+})

@@ -53,8 +53,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         throw new HttpError(403, 'FORBIDDEN', 'only admin may block bays for maintenance')
       }
       const body = { ...request.body, origin_node: principal.name }
+      const existed = body.session_id !== undefined && ctx.scheduling.get(body.session_id) !== undefined
       const outcome = unwrap(await ctx.scheduling.submit(body, optionsFor(principal)))
-      const created = !outcome.replay && request.body.session_id === undefined
+      const created = !outcome.replay && !existed
       return reply.status(created ? 201 : 200).send(outcome.session)
     },
   )
@@ -75,13 +76,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       const principal = principalOf(request)
       const { date, machine_id, status } = request.query
       const { from, to } = dayBounds(date ?? ctx.today(), ctx.config.timezone)
+      // scheduling.list returns sessions overlapping [from, to), ordered by start
       return ctx.scheduling
         .list({ from, to, ...(machine_id !== undefined && { machineId: machine_id }), ...(status !== undefined && { status }) })
-        .filter((s) => s.end_time > from && s.start_time < to)
-        .filter((s) => machine_id === undefined || s.machine_id.includes(machine_id))
-        .filter((s) => status === undefined || s.status === status)
         .filter((s) => principal.role === 'admin' || s.origin_node === principal.name)
-        .sort((a, b) => a.start_time - b.start_time || a.session_id - b.session_id)
     },
   )
 
