@@ -30,7 +30,7 @@ void Dispenser::tick() {
   if (now - last_sample_ms_ >= config_.sensor_period_ms) sampleLevel(now);
   switch (link_) {
     case LinkState::Waiting:
-      if (now >= next_attempt_ms_) tryConnect(now);
+      if (now >= next_attempt_ms_ && !(has_deadline_ && deadline_ms_ - now < config_.connect_block_ms)) tryConnect(now);
       break;
     case LinkState::Connecting:
       if (now - connect_started_ms_ >= config_.connect_timeout_ms) {
@@ -47,7 +47,8 @@ void Dispenser::tick() {
 void Dispenser::tryConnect(uint64_t now) {
   // Clean session: the hub never relies on queued commands for a dispenser (DESIGN §4);
   // it sends the state the schedule requires on every connect.
-  ConnectOptions options{node_, node_, config_.password, config_.keepalive_s, true};
+  const char* user = config_.username != nullptr ? config_.username : node_;
+  ConnectOptions options{node_, user, config_.password, config_.keepalive_s, true};
   connect_started_ms_ = now;
   link_ = LinkState::Connecting;
   event("connecting", nullptr);
@@ -130,6 +131,7 @@ void Dispenser::revert() {
 
 bool Dispenser::setState(Status status, bool has_session, int64_t session, bool has_until, double until, const char* reason) {
   bool was_on = outputOn();
+  int64_t logged_session = was_on ? session_id_ : (has_session ? session : 0);  // the session switched on or off
   bool changed = status != status_ || has_session != has_session_ || (has_session && session != session_id_) ||
                  has_until != has_until_ || (has_until && until != scheduled_until_);
   status_ = status;
@@ -142,7 +144,7 @@ bool Dispenser::setState(Status status, bool has_session, int64_t session, bool 
     ports_.output.set(outputOn());
     char detail[96];
     std::snprintf(detail, sizeof detail, "\"on\":%s,\"reason\":\"%s\",\"session_id\":%lld", outputOn() ? "true" : "false",
-                  reason, static_cast<long long>(session_id_));
+                  reason, static_cast<long long>(logged_session));
     event("output", detail);
   }
   return changed;

@@ -19,12 +19,16 @@ namespace dc {
 struct DispenserConfig {
   int machine_id = 1;
   const char* firmware = "1.0.0";
-  const char* password = "";     // the machine secret from the hub's CLI
+  const char* username = nullptr;  // nullptr: the node name, machine_00N
+  const char* password = "";       // the machine secret from the hub's CLI
   uint16_t keepalive_s = 10;     // DESIGN §4: 10 s or less, never 0
   uint32_t heartbeat_ms = 30000;
   uint32_t sensor_period_ms = 1000;
   uint32_t connect_timeout_ms = 15000;  // a CONNECT with no CONNACK counts as failed
   uint32_t stable_ms = 30000;    // a connection that lasted this long resets the backoff
+  // A blocking connect (PubSubClient: TCP connect + CONNACK wait) stalls tick(); no attempt
+  // starts when the fail-safe deadline is closer than this, so the deadline is never late.
+  uint32_t connect_block_ms = 0;
   BackoffConfig backoff;
   LevelConfig levels;
 };

@@ -1,0 +1,198 @@
+// The dispenser core as a host program speaking MQTT through libmosquitto: the same
+// decisions as the ESP32 (lib/dispenser_core), with a simulated relay and level sensor.
+// Every event of the core is one JSON line on stdout; the output relay appears as
+//   {"event":"output","machine_id":1,"mono_ms":...,"on":true,"reason":"control","session_id":7}
+// Usage: virtual_dispenser --id N [--host H] [--port P] [--username U] [--password S]
+//                          [--keepalive S] [--level PCT]
+#include <arpa/inet.h>
+#include <mosquitto.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+
+#include "dispenser.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+struct Options {
+  const char* host = "127.0.0.1";
+  int port = 1883;
+  int id = 0;
+  const char* username = nullptr;
+  const char* password = "";
+  int keepalive = 10;
+  float level = 80.0f;
+};
+
+bool parseArgs(int argc, char** argv, Options& o) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const char* k = argv[i];
+    const char* v = argv[i + 1];
+    if (std::strcmp(k, "--host") == 0) o.host = v;
+    else if (std::strcmp(k, "--port") == 0) o.port = std::atoi(v);
+    else if (std::strcmp(k, "--id") == 0) o.id = std::atoi(v);
+    else if (std::strcmp(k, "--username") == 0) o.username = v;
+    else if (std::strcmp(k, "--password") == 0) o.password = v;
+    else if (std::strcmp(k, "--keepalive") == 0) o.keepalive = std::atoi(v);
+    else if (std::strcmp(k, "--level") == 0) o.level = static_cast<float>(std::atof(v));
+    else return false;
+  }
+  return argc % 2 == 1 && o.id >= 1 && o.id <= dc::kMaxMachineId && o.port > 0 && o.keepalive > 0;
+}
+
+struct MonotonicClock : dc::Clock {
+  uint64_t nowMs() override {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000u + static_cast<uint64_t>(ts.tv_nsec / 1000000);
+  }
+};
+
+struct Relay : dc::OutputPin {
+  bool on = false;
+  void set(bool value) override { on = value; }  // the core logs each transition
+};
+
+struct FixedSensor : dc::LevelSensor {
+  float percent = 80;
+  bool readPercent(float& out) override {
+    out = percent;
+    return true;
+  }
+};
+
+struct SystemRandom : dc::Random {
+  std::mt19937 gen{std::random_device{}()};
+  uint32_t next() override { return static_cast<uint32_t>(gen()); }
+};
+
+struct StdoutLog : dc::EventLog {
+  void line(const char* json) override {
+    std::fputs(json, stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+};
+
+// MqttPort over libmosquitto. A fresh handle per attempt: the core owns the retry policy.
+class MosquittoPort : public dc::MqttPort, public dc::NetInfo {
+ public:
+  MosquittoPort(const Options& o) : o_(o) {}
+  ~MosquittoPort() override { drop(); }
+  void attach(dc::Dispenser* d) { dispenser_ = d; }
+  bool active() const { return mosq_ != nullptr; }
+
+  dc::ConnectResult connect(const dc::ConnectOptions& c) override {
+    drop();
+    mosq_ = mosquitto_new(c.client_id, c.clean_session, this);
+    if (mosq_ == nullptr) return dc::ConnectResult::Failed;
+    mosquitto_connect_callback_set(mosq_, onConnect);
+    mosquitto_disconnect_callback_set(mosq_, onDisconnect);
+    mosquitto_message_callback_set(mosq_, onMessage);
+    mosquitto_username_pw_set(mosq_, c.username, c.password);
+    if (mosquitto_connect(mosq_, o_.host, o_.port, c.keepalive_s) != MOSQ_ERR_SUCCESS) {
+      drop();
+      return dc::ConnectResult::Failed;
+    }
+    return dc::ConnectResult::Pending;  // CONNACK arrives in loop()
+  }
+  bool subscribe(const char* topic) override { return mosquitto_subscribe(mosq_, nullptr, topic, 1) == MOSQ_ERR_SUCCESS; }
+  bool publish(const char* topic, const char* payload) override {
+    // QoS 0 like PubSubClient on the ESP32; the hub resends a control whose Confirmation is lost.
+    int len = static_cast<int>(std::strlen(payload));
+    return mosquitto_publish(mosq_, nullptr, topic, len, payload, 0, false) == MOSQ_ERR_SUCCESS;
+  }
+  bool ipAddress(char* buf, size_t n) override {
+    if (mosq_ == nullptr) return false;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (getsockname(mosquitto_socket(mosq_), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+    const void* src = addr.ss_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
+                                                 : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
+    return inet_ntop(addr.ss_family, src, buf, static_cast<socklen_t>(n)) != nullptr;
+  }
+  bool rssi(int&) override { return false; }  // wired
+
+  // One network round; false when the connection is gone.
+  bool loop() {
+    if (mosq_ == nullptr) return false;
+    int rc = mosquitto_loop(mosq_, 50, 1);
+    if (rc == MOSQ_ERR_SUCCESS) return true;
+    drop();
+    dispenser_->onDisconnected();
+    return false;
+  }
+  void drop() {
+    if (mosq_ == nullptr) return;
+    mosquitto_destroy(mosq_);
+    mosq_ = nullptr;
+  }
+
+ private:
+  static void onConnect(mosquitto*, void* self, int rc) {
+    auto* port = static_cast<MosquittoPort*>(self);
+    if (rc == 0) port->dispenser_->onConnected();
+    else port->dispenser_->onDisconnected();
+  }
+  static void onDisconnect(mosquitto*, void* self, int) { static_cast<MosquittoPort*>(self)->dispenser_->onDisconnected(); }
+  static void onMessage(mosquitto*, void* self, const mosquitto_message* m) {
+    auto* d = static_cast<MosquittoPort*>(self)->dispenser_;
+    d->onMessage(m->topic, static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen));
+  }
+  const Options& o_;
+  mosquitto* mosq_ = nullptr;
+  dc::Dispenser* dispenser_ = nullptr;
+};
+
+void sleepMs(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_stop) {
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parseArgs(argc, argv, o)) {
+    std::fprintf(stderr, "usage: %s --id N [--host H] [--port P] [--username U] [--password S] [--keepalive S] [--level PCT]\n", argv[0]);
+    return 2;
+  }
+  std::signal(SIGINT, [](int) { g_stop = 1; });
+  std::signal(SIGTERM, [](int) { g_stop = 1; });
+  mosquitto_lib_init();
+  MonotonicClock clock;
+  Relay relay;
+  FixedSensor sensor;
+  sensor.percent = o.level;
+  SystemRandom random;
+  StdoutLog log;
+  MosquittoPort mqtt(o);
+  dc::DispenserConfig config;
+  config.machine_id = o.id;
+  config.firmware = "1.0.0-host";
+  config.username = o.username;
+  config.password = o.password;
+  config.keepalive_s = static_cast<uint16_t>(o.keepalive);
+  dc::Dispenser dispenser(config, dc::DispenserPorts{clock, relay, sensor, mqtt, mqtt, random, &log});
+  mqtt.attach(&dispenser);
+  dispenser.begin();
+  while (!g_stop) {
+    if (!mqtt.loop()) sleepMs(50);
+    dispenser.tick();
+  }
+  relay.set(false);
+  log.line("{\"event\":\"stopped\"}");
+  mqtt.drop();
+  mosquitto_lib_cleanup();
+  return 0;
+}
