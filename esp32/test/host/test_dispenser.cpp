@@ -333,3 +333,28 @@ TEST(dispenser_pending_connect_times_out) {
   CHECK(w.dispenser.link() == dc::LinkState::Connected);
   CHECK_EQ(w.mqtt.reports().size(), 1u);
 }
+
+TEST(dispenser_blocking_connect_never_straddles_the_deadline) {
+  dc::DispenserConfig config = fake::World::base();
+  config.connect_block_ms = 5000;
+  config.username = "machine_1";
+  fake::World w(config);
+  w.random.values = {0};
+  w.start();
+  CHECK_EQ(w.mqtt.connects[0].username, "machine_1");
+  CHECK_EQ(w.mqtt.connect_ids[0], "machine_001");
+  w.send(control("active", 9, kT0, kT0 + 10, 1));
+  w.mqtt.result = dc::ConnectResult::Failed;
+  w.advance(3000);
+  w.dispenser.onDisconnected();  // next attempt due at +500 ms, 6.5 s before the deadline
+  w.advance(500);
+  CHECK_EQ(w.mqtt.connects.size(), 2u);
+  w.advance(1000);               // next due now; deadline 5.5 s away: still fine
+  CHECK_EQ(w.mqtt.connects.size(), 3u);
+  w.advance(2000);               // due again; the deadline is 3.5 s away: wait for it
+  CHECK_EQ(w.mqtt.connects.size(), 3u);
+  CHECK(w.output.on);
+  w.advance(3500);               // deadline: off first, then the attempt
+  CHECK(!w.output.on);
+  CHECK_EQ(w.mqtt.connects.size(), 4u);
+}
