@@ -5,7 +5,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { ADMIN_TOKEN, runFor, settle } from '../interfaces/http/world.js'
+import { ADMIN_TOKEN, disconnectMachine, runFor, settle } from '../interfaces/http/world.js'
 import { ARTIFACTS, browserSkipReason, buildBrowserWorld } from './world.js'
 
 const skip = browserSkipReason()
@@ -137,6 +137,40 @@ t.test('kiosk: token from the URL, choose, pick, confirm, countdown', { skip: sk
   await page.goto(`${w.base}/kiosk`)
   await page.waitForSelector('#step-choose:not([hidden])')
   t.same(errors, [], 'no page errors')
+})
+
+t.test('admin: a busy day renders groups, maintenance, offline and failed bays', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t)
+  const at = (h: number, m = 0) => Date.UTC(2026, 0, 10, h, m) / 1000
+  const admin = { origin: 'admin_portal', isAdmin: true }
+  const kiosk = { origin: 'kiosk_interface' }
+  const submit = async (machine_id: number[], start: number, minutes: number, options = kiosk, status: 'reserved' | 'maintenance' = 'reserved') =>
+    t.ok((await w.scheduling.submit({ machine_id, status, start_time: start, duration: minutes * 60 }, options)).ok)
+  await submit([1, 2, 3], at(10), 90)
+  await submit([6], at(10), 30)
+  await submit([8, 9], at(11), 60)
+  await submit([12], at(10), 240, admin, 'maintenance')
+  await submit([14], at(13), 45)
+  w.broker.mute.add(4) // bay 4 never confirms: error after the retries
+  await submit([4], at(10), 60)
+  await disconnectMachine(w, 17)
+  await runFor(w, 20_000, 1000)
+  await settle(w)
+  t.equal(w.machines.get(4)?.status, 'error')
+
+  const page = await w.page([])
+  await page.goto(`${w.base}/`)
+  await page.fill('#token', ADMIN_TOKEN)
+  await page.click('#signin-form button')
+  await page.waitForSelector('.sched .block')
+  t.equal(await page.locator('.bay-card.s-offline').count(), 1, 'bay 17 offline')
+  t.equal(await page.locator('.bay-card.s-error').count(), 1, 'bay 4 in error')
+  t.equal(await page.locator('.bay-card.s-active').count(), 4, 'bays 1-3 and 6 active')
+  t.equal(await page.locator('.bay-card.s-maintenance').count(), 1, 'bay 12 blocked')
+  t.equal(await page.locator('.sched .block').count(), 6, 'one block per contiguous group')
+  t.equal(await page.locator('.sched .block.maintenance').count(), 1)
+  t.ok(Number(await page.textContent('#alert-count')) >= 2, 'offline and failed-command alerts')
+  await shot(page, 'admin-busy-day')
 })
 
 t.test('kiosk without a token explains the set-up', { skip: skip ?? false }, async (t) => {

@@ -17,14 +17,14 @@ export function renderBays(container, summary, machines, { fmt, nowS }) {
       const level = m.ball_level
       const seen = m.online
         ? m.desired?.source === 'admin' ? `admin: ${m.desired.status}${m.desired.scheduled_until ? ' until ' + fmt.time(m.desired.scheduled_until) : ''}` : m.scheduled_until ? `until ${fmt.time(m.scheduled_until)}` : 'online'
-        : m.last_seen ? `offline · seen ${ago(nowS() - m.last_seen)}` : 'never connected'
+        : m.last_seen ? `seen ${ago(nowS() - m.last_seen)}` : 'never connected'
       const ball = level ? `<span class="ball l-${esc(level)}" title="Balls: ${esc(level)}"><i style="width:${BALL_WIDTH[level] ?? 0}%"></i></span>` : `<span class="ball" title="Balls: unknown"></span>`
       return (
         `<button type="button" class="bay-card s-${esc(m.status)}" data-bay="${m.machine_id}" ` +
         `aria-label="Bay ${m.machine_id}: ${esc(m.status)}, balls ${esc(level ?? 'unknown')}">` +
         `<span class="no">${m.machine_id}</span><span class="dot${m.online ? ' on' : ''}" title="${m.online ? 'online' : 'offline'}"></span>` +
         `<span class="status">${esc(m.status)}</span>${ball}` +
-        `<span class="seen">${esc(m.error ?? seen)}</span></button>`
+        `<span class="seen" title="${esc(m.error ?? seen)}">${esc(m.error ?? seen)}</span></button>`
       )
     })
     .join('')

@@ -49,12 +49,14 @@ export function auth(as: As): Record<string, string> {
  */
 export class DispenserBroker extends FakeBroker {
   readonly online = new Map<number, BallLevel>()
+  /** connected dispensers that never answer (their commands fail after the retries) */
+  readonly mute = new Set<number>()
 
   override async publish(topic: string, payload: object, options: PublishOptions = {}): Promise<void> {
     await super.publish(topic, payload, options)
     const id = machineIdFromTopic(topic)
     const level = id === undefined ? undefined : this.online.get(id)
-    if (id === undefined || level === undefined) return
+    if (id === undefined || level === undefined || this.mute.has(id)) return
     const client = FakeBroker.machine(id)
     const control = payload as Partial<MachineControl> & { request_type?: string }
     setImmediate(() => {
