@@ -1,0 +1,44 @@
+/**
+ * The dispenser firmware's host checks (esp32/Makefile `check`): the core's unit tests, the
+ * Arduino glue compiled against the stand-in headers, and the virtual dispenser build. Built
+ * into this test's own directory so parallel runs never share object files.
+ */
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { NodeNames, Topics } from '../../src/protocol/topics.js'
+
+const esp32 = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'esp32')
+
+function make(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('make', ['-C', esp32, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+t.test('make check: core unit tests pass, glue and virtual dispenser compile', async (t) => {
+  const build = t.testdir()
+  const result = await make(['check', `BUILD=${build}`])
+  t.equal(result.code, 0, `make check exits 0\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`)
+  const summary = /^# tests (\d+) passed (\d+) failed (\d+)$/m.exec(result.stdout)
+  t.ok(summary, 'the runner printed its summary')
+  const [total, passed, failed] = (summary ?? []).slice(1).map(Number)
+  t.ok(total !== undefined && total >= 40, `at least 40 host tests ran (got ${total})`)
+  t.equal(failed, 0, 'no host test failed')
+  t.equal(passed, total, 'every host test passed')
+  const notOk = result.stdout.split('\n').filter((line) => line.startsWith('not ok'))
+  t.same(notOk, [], 'no "not ok" lines')
+})
+
+t.test('the firmware spells topics and node names as src/protocol/topics.ts does', async (t) => {
+  const header = await readFile(join(esp32, 'lib', 'dispenser_core', 'src', 'protocol.h'), 'utf8')
+  const constant = (name: string) => new RegExp(`${name} = "([^"]*)"`).exec(header)?.[1]
+  t.equal(constant('kTopicHandler'), Topics.machineHandler)
+  t.equal(constant('kTopicMachinePrefix'), Topics.machinePrefix)
+  t.equal(constant('kNodeMachineHandler'), NodeNames.machineHandler)
+})
