@@ -1,28 +1,16 @@
 /**
  * The dispenser firmware's host checks (esp32/Makefile `check`): the core's unit tests, the
  * Arduino glue compiled against the stand-in headers, and the virtual dispenser build. Built
- * into this test's own directory so parallel runs never share object files.
+ * into a fresh temp directory so parallel runs never share object files.
  */
-import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import t from 'tap'
 import { NodeNames, Topics } from '../../src/protocol/topics.js'
-
-const esp32 = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'esp32')
-
-function make(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('make', ['-C', esp32, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+import { buildDir, esp32Dir as esp32, make } from './virtual.js'
 
 t.test('make check: core unit tests pass, glue and virtual dispenser compile', async (t) => {
-  const build = t.testdir()
+  const build = await buildDir(t)
   const result = await make(['check', `BUILD=${build}`])
   t.equal(result.code, 0, `make check exits 0\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`)
   const summary = /^# tests (\d+) passed (\d+) failed (\d+)$/m.exec(result.stdout)
