@@ -34,7 +34,7 @@ void Dispenser::tick() {
       break;
     case LinkState::Connecting:
       if (now - connect_started_ms_ >= config_.connect_timeout_ms) {
-        event("connect_timeout", nullptr);
+        emit(eventLine("connect_timeout"));
         scheduleRetry(now);
       }
       break;
@@ -51,7 +51,7 @@ void Dispenser::tryConnect(uint64_t now) {
   ConnectOptions options{node_, user, config_.password, config_.keepalive_s, true};
   connect_started_ms_ = now;
   link_ = LinkState::Connecting;
-  event("connecting", nullptr);
+  emit(eventLine("connecting"));
   switch (ports_.mqtt.connect(options)) {
     case ConnectResult::Connected: onConnected(); break;
     case ConnectResult::Pending: break;
@@ -63,9 +63,7 @@ void Dispenser::scheduleRetry(uint64_t now) {
   link_ = LinkState::Waiting;
   uint32_t delay = backoff_.next(ports_.random);
   next_attempt_ms_ = now + delay;
-  char detail[48];
-  std::snprintf(detail, sizeof detail, "\"retry_in_ms\":%lu", static_cast<unsigned long>(delay));
-  event("link_down", detail);
+  emit(eventLine("link_down").integer("retry_in_ms", delay));
 }
 
 void Dispenser::onConnected() {
@@ -73,8 +71,8 @@ void Dispenser::onConnected() {
   uint64_t now = ports_.clock.nowMs();
   link_ = LinkState::Connected;
   connected_at_ms_ = now;
-  event("connected", nullptr);
-  if (!ports_.mqtt.subscribe(topic_)) event("subscribe_failed", nullptr);
+  emit(eventLine("connected"));
+  if (!ports_.mqtt.subscribe(topic_)) emit(eventLine("subscribe_failed"));
   publishReport();  // report on connect
 }
 
@@ -92,10 +90,10 @@ void Dispenser::onMessage(const char* topic, const char* payload, size_t len) {
   switch (inbound_.kind) {
     case InboundKind::Control: applyControl(inbound_.control); break;
     case InboundKind::ReportRequest: publishReport(); break;
-    case InboundKind::HubReply: event("hub_reply", nullptr); break;
+    case InboundKind::HubReply: emit(eventLine("hub_reply")); break;
     case InboundKind::Invalid:
       ++refused_;
-      event("refused", nullptr);
+      emit(eventLine("refused").str("message", inbound_.message));
       confirm(false, inbound_, inbound_.message);
       break;
   }
@@ -142,10 +140,7 @@ bool Dispenser::setState(Status status, bool has_session, int64_t session, bool 
   has_deadline_ = false;
   if (outputOn() != was_on) {
     ports_.output.set(outputOn());
-    char detail[96];
-    std::snprintf(detail, sizeof detail, "\"on\":%s,\"reason\":\"%s\",\"session_id\":%lld", outputOn() ? "true" : "false",
-                  reason, static_cast<long long>(logged_session));
-    event("output", detail);
+    emit(eventLine("output").boolean("on", outputOn()).str("reason", reason).integer("session_id", logged_session));
   }
   return changed;
 }
@@ -196,13 +191,14 @@ void Dispenser::sampleLevel(uint64_t now) {
   if (!first && after != before) publishReport();  // report on change
 }
 
-void Dispenser::event(const char* name, const char* detail) {
-  if (ports_.log == nullptr) return;
-  char line[192];
-  std::snprintf(line, sizeof line, "{\"event\":\"%s\",\"machine_id\":%d,\"mono_ms\":%llu%s%s}", name, config_.machine_id,
-                static_cast<unsigned long long>(ports_.clock.nowMs()), detail != nullptr ? "," : "",
-                detail != nullptr ? detail : "");
-  ports_.log->line(line);
+JsonWriter& Dispenser::eventLine(const char* name) {
+  event_ = JsonWriter(event_buf_, sizeof event_buf_);
+  return event_.str("event", name).integer("machine_id", config_.machine_id).integer("mono_ms", static_cast<int64_t>(ports_.clock.nowMs()));
+}
+
+void Dispenser::emit(JsonWriter& w) {
+  const char* text = w.finish();
+  if (ports_.log != nullptr && text != nullptr) ports_.log->line(text);
 }
 
 }  // namespace dc

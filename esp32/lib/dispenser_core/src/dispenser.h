@@ -76,7 +76,9 @@ class Dispenser {
   void sampleLevel(uint64_t now);
   void tryConnect(uint64_t now);
   void scheduleRetry(uint64_t now);
-  void event(const char* name, const char* detail);
+  // One JSON line for the EventLog: eventLine("x").str(...); emit(...).
+  JsonWriter& eventLine(const char* name);
+  void emit(JsonWriter& w);
 
   DispenserConfig config_;
   DispenserPorts ports_;
@@ -109,6 +111,8 @@ class Dispenser {
   uint64_t last_sample_ms_ = 0;
   bool sampled_ = false;
   uint32_t refused_ = 0;
+  char event_buf_[192];
+  JsonWriter event_{event_buf_, sizeof event_buf_};
 };
 
 }  // namespace dc
