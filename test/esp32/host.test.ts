@@ -12,7 +12,8 @@ import { buildDir, esp32Dir as esp32, make } from './virtual.js'
 t.test('make check: core unit tests pass, glue and virtual dispenser compile', async (t) => {
   const build = await buildDir(t)
   const result = await make(['check', `BUILD=${build}`])
-  t.equal(result.code, 0, `make check exits 0\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`)
+  t.equal(result.code, 0, 'make check exits 0')
+  if (result.code !== 0) t.comment(`${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`)
   const summary = /^# tests (\d+) passed (\d+) failed (\d+)$/m.exec(result.stdout)
   t.ok(summary, 'the runner printed its summary')
   const [total, passed, failed] = (summary ?? []).slice(1).map(Number)
