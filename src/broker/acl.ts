@@ -1,0 +1,88 @@
+/**
+ * Who may publish and subscribe where (DESIGN §4). Pure: no Aedes, no I/O.
+ *
+ * | identity            | publish                                   | subscribe                              |
+ * |---------------------|-------------------------------------------|----------------------------------------|
+ * | machine N           | external/handler, as N only               | external/machine/N                     |
+ * | node, role kiosk    | internal/manager, internal/handler        | internal/kiosk, internal/{own name}    |
+ * | node, reservation   | internal/manager, internal/handler        | internal/reservation, internal/{name}  |
+ * | node, role admin    | internal/manager, internal/handler        | internal/#, external/#                 |
+ * | anonymous (dev)     | as admin; as machine N when id machine_N  | as admin                               |
+ *
+ * No client may publish to external/machine/*: only the hub commands dispensers.
+ */
+import { machineIdFromNode, machineTopic, replyTopic, Topics } from '../protocol/topics.js'
+import type { ClientIdentity, Role } from './port.js'
+
+export type AclDecision = { ok: true } | { ok: false; reason: string }
+
+const allow: AclDecision = { ok: true }
+const deny = (reason: string): AclDecision => ({ ok: false, reason })
+
+const NODE_PUBLISH = new Set<string>([Topics.manager, Topics.handler])
+
+/** The machine an identity acts as, if any. */
+export function machineOf(identity: ClientIdentity): number | undefined {
+  if (identity.kind === 'machine') return identity.machineId
+  if (identity.kind === 'anonymous') return machineIdFromNode(identity.clientId)
+  return undefined
+}
+
+function roleOf(identity: ClientIdentity): Role | undefined {
+  if (identity.kind === 'node') return identity.role
+  if (identity.kind === 'anonymous' && machineOf(identity) === undefined) return 'admin'
+  return undefined
+}
+
+/** `payload` is read only to stop impersonation: a machine reporting as another, a node replying-as another. */
+export function canPublish(identity: ClientIdentity, topic: string, payload: Buffer): AclDecision {
+  const machineId = machineOf(identity)
+  if (machineId !== undefined) {
+    if (topic !== Topics.machineHandler) return deny(`machine ${machineId} may publish only to ${Topics.machineHandler}`)
+    const claimed = claimedNames(payload)
+    if (claimed.machine_id !== undefined && claimed.machine_id !== machineId) {
+      return deny(`machine ${machineId} may not publish as machine_id ${String(claimed.machine_id)}`)
+    }
+    if (typeof claimed.origin_node === 'string' && machineIdFromNode(claimed.origin_node) !== machineId) {
+      return deny(`machine ${machineId} may not publish as origin_node ${claimed.origin_node}`)
+    }
+    return allow
+  }
+  const role = roleOf(identity)
+  if (!role) return deny('unknown identity')
+  if (!NODE_PUBLISH.has(topic)) return deny(`${role} nodes may publish only to ${[...NODE_PUBLISH].join(' and ')}`)
+  if (role !== 'admin' && identity.kind === 'node') {
+    const origin = claimedNames(payload).origin_node
+    if (typeof origin === 'string' && origin !== identity.node) {
+      return deny(`node ${identity.node} may not publish as origin_node ${origin}`)
+    }
+  }
+  return allow
+}
+
+export function canSubscribe(identity: ClientIdentity, filter: string): AclDecision {
+  const machineId = machineOf(identity)
+  if (machineId !== undefined) {
+    return filter === machineTopic(machineId) ? allow : deny(`machine ${machineId} may subscribe only to ${machineTopic(machineId)}`)
+  }
+  const role = roleOf(identity)
+  if (role === 'admin') {
+    return filter === 'internal/#' || filter === 'external/#' || filter.startsWith('internal/') || filter.startsWith('external/')
+      ? allow
+      : deny(`admin nodes may subscribe under internal/ and external/ only`)
+  }
+  if (identity.kind !== 'node' || !role) return deny('unknown identity')
+  const own = new Set([role === 'kiosk' ? Topics.kiosk : Topics.reservation, replyTopic(identity.node)])
+  return own.has(filter) ? allow : deny(`node ${identity.node} may subscribe only to ${[...own].join(' and ')}`)
+}
+
+/** The identity fields a payload claims, when it is a JSON object; else nothing (bad input is the adapter's job). */
+function claimedNames(payload: Buffer): { machine_id?: unknown; origin_node?: unknown } {
+  if (payload.length === 0 || payload.length > 64 * 1024 || payload[0] !== 0x7b /* { */) return {}
+  try {
+    const value = JSON.parse(payload.toString('utf8')) as unknown
+    return typeof value === 'object' && value !== null ? (value as { machine_id?: unknown; origin_node?: unknown }) : {}
+  } catch {
+    return {}
+  }
+}

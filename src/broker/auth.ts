@@ -1,0 +1,120 @@
+/**
+ * Aedes hooks for authentication and the ACL (DESIGN §4). Aedes hooks are callback-style:
+ * every hook here calls back exactly once and never throws into Aedes (STYLE §3.13).
+ */
+import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes'
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.js'
+import { machineIdFromNode } from '../protocol/topics.js'
+import { canPublish, canSubscribe, machineOf } from './acl.js'
+import type { CredentialStore } from './credentials.js'
+import type { ClientIdentity } from './port.js'
+
+interface ConnectFacts {
+  clientId: string
+  clean: boolean
+  keepalive: number
+}
+
+// MQTT CONNACK return codes (3.1.1 §3.2.2.3)
+const IDENTIFIER_REJECTED = 2
+const BAD_USERNAME_OR_PASSWORD = 4
+const NOT_AUTHORIZED = 5
+
+function refusal(code: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError
+}
+
+export interface AuthHooks {
+  preConnect(client: Client, packet: { clientId: string; clean: boolean; keepalive: number }, cb: (e: Error | null, ok: boolean) => void): void
+  authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (e: AuthenticateError | null, ok: boolean | null) => void): void
+  authorizePublish(client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void): void
+  authorizeSubscribe(client: Client, sub: Subscription, cb: (e: Error | null, sub?: Subscription | null) => void): void
+  identityOf(client: Client): ClientIdentity | undefined
+}
+
+export interface AuthDeps {
+  config: Config
+  credentials: CredentialStore
+  log: Logger
+  /** a publish or subscription refused by the ACL (counted as bad input) */
+  onRefused?: (identity: ClientIdentity, what: string, reason: string) => void
+}
+
+export function createAuthHooks({ config, credentials, log, onRefused }: AuthDeps): AuthHooks {
+  const facts = new WeakMap<Client, ConnectFacts>()
+  const identities = new WeakMap<Client, ClientIdentity>()
+  const served = new Set(config.machineIds)
+
+  const decide = async (client: Client, username: string | undefined, password: Buffer | undefined): Promise<ClientIdentity> => {
+    const connect = facts.get(client)!
+    // [MQTT-3.1.3-8]: an empty client id requires a clean session
+    if (connect.clientId === '' && !connect.clean) throw refusal(IDENTIFIER_REJECTED, 'an empty client id needs a clean session')
+    const secret = password?.toString('utf8') ?? ''
+    if (username === undefined || username === '') {
+      if (!config.mqttAllowAnonymous) throw refusal(NOT_AUTHORIZED, 'anonymous clients are refused')
+      const identity: ClientIdentity = { kind: 'anonymous', clientId: connect.clientId }
+      const machineId = machineOf(identity)
+      if (machineId !== undefined) checkMachine(machineId, connect)
+      return identity
+    }
+    const machineId = machineIdFromNode(username)
+    if (machineId !== undefined) {
+      if (!(await credentials.verifyMachine(machineId, secret))) throw refusal(BAD_USERNAME_OR_PASSWORD, `bad secret for ${username}`)
+      if (machineIdFromNode(connect.clientId) !== machineId) {
+        throw refusal(IDENTIFIER_REJECTED, `client id "${connect.clientId}" must name machine ${machineId}`)
+      }
+      checkMachine(machineId, connect)
+      return { kind: 'machine', clientId: connect.clientId, machineId, keepalive: connect.keepalive }
+    }
+    const role = await credentials.verifyNode(username, secret)
+    if (!role) throw refusal(BAD_USERNAME_OR_PASSWORD, `bad username or secret for ${username}`)
+    return { kind: 'node', clientId: connect.clientId, node: username, role }
+  }
+
+  const checkMachine = (machineId: number, connect: ConnectFacts) => {
+    if (!served.has(machineId)) throw refusal(NOT_AUTHORIZED, `machine ${machineId} is not in HUB_MACHINES`)
+    // DESIGN §4: a dispenser must use a keep-alive of 1..limit so offline is known in 1.5 x keep-alive
+    if (connect.keepalive === 0 || connect.keepalive > config.mqttMaxKeepalive) {
+      throw refusal(NOT_AUTHORIZED, `machine keep-alive ${connect.keepalive} s is outside 1..${config.mqttMaxKeepalive}`)
+    }
+  }
+
+  return {
+    preConnect(client, packet, cb) {
+      facts.set(client, { clientId: packet.clientId ?? '', clean: packet.clean !== false, keepalive: packet.keepalive ?? 0 })
+      cb(null, true)
+    },
+    authenticate(client, username, password, done) {
+      decide(client, username, password).then(
+        (identity) => {
+          identities.set(client, identity)
+          done(null, true)
+        },
+        (error: AuthenticateError) => {
+          log.warn({ clientId: facts.get(client)?.clientId, username, reason: error.message }, 'connection refused')
+          done(error.returnCode ? error : refusal(NOT_AUTHORIZED, String(error)), false)
+        },
+      )
+    },
+    authorizePublish(client, packet, cb) {
+      if (!client) return cb(null) // the hub itself
+      const identity = identities.get(client)
+      const decision = identity ? canPublish(identity, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)) : { ok: false as const, reason: 'not authenticated' }
+      if (decision.ok) return cb(null)
+      // MQTT 3.1.1 §3.3.5 [MQTT-3.3.5-2]: the only refusal a server can give is closing the connection.
+      log.warn({ clientId: client.id, topic: packet.topic, reason: decision.reason }, 'publish refused')
+      if (identity) onRefused?.(identity, `publish ${packet.topic}`, decision.reason)
+      cb(new Error(decision.reason))
+    },
+    authorizeSubscribe(client, sub, cb) {
+      const identity = identities.get(client)
+      const decision = identity ? canSubscribe(identity, sub.topic) : { ok: false as const, reason: 'not authenticated' }
+      if (decision.ok) return cb(null, sub)
+      log.warn({ clientId: client.id, topic: sub.topic, reason: decision.reason }, 'subscription refused')
+      if (identity) onRefused?.(identity, `subscribe ${sub.topic}`, decision.reason)
+      cb(null, null) // SUBACK 0x80 for this filter; the connection stays up
+    },
+    identityOf: (client) => identities.get(client),
+  }
+}

@@ -1,0 +1,63 @@
+import t from 'tap'
+import { canPublish, canSubscribe } from '../../src/broker/acl.js'
+import type { ClientIdentity } from '../../src/broker/port.js'
+
+const m1: ClientIdentity = { kind: 'machine', clientId: 'machine_001', machineId: 1, keepalive: 10 }
+const kiosk: ClientIdentity = { kind: 'node', clientId: 'k1', node: 'kiosk_interface', role: 'kiosk' }
+const golf: ClientIdentity = { kind: 'node', clientId: 'g', node: 'golf_app', role: 'reservation' }
+const admin: ClientIdentity = { kind: 'node', clientId: 'a', node: 'admin_portal', role: 'admin' }
+const anon: ClientIdentity = { kind: 'anonymous', clientId: 'tool' }
+const anonMachine: ClientIdentity = { kind: 'anonymous', clientId: 'machine_7' }
+const json = (v: object) => Buffer.from(JSON.stringify(v))
+
+t.test('publish table', async (t) => {
+  const rows: Array<[ClientIdentity, string, Buffer, boolean]> = [
+    [m1, 'external/handler', json({ machine_id: 1, status: 'idle' }), true],
+    [m1, 'external/handler', json({ machine_id: 2, status: 'idle' }), false],
+    [m1, 'external/handler', json({ origin_node: 'machine_002' }), false],
+    [m1, 'external/handler', json({ origin_node: 'machine_1' }), true],
+    [m1, 'external/handler', Buffer.from('not json'), true], // the adapter answers bad input
+    [m1, 'external/machine/1', json({}), false],
+    [m1, 'internal/manager', json({}), false],
+    [kiosk, 'internal/manager', json({ origin_node: 'kiosk_interface' }), true],
+    [kiosk, 'internal/manager', json({ origin_node: 'admin_portal' }), false],
+    [kiosk, 'internal/handler', json({}), true],
+    [kiosk, 'external/machine/1', json({}), false],
+    [kiosk, 'external/handler', json({ machine_id: 1 }), false],
+    [admin, 'internal/manager', json({ origin_node: 'kiosk_interface' }), true],
+    [admin, 'external/machine/1', json({}), false],
+    [anon, 'internal/handler', json({}), true],
+    [anonMachine, 'external/handler', json({ machine_id: 7 }), true],
+    [anonMachine, 'external/handler', json({ machine_id: 8 }), false],
+  ]
+  for (const [who, topic, payload, expected] of rows) {
+    t.equal(canPublish(who, topic, payload).ok, expected, `${who.clientId} -> ${topic} ${payload.toString()}`)
+  }
+})
+
+t.test('subscribe table', async (t) => {
+  const rows: Array<[ClientIdentity, string, boolean]> = [
+    [m1, 'external/machine/1', true],
+    [m1, 'external/machine/2', false],
+    [m1, 'external/machine/+', false],
+    [m1, '#', false],
+    [kiosk, 'internal/kiosk', true],
+    [kiosk, 'internal/admin', false],
+    [kiosk, 'internal/#', false],
+    [golf, 'internal/golf_app', true],
+    [golf, 'internal/reservation', true],
+    [golf, 'internal/kiosk', false],
+    [admin, 'internal/#', true],
+    [admin, 'external/#', true],
+    [admin, '#', false],
+    [anonMachine, 'external/machine/7', true],
+    [anonMachine, 'external/machine/8', false],
+  ]
+  for (const [who, filter, expected] of rows) t.equal(canSubscribe(who, filter).ok, expected, `${who.clientId} sub ${filter}`)
+})
+
+t.test('a refusal says why', async (t) => {
+  const d = canPublish(m1, 'external/handler', json({ machine_id: 2 }))
+  t.notOk(d.ok)
+  if (!d.ok) t.match(d.reason, /machine 1 may not publish as machine_id 2/)
+})
