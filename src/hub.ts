@@ -1,0 +1,133 @@
+/**
+ * The composition root (DESIGN §2, STYLE §2.4 start order): config -> storage -> broker ->
+ * modules (loaded and reconciled) -> MQTT adapters -> HTTP. The only file that knows every module.
+ * Stop runs in reverse: HTTP -> simulator -> adapters -> modules -> broker -> storage.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Level } from 'level'
+import type { Config } from './config/index.js'
+import { createBroker, createCredentialStore, ensureAdminToken, type Broker } from './broker/index.js'
+import { buildHttpApp } from './interfaces/http/app.js'
+import { createAdminFeed } from './interfaces/mqtt/admin-feed.js'
+import { createHandlerNode } from './interfaces/mqtt/handler-node.js'
+import { createManagerNode } from './interfaces/mqtt/manager-node.js'
+import { createNodeReplier } from './interfaces/mqtt/node-replier.js'
+import { systemClock, type Clock } from './lib/clock.js'
+import { EventBus } from './lib/event-bus.js'
+import type { Logger } from './lib/logger.js'
+import { createMachines, type Machines } from './machines/index.js'
+import type { HubEvents } from './protocol/events.js'
+import { NodeNames } from './protocol/topics.js'
+import { createScheduling } from './scheduling/index.js'
+import type { Scheduling } from './scheduling/types.js'
+
+export interface HubOptions {
+  config: Config
+  log: Logger
+  clock?: Clock
+}
+
+export interface Hub {
+  config: Config
+  events: EventBus<HubEvents>
+  broker: Broker
+  machines: Machines
+  scheduling: Scheduling
+  adminToken: string
+  ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
+  close(): Promise<void>
+}
+
+export async function createHub({ config, log, clock = systemClock }: HubOptions): Promise<Hub> {
+  const stops: Array<() => Promise<void> | void> = []
+  const close = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop()
+      } catch (error) {
+        log.error({ err: error }, 'error while stopping')
+      }
+    }
+  }
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o750 })
+    const db = new Level<string, unknown>(join(config.dataDir, 'state'), { valueEncoding: 'json' })
+    await db.open()
+    stops.push(() => db.close())
+
+    const events = new EventBus<HubEvents>(log.child({ module: 'events' }))
+    const credentials = createCredentialStore({ dataDir: config.dataDir })
+    const adminToken = await ensureAdminToken({ config, log })
+
+    const broker = await createBroker({ config, log: log.child({ module: 'broker' }), credentials })
+    stops.push(() => broker.close())
+
+    const scheduling = createScheduling({
+      config,
+      clock,
+      events,
+      store: db.sublevel('sessions', { valueEncoding: 'json' }),
+      log: log.child({ module: 'scheduling' }),
+    })
+    const machines = createMachines({
+      config,
+      clock,
+      events,
+      broker,
+      store: db.sublevel('machines', { valueEncoding: 'json' }),
+      log: log.child({ module: 'machines' }),
+      desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
+    })
+    // A session change (booked, activated, moved, ended) re-drives exactly its bays.
+    events.on('session.changed', 'hub', ({ session, previous }) => {
+      machines.reconcile([...new Set([...session.machine_id, ...(previous?.machine_id ?? [])])])
+    })
+    await scheduling.start()
+    stops.push(() => scheduling.stop())
+    await machines.start()
+    stops.push(() => machines.stop())
+
+    const replierDeps = { broker, clock, events }
+    const managerNode = createManagerNode({
+      broker,
+      scheduling,
+      clock,
+      timeZone: config.timezone,
+      log: log.child({ module: 'manager-node' }),
+      replier: createNodeReplier({ ...replierDeps, from: NodeNames.scheduleManager }),
+    })
+    stops.push(() => managerNode.stop())
+    const handlerNode = createHandlerNode({
+      broker,
+      machines,
+      log: log.child({ module: 'handler-node' }),
+      replier: createNodeReplier({ ...replierDeps, from: NodeNames.machineHandler }),
+    })
+    stops.push(() => handlerNode.stop())
+    const adminFeed = createAdminFeed({ broker, events, clock, log: log.child({ module: 'admin-feed' }) })
+    stops.push(() => adminFeed.stop())
+
+    const http = await buildHttpApp({
+      config,
+      log,
+      clock,
+      events,
+      machines,
+      scheduling,
+      adminToken,
+      verifyToken: (token) => credentials.verifyApiToken(token),
+    })
+    await http.listen({ host: config.httpHost, port: config.httpPort })
+    stops.push(() => http.close())
+    const httpAddress = http.server.address()
+    const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.httpPort
+
+    const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
+    log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
+    return { config, events, broker, machines, scheduling, adminToken, ports, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

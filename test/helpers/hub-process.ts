@@ -1,0 +1,68 @@
+/**
+ * Runs the real hub (src/main.ts) as a child process, for tests that kill it with SIGKILL
+ * and start it again on the same data dir. Ports come from its "hub ready" log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export interface HubProcess {
+  child: ChildProcess
+  mqttPort: number
+  httpPort: number
+  /** every JSON log line so far */
+  logs: Array<Record<string, unknown>>
+  kill(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+export async function startHubProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<HubProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
+
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buffer = ''
+    const timer = setTimeout(() => reject(new Error(`hub did not start in ${timeoutMs} ms\n${stderr}`)), timeoutMs)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl)
+        buffer = buffer.slice(nl + 1)
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>
+          logs.push(entry)
+          if (entry.msg === 'hub ready') {
+            clearTimeout(timer)
+            resolve(entry)
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    })
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`hub exited with ${code} before it was ready\n${stderr}`))
+    })
+  })
+  const entry = await ready
+  return {
+    child,
+    mqttPort: Number(entry.mqttPort),
+    httpPort: Number(entry.httpPort),
+    logs,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
