@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { connect as tcpConnect } from 'node:net'
 import mqttPacket from 'mqtt-packet'
 import type { ClientIdentity, DisconnectReason } from '../../src/broker/port.js'
@@ -7,7 +7,7 @@ import { addMachine, addNode, startTestBroker, type TestBroker } from '../helper
 const M1 = { clientId: 'machine_001', username: 'machine_001', password: 's1', keepalive: 10 }
 const M2 = { clientId: 'machine_002', username: 'machine_2', password: 's2', keepalive: 10 }
 
-async function world(t: Tap.Test, env: Record<string, string> = {}): Promise<TestBroker> {
+async function world(t: Test, env: Record<string, string> = {}): Promise<TestBroker> {
   const dir = t.testdir()
   await addMachine(dir, 1, 's1')
   await addMachine(dir, 2, 's2')
@@ -92,14 +92,14 @@ t.test('machine 1 cannot publish as machine 2 nor subscribe to its topic', async
   t.equal(own[0]?.qos, 1, 'own topic granted')
   await m1.publishAsync('external/handler', JSON.stringify({ machine_id: 1, status: 'idle', ball_level: 'full' }), { qos: 1 })
   await until(() => seen.length === 1)
-  const closed = new Promise((r) => m1.once('close', r))
+  const closed = new Promise<void>((r) => m1.once('close', () => r()))
   m1.publish('external/handler', JSON.stringify({ machine_id: 2, status: 'active', ball_level: 'full' }), { qos: 1 })
   await closed
   t.pass('impersonating publish closes the connection (MQTT 3.1.1 [MQTT-3.3.5-2])')
   await new Promise((r) => setTimeout(r, 100))
   t.same(seen.map((s) => JSON.parse(s).machine_id), [1], 'the forged report never reached the hub')
   const m2 = await b.connect(M2)
-  const closed2 = new Promise((r) => m2.once('close', r))
+  const closed2 = new Promise<void>((r) => m2.once('close', () => r()))
   m2.publish('external/machine/1', JSON.stringify({ status: 'active' }), { qos: 1 })
   await closed2
   t.pass('a machine cannot command another')
