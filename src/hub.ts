@@ -21,6 +21,7 @@ import type { HubEvents } from './protocol/events.js'
 import { NodeNames } from './protocol/topics.js'
 import { createScheduling } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
+import { createSimulator } from './simulator/index.js'
 
 export interface HubOptions {
   config: Config
@@ -122,6 +123,19 @@ export async function createHub({ config, log, clock = systemClock }: HubOptions
     stops.push(() => http.close())
     const httpAddress = http.server.address()
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.httpPort
+
+    if (config.simulate > 0) {
+      // The demo's dispensers log in like real ones, with secrets that exist only in memory.
+      const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost
+      const simulator = createSimulator({
+        url: `mqtt://${host}:${broker.ports.mqtt}`,
+        ids: config.machineIds.slice(0, config.simulate),
+        credentials: (id) => ({ username: `machine_${id}`, password: credentials.issueEphemeralMachineSecret(id) }),
+        log: log.child({ module: 'simulator' }),
+      })
+      await simulator.start()
+      stops.push(() => simulator.stop())
+    }
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
