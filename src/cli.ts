@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * `node dist/cli.js <machine|node|token> <add|list|rotate|remove> ...`: manage the credentials of
+ * dispensers, interface nodes and API tokens in `${HUB_DATA_DIR}/credentials.json`. Works while
+ * the hub runs (it re-reads the file). A new secret is printed once and never stored.
+ */
+import { mkdirSync, realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import {
+  credentialsPath,
+  hashSecret,
+  newApiToken,
+  newSecret,
+  readCredentials,
+  ROLES,
+  sha256,
+  writeCredentials,
+  type CredentialFile,
+} from './broker/credentials.js'
+import type { Role } from './broker/port.js'
+import { isValidNodeName, machineIdFromNode, machineNodeName } from './protocol/topics.js'
+
+const USAGE = `usage: dispenser-hub-cli [--data-dir DIR] <kind> <action> [name] [--role ROLE]
+
+  machine add <id>                 create a dispenser's MQTT secret (username machine_<id>)
+  machine rotate <id>              replace it (the old one stops working at once)
+  machine remove <id> | list
+  node add <name> --role R         an interface node's MQTT login (R: ${ROLES.join(', ')})
+  node rotate <name> | remove <name> | list
+  token add <name> --role R        an HTTP API bearer token
+  token rotate <name> | remove <name> | list
+
+The data dir is --data-dir, else HUB_DATA_DIR, else ./data.`
+
+class UsageError extends Error {}
+
+type Kind = 'machine' | 'node' | 'token'
+const SECTION = { machine: 'machines', node: 'nodes', token: 'tokens' } as const
+
+function keyFor(kind: Kind, name: string | undefined): string {
+  if (!name) throw new UsageError(`${kind}: a ${kind === 'machine' ? 'machine id' : 'name'} is required`)
+  if (kind === 'machine') {
+    const id = /^\d+$/.test(name) ? Number(name) : machineIdFromNode(name)
+    if (!id || id < 1 || id > 9999) throw new UsageError(`machine: "${name}" is not a machine id (1-9999 or machine_N)`)
+    return String(id)
+  }
+  if (!isValidNodeName(name)) throw new UsageError(`${kind}: "${name}" may use letters, digits, _ . - only (max 64)`)
+  return name
+}
+
+function roleOf(value: string | undefined, kind: Kind): Role {
+  if (!value || !(ROLES as readonly string[]).includes(value)) throw new UsageError(`${kind} add: --role must be one of ${ROLES.join(', ')}`)
+  return value as Role
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'data-dir': { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  })
+  if (values.help || positionals.length === 0) return out(USAGE)
+  const [kindText, action, name] = positionals
+  if (kindText !== 'machine' && kindText !== 'node' && kindText !== 'token') throw new UsageError(`unknown kind "${kindText}": use machine, node or token`)
+  const kind: Kind = kindText
+  const dataDir = values['data-dir'] ?? env.HUB_DATA_DIR ?? './data'
+  mkdirSync(dataDir, { recursive: true, mode: 0o750 })
+  const path = credentialsPath(dataDir)
+  const file = readCredentials(path)
+  const section = file[SECTION[kind]] as Record<string, { role?: Role; created_at: string }>
+
+  switch (action) {
+    case 'list': {
+      const keys = Object.keys(section).sort((a, b) => (kind === 'machine' ? Number(a) - Number(b) : a.localeCompare(b)))
+      if (keys.length === 0) out(`no ${SECTION[kind]}`)
+      for (const key of keys) {
+        const entry = section[key]!
+        out([kind === 'machine' ? machineNodeName(Number(key)) : key, entry.role ?? '', entry.created_at].filter(Boolean).join('\t'))
+      }
+      return
+    }
+    case 'add':
+    case 'rotate': {
+      const key = keyFor(kind, name)
+      const exists = key in section
+      if (action === 'add' && exists) throw new UsageError(`${kind} ${key} exists; use rotate to replace its secret`)
+      if (action === 'rotate' && !exists) throw new UsageError(`${kind} ${key} does not exist; use add`)
+      const role = kind === 'machine' ? undefined : action === 'rotate' && !values.role ? section[key]!.role! : roleOf(values.role, kind)
+      const secret = await store(file, kind, key, role)
+      writeCredentials(path, file)
+      const login = kind === 'machine' ? `username ${machineNodeName(Number(key))}` : kind === 'node' ? `username ${key} (role ${role})` : `role ${role}`
+      out(`${action === 'add' ? 'added' : 'rotated'} ${kind} ${key}: ${login}`)
+      out(`${kind === 'token' ? 'token' : 'secret'} (shown once, not stored): ${secret}`)
+      return
+    }
+    case 'remove': {
+      const key = keyFor(kind, name)
+      if (!(key in section)) throw new UsageError(`${kind} ${key} does not exist`)
+      delete section[key]
+      writeCredentials(path, file)
+      out(`removed ${kind} ${key}`)
+      return
+    }
+    default:
+      throw new UsageError(`unknown action "${action ?? ''}": use add, list, rotate or remove`)
+  }
+}
+
+async function store(file: CredentialFile, kind: Kind, key: string, role: Role | undefined): Promise<string> {
+  if (kind === 'token') {
+    const token = newApiToken(key)
+    file.tokens[key] = { sha256: sha256(token), role: role!, created_at: new Date().toISOString() }
+    return token
+  }
+  const secret = newSecret()
+  const hash = await hashSecret(secret)
+  if (kind === 'machine') file.machines[key] = hash
+  else file.nodes[key] = { ...hash, role: role! }
+  return secret
+}
+
+const entry = process.argv[1] ? pathToFileURL(realpathSync(process.argv[1])).href : ''
+if (entry === import.meta.url) {
+  run(process.argv.slice(2), process.env, (line) => process.stdout.write(line + '\n')).catch((error: unknown) => {
+    process.stderr.write(`dispenser-hub-cli: ${(error as Error).message}\n`)
+    if (error instanceof UsageError) process.stderr.write(`run with --help for usage\n`)
+    process.exit(error instanceof UsageError ? 2 : 1)
+  })
+}
