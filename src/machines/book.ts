@@ -20,6 +20,8 @@ export interface Entry {
   desired: DesiredState | null
   /** send the required state even if the stored report matches (set on connect, DESIGN §4) */
   force: boolean
+  /** connected, no report yet on this connection (see handlers.ts) */
+  fresh: boolean
   history: ReportEntry[]
   shown: string
   persisted: string
@@ -84,7 +86,7 @@ export function createBook(deps: { clock: Clock; events: EventBus<HubEvents>; lo
         // Nothing is connected to a hub that has just started; the old reason would mislead.
         if (record.offline_reason === null) record.offline_reason = 'not connected since the hub started'
         const entry: Entry = {
-          record, presence: initialPresence(record.last_seen, record.offline_reason), desired: null, force: false, history: [],
+          record, presence: initialPresence(record.last_seen, record.offline_reason), desired: null, force: false, fresh: false, history: [],
           shown: '', persisted: recordFingerprint(record), persistedLastSeen: record.last_seen,
         }
         entry.shown = stateFingerprint(stateOf(entry))

@@ -52,6 +52,8 @@ export interface CommandDriver {
   /** true when the Confirmation answered the command in flight */
   confirm(machineId: number, confirmation: MachineConfirmation): boolean
   abandon(machineId: number): void
+  /** publish the command in flight again now, same exchange id, same retry timer */
+  republish(machineId: number): void
   stats(online: number): MachinesStats
   stop(): void
 }
@@ -60,15 +62,15 @@ const LATENCY_SAMPLES = 100
 
 export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
   const { broker, clock, events, log, store, policy, outcomes } = deps
-  const flights = new Map<number, { flight: InFlight; cancel: () => void }>()
+  const flights = new Map<number, { flight: InFlight; cancel: () => void; published: boolean }>()
   let ids = restoreExchangeIds(undefined)
   let reservation: Promise<void> = Promise.resolve()
   const counts = { sent: 0, confirmed: 0, failed: 0 }
   const latencies: number[] = []
   let stopped = false
 
-  const publish = (flight: InFlight) => {
-    events.emit('command.sent', { command: flight.command, attempt: flight.attempt })
+  const publish = (flight: InFlight, announce = true) => {
+    if (announce) events.emit('command.sent', { command: flight.command, attempt: flight.attempt })
     broker.publish(machineTopic(flight.command.machine_id), flight.command, { qos: 1 }).catch((error: unknown) => {
       log.warn({ err: error, machineId: flight.command.machine_id }, 'command publish failed; the retry timer covers it')
     })
@@ -77,7 +79,7 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
   const arm = (flight: InFlight) => {
     const id = flight.command.machine_id
     const cancel = clock.setTimeout(() => expire(id, flight), flight.dueMs - clock.now())
-    flights.set(id, { flight, cancel })
+    flights.set(id, { flight, cancel, published: true })
   }
 
   const expire = (id: number, flight: InFlight) => {
@@ -115,7 +117,7 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
       if (taken.reserve !== null) reservation = store.reserveExchangeIds(taken.reserve)
       drop(machineId)
       const flight = firstSend(buildControl(machineId, target, taken.id, clock.now()), clock.now(), policy)
-      flights.set(machineId, { flight, cancel: () => undefined })
+      flights.set(machineId, { flight, cancel: () => undefined, published: false })
       await reservation
       if (flights.get(machineId)?.flight !== flight) return // superseded or abandoned meanwhile
       counts.sent++
@@ -145,6 +147,10 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
       return true
     },
     abandon: drop,
+    republish(machineId) {
+      const entry = flights.get(machineId)
+      if (entry?.published) publish(entry.flight, false)
+    },
     stats: (online) => ({ online, commandsSent: counts.sent, commandsConfirmed: counts.confirmed, commandsFailed: counts.failed, recentLatenciesMs: latencies.slice() }),
     stop() {
       stopped = true

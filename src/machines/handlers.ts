@@ -62,6 +62,14 @@ export function createReportHandler(deps: { book: Book; driver: CommandDriver; c
   return {
     report(id, report) {
       const nowS = clock.now() / 1000
+      const entry = book.get(id)
+      if (entry?.fresh) {
+        // A clean session: the control sent at connect can reach the machine before it has
+        // subscribed, and is then lost. Its report on connect comes after its subscription,
+        // so repeat the command now (same exchange id) rather than wait for the retry timer.
+        entry.fresh = false
+        driver.republish(id)
+      }
       book
         .update(id, (e, fx) => {
           Object.assign(e.record, applyReport(e.record, report))

@@ -70,6 +70,7 @@ export function createMachines(deps: MachinesDeps): Machines {
         e.presence = next.presence
         e.record.last_seen = next.presence.last_seen
         e.force = true
+        e.fresh = true
         if (next.change !== 'online') return
         e.record.offline_reason = null
         fx.clear('offline')

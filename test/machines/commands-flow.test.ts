@@ -149,3 +149,18 @@ t.test('a takeover (same client id connecting again) resends at once and does no
   t.match(w.machines.get(1), { online: true })
   t.same(w.machines.alerts(), [])
 })
+
+t.test('the report on connect repeats a command that may have beaten the subscription', async (t) => {
+  const w = await buildWorld(t)
+  w.broker.connect(m1)
+  await w.idle(100)
+  w.broker.inject(Topics.machineHandler, report(1), m1)
+  w.broker.inject(Topics.machineHandler, report(1), m1)
+  await w.idle()
+  const sends = w.broker.to(machineTopic(1))
+  t.equal(sends.length, 2, 'repeated once, at the first report only')
+  t.equal(sends[1]?.payload.exchange_id, sends[0]?.payload.exchange_id, 'same exchange id: the machine treats it as a resend')
+  t.equal(named(w, 'command.sent').length, 1, 'not a new try')
+  await w.idle(1900)
+  t.equal(named(w, 'command.sent').length, 2, 'the retry timer is unchanged (2 s from the first send)')
+})
