@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { Config } from './config/index.js'
-import { createBroker, createCredentialStore, ensureAdminToken, type Broker } from './broker/index.js'
+import { createBroker, createCredentialStore, ensureAdminToken, type Broker, type CredentialStore } from './broker/index.js'
 import { buildHttpApp } from './interfaces/http/app.js'
 import { createAdminFeed } from './interfaces/mqtt/admin-feed.js'
 import { createHandlerNode } from './interfaces/mqtt/handler-node.js'
@@ -27,6 +27,8 @@ export interface HubOptions {
   config: Config
   log: Logger
   clock?: Clock
+  /** credentials to use instead of `${dataDir}/credentials.json` (benchmarks with in-memory secrets) */
+  credentials?: CredentialStore
 }
 
 export interface Hub {
@@ -40,7 +42,7 @@ export interface Hub {
   close(): Promise<void>
 }
 
-export async function createHub({ config, log, clock = systemClock }: HubOptions): Promise<Hub> {
+export async function createHub({ config, log, clock = systemClock, ...options }: HubOptions): Promise<Hub> {
   const stops: Array<() => Promise<void> | void> = []
   const close = async () => {
     for (const stop of stops.reverse()) {
@@ -58,7 +60,7 @@ export async function createHub({ config, log, clock = systemClock }: HubOptions
     stops.push(() => db.close())
 
     const events = new EventBus<HubEvents>(log.child({ module: 'events' }))
-    const credentials = createCredentialStore({ dataDir: config.dataDir })
+    const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
     const adminToken = await ensureAdminToken({ config, log })
 
     const broker = await createBroker({ config, log: log.child({ module: 'broker' }), credentials })
