@@ -42,6 +42,12 @@ export interface Hub {
   close(): Promise<void>
 }
 
+/** Waits (bounded) until the hub counts `count` machines online: presence comes from the broker. */
+async function untilOnline(machines: Machines, count: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (machines.stats().online < count && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+}
+
 export async function createHub({ config, log, clock = systemClock, ...options }: HubOptions): Promise<Hub> {
   const stops: Array<() => Promise<void> | void> = []
   const close = async () => {
@@ -137,6 +143,8 @@ export async function createHub({ config, log, clock = systemClock, ...options }
       })
       await simulator.start()
       stops.push(() => simulator.stop())
+      await untilOnline(machines, config.simulate, 10_000)
+      log.info({ online: machines.stats().online, machines: config.machineIds.length }, `${machines.stats().online} dispensers online`)
     }
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
