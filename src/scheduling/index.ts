@@ -18,7 +18,9 @@ import { createTicker } from './ticker.js'
 import { dayBounds } from './tz.js'
 import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
 
-export type { Scheduling } from './types.js'
+export type * from './types.js'
+/** Calendar helpers in HUB_TIMEZONE for the adapters (today's date, a day's bounds). */
+export { dateAt, dayBounds } from './tz.js'
 export type { SessionDb, StoredSession } from './store.js'
 
 export interface SchedulingDeps {

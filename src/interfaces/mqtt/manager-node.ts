@@ -11,8 +11,7 @@ import type { BrokerPort, InboundMessage } from '../../broker/port.js'
 import type { Clock } from '../../lib/clock.js'
 import { decoderFor, type ReplyTo } from '../../protocol/codec.js'
 import { Request, Session, Topics, isValidNodeName, type Confirmation, type SessionRecord } from '../../protocol/index.js'
-import type { Scheduling, SubmitOptions } from '../../scheduling/types.js'
-import { dateAt } from '../../scheduling/tz.js'
+import { dateAt, type Scheduling, type SubmitOptions } from '../../scheduling/index.js'
 import { senderNode, type NodeReplier } from './node-replier.js'
 
 export interface ManagerNodeDeps {
@@ -38,10 +37,14 @@ const MAX_PAYLOAD_BYTES = 64 * 1024
 /** Codes that mean the payload itself is wrong (DESIGN §4 "Bad input": counted). */
 const BAD_INPUT = new Set(['SESSION_INVALID', 'MACHINE_UNKNOWN'])
 
-/** Who asks: the authenticated client (a node's role admin may change any session). */
+/**
+ * Who asks: the authenticated client; a node with role admin may change any session. As on
+ * internal/handler, the hub itself (in-process) and anonymous development clients
+ * (HUB_MQTT_ALLOW_ANONYMOUS) act as admin; a machine never does.
+ */
 export function requesterOf(message: InboundMessage): SubmitOptions {
   const client = message.client
-  if (!client) return { origin: senderNode(message), isAdmin: true } // published in-process by the hub
+  if (!client || client.kind === 'anonymous') return { origin: senderNode(message), isAdmin: true }
   if (client.kind === 'node') return { origin: client.node, isAdmin: client.role === 'admin' }
   return { origin: client.clientId, isAdmin: false }
 }

@@ -80,6 +80,10 @@ t.test('cancel by the owner or an admin; replies go to the sender', async (t) =>
   const app = await w.ask({ machine_id: 7, status: 'reserved', duration: 600 }, { kind: 'node', clientId: 'app', node: 'golf_app', role: 'reservation' })
   t.equal(app.topic, 'internal/golf_app')
   t.equal(w.scheduling.get(app.payload.session_id as number)?.origin_node, 'golf_app', 'owned by the authenticated node')
+  const machine = await w.ask({ machine_id: 7, session_id: app.payload.session_id, status: 'cancelled' }, FakeBroker.machine(7))
+  t.match(machine.payload, { success: false, message: /belongs to golf_app/ }, 'a machine is never admin')
+  const dev = await w.ask({ machine_id: 7, session_id: app.payload.session_id, status: 'cancelled', origin_node: 'dev_tool' }, { kind: 'anonymous', clientId: 'dev' })
+  t.match(dev.payload, { success: true, status: 'cancelled' }, 'an anonymous development client acts as admin, as on internal/handler')
 })
 
 t.test('Request session and schedule', async (t) => {
