@@ -62,7 +62,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     // Never queue for an offline machine (DESIGN §4): it gets the state on reconnect.
     if (!e.presence.online) return
     const target = targetOf(e.desired)
-    if (!needsCommand(target, reportedTarget(e), driver.inFlight(id), e.force)) return
+    // A machine in error is always sent its state again: a Confirmation is what clears the error.
+    if (!needsCommand(target, reportedTarget(e), driver.inFlight(id), e.force || e.record.error !== null)) return
     e.force = false
     driver.send(id, target).catch((error: unknown) => log.error({ err: error, machineId: id }, 'command send failed'))
   }

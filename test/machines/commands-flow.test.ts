@@ -63,6 +63,14 @@ t.test('no Confirmation: resent after 2 s and 4 s, then error, command_failed al
   t.equal(named(w, 'alert.raised').filter((e) => e.alert.kind === 'command_failed').length, 1)
   t.match(w.machines.stats(), { commandsSent: 1, commandsFailed: 1 })
 
+
+  // any later reconcile tries again (the error is cleared only by a Confirmation)
+  w.machines.reconcile([1])
+  await w.idle()
+  t.equal(times(), 4, 'a machine in error is sent its state on the next reconcile')
+  await w.idle(14_000)
+  t.equal(named(w, 'alert.raised').filter((e) => e.alert.kind === 'command_failed').length, 1, 'still one open alert')
+
   // staff acknowledge; the next successful command clears error and alert
   const ack = await w.machines.acknowledgeAlert(alerts[0]!.alert_id)
   t.match(ack, { ok: true, value: { acknowledged: true } })
