@@ -92,7 +92,8 @@ export function createMachines(deps: MachinesDeps): Machines {
         e.record.offline_reason = next.presence.offline_reason
         // Abandoned, not queued: the reconciler sends the required state on reconnect.
         driver.abandon(id)
-        fx.raise('offline', `machine ${id} is offline: ${describeReason(reason)}`)
+        // The hub stopping is not the machine's fault: no alert to greet staff after a restart.
+        if (reason !== 'shutdown') fx.raise('offline', `machine ${id} is offline: ${describeReason(reason)}`)
       })
       .catch(logFail('presence write', id))
   }

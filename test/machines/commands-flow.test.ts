@@ -172,3 +172,13 @@ t.test('the report on connect repeats a command that may have beaten the subscri
   await w.idle(1900)
   t.equal(named(w, 'command.sent').length, 2, 'the retry timer is unchanged (2 s from the first send)')
 })
+
+t.test('the broker shutting down marks machines offline without alerts', async (t) => {
+  const w = await buildWorld(t)
+  w.broker.connect(m1)
+  await w.idle()
+  w.broker.disconnect(m1, 'shutdown')
+  await w.idle()
+  t.match(w.machines.get(1), { online: false, offline_reason: 'hub stopped' })
+  t.same(w.machines.alerts(), [])
+})
