@@ -22,6 +22,7 @@ import { NodeNames } from './protocol/topics.js'
 import { createScheduling } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
 import { createSimulator } from './simulator/index.js'
+import { createLink, type Link } from './link/index.js'
 
 export interface HubOptions {
   config: Config
@@ -37,6 +38,7 @@ export interface Hub {
   broker: Broker
   machines: Machines
   scheduling: Scheduling
+  link: Link
   adminToken: string
   ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
   close(): Promise<void>
@@ -117,6 +119,9 @@ export async function createHub({ config, log, clock = systemClock, ...options }
     const adminFeed = createAdminFeed({ broker, events, clock, log: log.child({ module: 'admin-feed' }) })
     stops.push(() => adminFeed.stop())
 
+    const link = await createLink({ config, clock, log: log.child({ module: 'link' }), events, scheduling, broker, db })
+    stops.push(() => link.stop())
+
     const http = await buildHttpApp({
       config,
       log,
@@ -126,7 +131,10 @@ export async function createHub({ config, log, clock = systemClock, ...options }
       scheduling,
       adminToken,
       verifyToken: (token) => credentials.verifyApiToken(token),
+      health: () => ({ link: link.status() }),
+      metrics: () => link.metrics(),
     })
+    await http.register(link.webhook)
     await http.listen({ host: config.httpHost, port: config.httpPort })
     stops.push(() => http.close())
     const httpAddress = http.server.address()
@@ -149,7 +157,7 @@ export async function createHub({ config, log, clock = systemClock, ...options }
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, adminToken, ports, close }
+    return { config, events, broker, machines, scheduling, link, adminToken, ports, close }
   } catch (error) {
     await close()
     throw error

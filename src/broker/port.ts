@@ -32,6 +32,11 @@ export interface BrokerPort {
   onMessage(filter: string, handler: (message: InboundMessage) => void): () => void
   onClientUp(handler: (client: ClientIdentity) => void): () => void
   onClientDown(handler: (client: ClientIdentity, reason: DisconnectReason) => void): () => void
+  /**
+   * Every message on topics matching `filter`, published by clients or by the hub itself
+   * (client null): what a bridge forwards. Optional: in-memory test brokers may lack it.
+   */
+  onPublish?(filter: string, handler: (message: InboundMessage) => void): () => void
   /** Clients connected now. */
   connectedClients(): ClientIdentity[]
 }

@@ -30,9 +30,25 @@ export const EnvNames = {
   commandTimeoutMs: 'HUB_COMMAND_TIMEOUT_MS',
   commandRetries: 'HUB_COMMAND_RETRIES',
   logLevel: 'HUB_LOG_LEVEL',
+  siteId: 'HUB_SITE_ID',
+  cloudUrl: 'HUB_CLOUD_URL',
+  cloudToken: 'HUB_CLOUD_TOKEN',
+  cloudPullSeconds: 'HUB_CLOUD_PULL_SECONDS',
+  webhookSecret: 'HUB_WEBHOOK_SECRET',
+  uplinkUrl: 'HUB_UPLINK_URL',
+  uplinkToken: 'HUB_UPLINK_TOKEN',
+  bridgeUrl: 'HUB_BRIDGE_URL',
+  bridgeUsername: 'HUB_BRIDGE_USERNAME',
+  bridgePassword: 'HUB_BRIDGE_PASSWORD',
+  bridgeCa: 'HUB_BRIDGE_CA',
+  bridgeTopics: 'HUB_BRIDGE_TOPICS',
 } as const
 
 export type SettingName = keyof typeof EnvNames
+
+function OptionalString(description: string) {
+  return Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description })
+}
 
 export const Settings = Type.Object({
   dataDir: Type.String({ minLength: 1, default: './data', description: 'LevelDB and other state' }),
@@ -63,5 +79,18 @@ export const Settings = Type.Object({
   commandTimeoutMs: Type.Integer({ minimum: 50, maximum: 60000, default: 2000 }),
   commandRetries: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  // Cloud link (DESIGN §1, §8): everything off until a URL is set; the range works without it.
+  siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'site', description: 'this venue in uplink event ids and bridged topics' }),
+  cloudUrl: OptionalString('reservation API base URL (pull + status reports)'),
+  cloudToken: OptionalString('bearer token for the reservation API'),
+  cloudPullSeconds: Type.Integer({ minimum: 5, maximum: 86400, default: 60 }),
+  webhookSecret: OptionalString('HMAC-SHA256 secret of POST /api/link/reservations'),
+  uplinkUrl: OptionalString('HTTPS endpoint receiving session, machine and alert events'),
+  uplinkToken: OptionalString('bearer token for the uplink endpoint'),
+  bridgeUrl: OptionalString('remote MQTT broker, mqtt:// or mqtts://'),
+  bridgeUsername: OptionalString('remote broker username'),
+  bridgePassword: OptionalString('remote broker password'),
+  bridgeCa: OptionalString('CA file (PEM) for mqtts://'),
+  bridgeTopics: Type.String({ minLength: 1, default: 'internal/admin', description: 'comma list of topic filters to bridge' }),
 })
 export type Settings = Static<typeof Settings>

@@ -1,0 +1,82 @@
+/**
+ * Bridge to a central MQTT broker (EMQX, AWS IoT Core, mosquitto): messages on the chosen topics
+ * of the embedded broker are stored durably first, then forwarded in order with QoS 1 under
+ * `sites/<HUB_SITE_ID>/<topic>`; while the remote is unreachable they wait in LevelDB
+ * (store-and-forward) and go out when it is back.
+ */
+import { readFileSync } from 'node:fs'
+import mqtt, { type MqttClient } from 'mqtt'
+import type { Logger } from 'pino'
+import type { BrokerPort } from '../broker/port.js'
+import type { Clock } from '../lib/clock.js'
+import { createDeliverer, type DeliveryStatus } from './deliverer.js'
+import type { Outbox } from './outbox.js'
+
+export interface BridgedMessage {
+  topic: string
+  payload: string
+}
+
+export interface BridgeDeps {
+  url: string
+  username: string | null
+  password: string | null
+  caFile: string | null
+  siteId: string
+  filters: readonly string[]
+  broker: BrokerPort
+  outbox: Outbox<BridgedMessage>
+  clock: Clock
+  log: Logger
+  baseDelayMs?: number
+}
+
+export interface Bridge {
+  status(): DeliveryStatus & { connected: boolean }
+  stop(): Promise<void>
+}
+
+export function createBridge(deps: BridgeDeps): Bridge {
+  const { broker, outbox, clock, log, siteId } = deps
+  const client: MqttClient = mqtt.connect(deps.url, {
+    clientId: `dispenser-hub-${siteId}`,
+    clean: true,
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    ...(deps.username ? { username: deps.username } : {}),
+    ...(deps.password ? { password: deps.password } : {}),
+    ...(deps.caFile ? { ca: readFileSync(deps.caFile) } : {}),
+  })
+  const deliverer = createDeliverer({
+    outbox,
+    clock,
+    batchSize: 50,
+    ...(deps.baseDelayMs !== undefined ? { baseDelayMs: deps.baseDelayMs } : {}),
+    ready: () => client.connected,
+    send: async (batch) => {
+      for (const { value } of batch) await client.publishAsync(`sites/${siteId}/${value.topic}`, value.payload, { qos: 1 })
+    },
+  })
+  client.on('connect', () => {
+    log.info({ url: deps.url }, 'bridge connected')
+    deliverer.kick()
+  })
+  client.on('error', (error) => log.warn({ err: error }, 'bridge connection error'))
+  if (!broker.onPublish) throw new Error('the broker cannot observe publishes: no bridge possible')
+  const offs = deps.filters.map((filter) =>
+    broker.onPublish!(filter, (m) => {
+      outbox.append([{ topic: m.topic, payload: m.payload.toString('utf8') }]).then(
+        () => deliverer.kick(),
+        (error: unknown) => log.error({ err: error }, 'bridge outbox append failed'),
+      )
+    }),
+  )
+  return {
+    status: () => ({ ...deliverer.status(), connected: client.connected }),
+    async stop() {
+      for (const off of offs) off()
+      deliverer.stop()
+      await client.endAsync(true)
+    },
+  }
+}

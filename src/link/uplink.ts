@@ -1,0 +1,76 @@
+/**
+ * Event uplink: session, machine and alert events are appended to a durable outbox and POSTed in
+ * order to HUB_UPLINK_URL as `{ "events": [UplinkEvent...] }`. Each event's id `<site>:<seq>` is
+ * stable across retries and restarts, so the receiver can drop repeats.
+ */
+import type { Logger } from 'pino'
+import type { Clock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import type { HubEvents } from '../protocol/events.js'
+import type { MachineState } from '../protocol/messages.js'
+import type { UplinkEvent } from '../protocol/cloud.js'
+import { createDeliverer, type Deliverer } from './deliverer.js'
+import type { Outbox } from './outbox.js'
+import { postJson } from './http.js'
+
+type Pending = Omit<UplinkEvent, 'id' | 'seq'>
+
+/** Telemetry is dropped first when the outbox is this full; session and alert events never are. */
+const MAX_BACKLOG = 200_000
+const OWNER = 'uplink'
+
+export interface UplinkDeps {
+  url: string
+  token: string | null
+  siteId: string
+  outbox: Outbox<Pending>
+  events: EventBus<HubEvents>
+  clock: Clock
+  log: Logger
+  baseDelayMs?: number
+}
+
+export function createUplink(deps: UplinkDeps): Deliverer & { dropped(): number } {
+  const { url, token, siteId, outbox, events, clock, log } = deps
+  const lastMachine = new Map<number, string>()
+  let dropped = 0
+  const deliverer = createDeliverer({
+    outbox,
+    clock,
+    ...(deps.baseDelayMs !== undefined ? { baseDelayMs: deps.baseDelayMs } : {}),
+    send: async (batch) => {
+      const body = { events: batch.map(({ seq, value }) => ({ id: `${siteId}:${seq}`, seq, ...value })) }
+      await postJson(url, body, token)
+    },
+  })
+  const append = (type: UplinkEvent['type'], data: unknown) => {
+    outbox.append([{ site_id: siteId, type, at: clock.now() / 1000, data }]).then(
+      () => deliverer.kick(),
+      (error: unknown) => log.error({ err: error }, 'uplink outbox append failed'),
+    )
+  }
+  // Only what an operator cares about leaves the venue: status, presence and ball level changes.
+  const machineChanged = (m: MachineState) => {
+    const digest = `${m.status}|${m.online}|${m.ball_level}|${m.session_id}`
+    if (lastMachine.get(m.machine_id) === digest) return
+    lastMachine.set(m.machine_id, digest)
+    if (outbox.size() >= MAX_BACKLOG) {
+      dropped++
+      return
+    }
+    append('machine.changed', m)
+  }
+  events.on('session.changed', OWNER, (e) => append('session.changed', e))
+  events.on('machine.changed', OWNER, ({ machine }) => machineChanged(machine))
+  events.on('alert.raised', OWNER, ({ alert }) => append('alert.raised', alert))
+  events.on('alert.cleared', OWNER, ({ alert }) => append('alert.cleared', alert))
+  deliverer.kick() // what a previous run left behind
+  return {
+    ...deliverer,
+    stop() {
+      events.off(OWNER)
+      deliverer.stop()
+    },
+    dropped: () => dropped,
+  }
+}
