@@ -13,6 +13,9 @@ import { loadConfig } from '../../src/config/index.js'
 import { createHub } from '../../src/hub.js'
 import { ARTIFACTS, CHROMIUM, browserSkipReason } from './world.js'
 
+// Page-side function (not a string: the pages' CSP forbids eval); no DOM types in the test tsconfig.
+declare const document: { querySelectorAll(selector: string): { length: number } }
+
 const skip = browserSkipReason()
 if (skip) t.comment(skip)
 
@@ -43,7 +46,7 @@ t.test('admin page on the full hub with 20 simulated dispensers', { skip: skip ?
   await page.click('#signin-form button')
   await page.waitForSelector('#live.live')
   // Simulated dispensers connect over real MQTT: wait (generously) until all 20 show online.
-  await page.waitForFunction("document.querySelectorAll('.bay-card .dot.on').length === 20", undefined, { timeout: 30_000 })
+  await page.waitForFunction(() => document.querySelectorAll('.bay-card .dot.on').length === 20, undefined, { timeout: 30_000 })
   t.equal(await page.locator('.bay-card').count(), 20, '20 simulated bays, all online')
 
   // Book bay 3 for the current slot: a start less than one slot in the past means now (DESIGN §4).

@@ -8,6 +8,17 @@ import type { Page } from 'playwright-core'
 import { ADMIN_TOKEN, disconnectMachine, runFor, settle } from '../interfaces/http/world.js'
 import { ARTIFACTS, browserSkipReason, buildBrowserWorld } from './world.js'
 
+// Page-side functions below run in Chromium (as functions, not strings: the pages' CSP forbids
+// eval); the test tsconfig has no DOM types, so declare the little they touch.
+interface PageElement {
+  open?: boolean
+  textContent: string | null
+  scrollTop: number
+}
+declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { length: number } }
+declare const localStorage: { getItem(key: string): string | null }
+declare function getComputedStyle(element: PageElement | null): { getPropertyValue(name: string): string }
+
 const skip = browserSkipReason()
 if (skip) t.comment(skip)
 
@@ -35,9 +46,8 @@ t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, mainte
   await shot(page, 'admin-signed-in')
 
   // Drag on bay 5 from 10:05 to 10:30 (hub time starts at 10:00 UTC).
-  // (page code as strings: the test tsconfig has no DOM types)
-  const slotH = Number(await page.evaluate("parseFloat(getComputedStyle(document.querySelector('.sched')).getPropertyValue('--slot-h'))"))
-  await page.evaluate(`document.querySelector('#grid').scrollTop = ${115 * slotH}`)
+  const slotH = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.sched')).getPropertyValue('--slot-h')))
+  await page.evaluate((y) => (document.querySelector('#grid')!.scrollTop = y), 115 * slotH)
   const col = (await page.locator('.col[data-bay="5"]').boundingBox())!
   const rowY = (row: number) => col.y + row * slotH + slotH / 2
   await page.mouse.move(col.x + col.width / 2, rowY(121))
@@ -65,7 +75,7 @@ t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, mainte
   await page.click('.bay-card[data-bay="7"]')
   await page.waitForSelector('#dlg-bay[open]')
   await page.click('#dlg-bay button[value=maintenance]')
-  await page.waitForFunction("!document.querySelector('#dlg-bay').open")
+  await page.waitForFunction(() => !document.querySelector('#dlg-bay')?.open)
   await settle(w)
   await page.waitForSelector('.bay-card[data-bay="7"].s-maintenance')
   t.equal(w.machines.get(7)?.status, 'maintenance')
@@ -76,7 +86,7 @@ t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, mainte
   await page.waitForSelector('#dlg-session[open]')
   await shot(page, 'admin-session-dialog')
   await page.click('#dlg-session button[value="extend:15"]')
-  await page.waitForFunction("!document.querySelector('#dlg-session').open")
+  await page.waitForFunction(() => !document.querySelector('#dlg-session')?.open)
   t.equal(w.scheduling.list()[0]?.duration, 45 * 60, 'extended by 15 minutes')
   await page.click('#alerts [data-ack]')
   await page.waitForSelector('#alerts li.acked')
@@ -93,7 +103,7 @@ t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, mainte
   await page.click('.sched .block.reserved >> nth=0')
   await page.click('#dlg-session button[value=cancel-session]')
   await page.click('#dlg-session button[value=cancel-session]')
-  await page.waitForFunction("!document.querySelector('.sched .block.reserved')")
+  await page.waitForFunction(() => !document.querySelector('.sched .block.reserved'))
   t.equal(w.scheduling.get(group!.session_id)?.status, 'cancelled', 'cancelled from the page')
 
   await page.setViewportSize({ width: 1024, height: 768 })
@@ -109,7 +119,7 @@ t.test('kiosk: token from the URL, choose, pick, confirm, countdown', { skip: sk
   await page.goto(`${w.base}/kiosk?token=kiosk-token-1`)
   await page.waitForSelector('#step-choose:not([hidden])')
   t.equal(new URL(page.url()).search, '', 'token removed from the address bar')
-  t.equal(await page.evaluate("localStorage.getItem('dispenser-hub.kiosk-token')"), 'kiosk-token-1', 'kept on the device')
+  t.equal(await page.evaluate(() => localStorage.getItem('dispenser-hub.kiosk-token')), 'kiosk-token-1', 'kept on the device')
   await page.click('[data-bays="2"]')
   await page.click('[data-minutes="90"]')
   await shot(page, 'kiosk-choose')
@@ -126,10 +136,10 @@ t.test('kiosk: token from the URL, choose, pick, confirm, countdown', { skip: sk
   const session = w.scheduling.list()[0]
   t.same(numbers.map(Number), session?.machine_id, 'the bays the hub assigned')
   t.equal(session?.origin_node, 'kiosk_interface')
-  await page.waitForFunction("/^\\d+:\\d{2}(:\\d{2})?$/.test(document.querySelector('#countdown').textContent)")
+  await page.waitForFunction(() => /^\d+:\d{2}(:\d{2})?$/.test(document.querySelector('#countdown')?.textContent ?? ''))
   const first = await page.textContent('#countdown')
   t.match(first, /^1:(29|30):\d{2}$/, 'about 90 minutes left')
-  await page.waitForFunction(`document.querySelector('#countdown').textContent !== ${JSON.stringify(first)}`, undefined, { timeout: 5000 })
+  await page.waitForFunction((before) => document.querySelector('#countdown')?.textContent !== before, first, { timeout: 5000 })
   t.pass('the countdown ticks')
   await shot(page, 'kiosk-done')
 

@@ -19,6 +19,7 @@ const TYPES: Record<string, string> = {
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
 }
+const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 const ASSET = /^[a-z0-9-]+\.(js|css|svg)$/
 
 export function publicDir(): string {
@@ -38,6 +39,9 @@ export const pageRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app) =
     return reply
       .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')
+      // Pages load only their own scripts; no framing; the kiosk's ?token= never leaves in a Referer.
+      .header('content-security-policy', CSP)
+      .header('referrer-policy', 'no-referrer')
       .type(TYPES[ext] ?? 'application/octet-stream')
       .send(await readFile(`${dir}${name}`))
   }
