@@ -4,7 +4,7 @@
  * WebSocket, so the token comes as `?token=` or as the first message `{"token": "..."}`.
  *
  * Server -> client messages:
- *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, machines?, alerts? } }   once, after auth
+ *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, layout?, machines?, alerts? } }   once, after auth
  *   { topic: 'session.changed', payload: { change, session, previous? } }
  *   { topic: 'machine.changed', payload: { machine } }                              admin only
  *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 admin only
@@ -70,7 +70,11 @@ export function createLiveFeed(deps: LiveFeedDeps) {
       .filter((s) => s.end_time > from && s.start_time < to)
       .filter((s) => principal.role === 'admin' || s.origin_node === principal.name)
     const base = { now: deps.clock.now() / 1000, date, timezone: deps.config.timezone, role: principal.role, sessions }
-    return principal.role === 'admin' ? { ...base, machines: deps.machines.list(), alerts: deps.machines.alerts() } : base
+    if (principal.role !== 'admin') return base
+    // The grid's shape, so the admin page needs no /api/schedule (about 11 KB per bay and day) to draw it.
+    const { machineIds, layoutRows, slotMinutes, openingHours } = deps.config
+    const layout = { machines: machineIds, rows: layoutRows, slot_minutes: slotMinutes, opening_hours: openingHours }
+    return { ...base, layout, machines: deps.machines.list(), alerts: deps.machines.alerts() }
   }
 
   const admit = (socket: WebSocket, principal: Principal) => {

@@ -48,7 +48,7 @@ export function createScheduleGrid(container, { onSelect, onOpenSession }) {
         parts.push(
           `<button type="button" class="block ${esc(s.status)}" data-session="${s.session_id}" title="${esc(title)}" ` +
             `style="grid-column:${a + 2} / ${b + 3};grid-row:${r0 + 2} / ${r1 + 2}">` +
-            `${esc(fmt.time(s.start_time))}–${esc(fmt.time(s.end_time))}<br>${s.status === 'maintenance' ? 'maintenance' : '#' + s.session_id}</button>`,
+            `<span>${esc(fmt.time(s.start_time))}–<wbr>${esc(fmt.time(s.end_time))}</span><span>${s.status === 'maintenance' ? 'maint.' : '#' + s.session_id}</span></button>`,
         )
       }
     }

@@ -86,6 +86,7 @@ function onMessage({ topic, payload }) {
     state.clock.sync(payload.now)
     state.fmt = createTimeFormat(payload.timezone)
     state.today = payload.date
+    state.layout = payload.layout
     state.machines = new Map(payload.machines.map((m) => [m.machine_id, m]))
     state.alerts = new Map(payload.alerts.map((a) => [a.alert_id, a]))
     void loadDay(state.date ?? payload.date)
@@ -111,13 +112,27 @@ function onMessage({ topic, payload }) {
 
 // ---------------------------------------------------------------- day
 
+/** Slots of a day from the hub's layout (opening hours or the whole day; 23/25 h on DST days). */
+function dayGrid(date) {
+  const { machines, slot_minutes, opening_hours } = state.layout
+  const tz = state.fmt.timeZone
+  const [open, close] = opening_hours ? opening_hours.split('-') : ['00:00', null]
+  const start = zonedEpoch(date, open, tz)
+  const end = close ? zonedEpoch(date, close, tz) : zonedEpoch(addDays(date, 1), '00:00', tz)
+  const slotS = slot_minutes * 60
+  const rows = Math.max(1, Math.round((end - start) / slotS))
+  // the shape of a Schedule (DESIGN §4) without the cells: rows of [label]
+  return { start, end, schedule: { machines, slot_minutes, schedule: Array.from({ length: rows }, (_, i) => [state.fmt.time(start + i * slotS)]) } }
+}
+
 async function loadDay(date) {
   try {
-    const [schedule, sessions] = await Promise.all([api.get(`/api/schedule?date=${date}`), api.get(`/api/sessions?date=${date}`)])
+    const sessions = await api.get(`/api/sessions?date=${date}`)
+    const grid = dayGrid(date)
     state.date = date
-    state.schedule = schedule
-    state.dayStartS = zonedEpoch(date, schedule.schedule[0]?.[0] ?? '00:00', state.fmt.timeZone)
-    state.dayEndS = state.dayStartS + schedule.schedule.length * schedule.slot_minutes * 60
+    state.schedule = grid.schedule
+    state.dayStartS = grid.start
+    state.dayEndS = grid.end
     state.sessions = new Map(sessions.map((s) => [s.session_id, s]))
     $('day').value = date
     $('sched-date').textContent = state.fmt.longDate(date)

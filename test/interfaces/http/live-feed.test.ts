@@ -55,6 +55,8 @@ t.test('admin: snapshot on connect, then machine, session and alert events', asy
   t.equal(snap.payload.now, w.clock.now() / 1000)
   t.equal((snap.payload.machines as unknown[]).length, 20)
   t.same(snap.payload.alerts, [])
+  t.match(snap.payload.layout, { slot_minutes: 5, opening_hours: null, rows: [[1, 2, 3]] }, 'the grid shape for the admin page')
+  t.equal((snap.payload.layout as { machines: number[] }).machines.length, 20)
 
   await connectMachine(w, 7)
   const machine = await feed.next('machine.changed')
@@ -79,7 +81,7 @@ t.test('token as the first message; kiosk sees only its own sessions', async (t)
   ws.send(JSON.stringify({ token: 'kiosk-token-1' }))
   const snap = await feed.next('snapshot')
   t.equal(snap.payload.role, 'kiosk')
-  t.notOk('machines' in snap.payload, 'no machine details for kiosks')
+  t.notOk('machines' in snap.payload || 'layout' in snap.payload, 'no machine details for kiosks')
 
   await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('reservation'), payload: { machine_id: 1, status: 'reserved', duration: 600 } })
   await connectMachine(w, 1)
