@@ -183,6 +183,29 @@ t.test('admin: a busy day renders groups, maintenance, offline and failed bays',
   await shot(page, 'admin-busy-day')
 })
 
+t.test('kiosk: bays taken between the options and the confirm are refused and options refreshed', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t, 4)
+  const errors: string[] = []
+  const page = await w.page(errors)
+  await page.goto(`${w.base}/kiosk?token=kiosk-token-2`)
+  await page.click('[data-bays="1"]')
+  await page.click('[data-minutes="30"]')
+  await page.click('#find')
+  await page.waitForSelector('#step-options:not([hidden]) .option')
+  t.equal(await page.textContent('.option >> nth=0 >> strong'), 'Bay 1')
+  await page.click('.option >> nth=0')
+  // Someone else books bay 1 over another door first.
+  const now = w.clock.now() / 1000
+  t.ok((await w.scheduling.submit({ machine_id: 1, status: 'reserved', start_time: now, duration: 1800 }, { origin: 'reservation_interface' })).ok)
+  await page.click('#confirm')
+  await page.waitForSelector('#confirm-error:text("just taken")')
+  await page.waitForSelector('#step-options:not([hidden])')
+  await page.waitForFunction(() => document.querySelector('.option strong')?.textContent === 'Bay 2')
+  t.pass('options refreshed without bay 1')
+  t.equal(w.scheduling.list().length, 1, 'no double booking')
+  t.match(errors, [/409/], 'only the refused POST')
+})
+
 t.test('kiosk without a token explains the set-up', { skip: skip ?? false }, async (t) => {
   const w = await buildBrowserWorld(t, 0)
   const page = await w.page([])
