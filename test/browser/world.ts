@@ -25,7 +25,7 @@ export interface BrowserWorld extends World {
   page(errors: string[]): Promise<Page>
 }
 
-export async function buildBrowserWorld(t: Test, bays = 20): Promise<BrowserWorld> {
+export async function buildBrowserWorld(t: Test, bays = 20, device: { touch?: boolean } = {}): Promise<BrowserWorld> {
   const world = await buildWorld(t)
   for (let id = 1; id <= bays; id++) await connectMachine(world, id, { ball_level: id === 9 ? 'low' : 'full' })
   await world.app.listen({ host: '127.0.0.1', port: 0 })
@@ -37,7 +37,8 @@ export async function buildBrowserWorld(t: Test, bays = 20): Promise<BrowserWorl
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    viewport: { width: 1440, height: 900 },
+    viewport: device.touch ? { width: 1024, height: 768 } : { width: 1440, height: 900 },
+    hasTouch: device.touch ?? false,
   })
   t.teardown(async () => {
     await context.close()
