@@ -223,8 +223,7 @@ t.test('kiosk: bays taken between the options and the confirm are refused and op
   const now = w.clock.now() / 1000
   t.ok((await w.scheduling.submit({ machine_id: 1, status: 'reserved', start_time: now, duration: 1800 }, { origin: 'reservation_interface' })).ok)
   await page.click('#confirm')
-  await page.waitForSelector('#confirm-error:text("just taken")')
-  await page.waitForSelector('#step-options:not([hidden])')
+  await page.waitForSelector('#step-options:not([hidden]) #options-note:text("just taken")')
   await page.waitForFunction(() => document.querySelector('.option strong')?.textContent === 'Bay 2')
   t.pass('options refreshed without bay 1')
   t.equal(w.scheduling.list().length, 1, 'no double booking')

@@ -66,13 +66,15 @@ $('minutes').addEventListener('click', (e) => {
   const b = e.target.closest('[data-minutes]')
   if (b) press('minutes', 'minutes', (choice.minutes = Number(b.dataset.minutes)))
 })
-$('find').addEventListener('click', findOptions)
+$('find').addEventListener('click', () => findOptions())
 
-async function findOptions() {
+async function findOptions(note = '') {
   $('choose-error').textContent = ''
   try {
     const { options } = await api.get(`/api/availability?bays=${choice.bays}&minutes=${choice.minutes}&limit=4`)
     renderOptions(options)
+    $('options-note').textContent = note
+    $('options-note').hidden = !note
     show('step-options')
   } catch (e) {
     $('choose-error').textContent = e.message
@@ -143,8 +145,9 @@ $('confirm').addEventListener('click', async () => {
     showDone(session)
   } catch (e) {
     await payment.release(auth.reference)
-    $('confirm-error').textContent = e.status === 409 ? 'Sorry, those bays were just taken. Please pick again.' : e.message
-    if (e.status === 409) setTimeout(findOptions, 1500)
+    // Taken over another door since the options were shown: back to fresh options, saying why.
+    if (e.status === 409) await findOptions('Sorry, those bays were just taken. Please pick again.')
+    else $('confirm-error').textContent = e.message
   } finally {
     button.disabled = false
   }
