@@ -18,6 +18,7 @@ import {
   writeCredentials,
   type CredentialFile,
 } from './broker/credentials.js'
+import { nodeNameProblem } from './broker/acl.js'
 import type { Role } from './broker/port.js'
 import { isValidNodeName, machineIdFromNode, machineNodeName } from './protocol/topics.js'
 
@@ -87,6 +88,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: st
       if (action === 'add' && exists) throw new UsageError(`${kind} ${key} exists; use rotate to replace its secret`)
       if (action === 'rotate' && !exists) throw new UsageError(`${kind} ${key} does not exist; use add`)
       const role = kind === 'machine' ? undefined : action === 'rotate' && !values.role ? section[key]!.role! : roleOf(values.role, kind)
+      const problem = kind === 'node' && role ? nodeNameProblem(key, role) : undefined
+      if (problem) throw new UsageError(`node ${action}: ${problem}`)
       const secret = await store(file, kind, key, role)
       writeCredentials(path, file)
       const login = kind === 'machine' ? `username ${machineNodeName(Number(key))}` : kind === 'node' ? `username ${key} (role ${role})` : `role ${role}`

@@ -16,6 +16,9 @@ interface ConnectFacts {
   keepalive: number
 }
 
+/** Where refused publishes go to die: '$' keeps it out of every wildcard and of onMessage ([MQTT-4.7.2-1]). */
+export const REFUSED_TOPIC = '$hub/refused'
+
 // MQTT CONNACK return codes (3.1.1 §3.2.2.3)
 const IDENTIFIER_REJECTED = 2
 const BAD_USERNAME_OR_PASSWORD = 4
@@ -80,6 +83,15 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
     }
   }
 
+  // A looping firmware can send thousands of refused packets: log the first few per client, then every 100th.
+  const refusals = new WeakMap<Client, number>()
+  const noteRefusal = (client: Client, identity: ClientIdentity | undefined, what: string, reason: string) => {
+    const count = (refusals.get(client) ?? 0) + 1
+    refusals.set(client, count)
+    if (count <= 3 || count % 100 === 0) log.warn({ clientId: client.id, what, reason, count }, 'refused')
+    if (identity) onRefused?.(identity, what, reason)
+  }
+
   return {
     preConnect(client, packet, cb) {
       facts.set(client, { clientId: packet.clientId ?? '', clean: packet.clean !== false, keepalive: packet.keepalive ?? 0 })
@@ -100,19 +112,23 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
     authorizePublish(client, packet, cb) {
       if (!client) return cb(null) // the hub itself
       const identity = identities.get(client)
-      const decision = identity ? canPublish(identity, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)) : { ok: false as const, reason: 'not authenticated' }
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+      const decision = identity ? canPublish(identity, packet.topic, payload) : { ok: false as const, reason: 'not authenticated' }
       if (decision.ok) return cb(null)
-      // MQTT 3.1.1 §3.3.5 [MQTT-3.3.5-2]: the only refusal a server can give is closing the connection.
-      log.warn({ clientId: client.id, topic: packet.topic, reason: decision.reason }, 'publish refused')
-      if (identity) onRefused?.(identity, `publish ${packet.topic}`, decision.reason)
-      cb(new Error(decision.reason))
+      noteRefusal(client, identity, `publish ${packet.topic}`, decision.reason)
+      // MQTT 3.1.1 [MQTT-3.3.5-2]: a server refusing a PUBLISH must either acknowledge it as usual or
+      // close the connection. An error here makes Aedes close it (moscajs/aedes#210), and a dispenser
+      // would reconnect and loop. So we acknowledge and drop: the packet goes on to a topic no client
+      // may subscribe to and that onMessage skips, and is never retained.
+      packet.topic = REFUSED_TOPIC
+      packet.retain = false
+      cb(null)
     },
     authorizeSubscribe(client, sub, cb) {
       const identity = identities.get(client)
       const decision = identity ? canSubscribe(identity, sub.topic) : { ok: false as const, reason: 'not authenticated' }
       if (decision.ok) return cb(null, sub)
-      log.warn({ clientId: client.id, topic: sub.topic, reason: decision.reason }, 'subscription refused')
-      if (identity) onRefused?.(identity, `subscribe ${sub.topic}`, decision.reason)
+      noteRefusal(client, identity, `subscribe ${sub.topic}`, decision.reason)
       cb(null, null) // SUBACK 0x80 for this filter; the connection stays up
     },
     identityOf: (client) => identities.get(client),

@@ -7,14 +7,24 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import type { Logger } from 'pino'
 import type { Role } from './port.js'
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>
 
-// N=2^14, r=8: ~16 MiB and tens of ms per hash; verifications are cached after the first success.
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 }
+// Every secret is made by the CLI (192 random bits), never chosen by a person, so scrypt here guards
+// a stolen file, not weak passwords. N=2^12, r=8 (4 MiB): 12 ms per verify on this 2-core x86 under
+// load (N=2^14: 37 ms), roughly 3-4x that on a Raspberry Pi 4. What counts is the restart storm:
+// 1,000 dispensers reconnecting cost 1,000 cold verifies (~20 s of Pi CPU at 2 at a time, not ~75 s).
+// Parameters are stored per entry, so a later change of cost keeps old entries valid.
+const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 }
+const SCRYPT_MAXMEM = 64 * 1024 * 1024
+// At most this many scrypt runs at once: they use libuv's pool (4 threads), which LevelDB and fs share.
+const SCRYPT_CONCURRENCY = 2
+// Cached refusals (same wrong secret again) are capped; cached successes need the secret, so they can't flood.
+const MAX_CACHED_REFUSALS = 10_000
 
 export interface SecretHash {
   hash: string
@@ -65,6 +75,13 @@ export function writeCredentials(path: string, file: CredentialFile): void {
     closeSync(fd)
   }
   renameSync(tmp, path)
+  // the rename itself must reach the disk too, or a power cut can bring the old file back
+  const dir = openSync(dirname(path), 'r')
+  try {
+    fsyncSync(dir)
+  } finally {
+    closeSync(dir)
+  }
 }
 
 export function newSecret(): string {
@@ -73,7 +90,7 @@ export function newSecret(): string {
 
 export async function hashSecret(secret: string): Promise<SecretHash> {
   const salt = randomBytes(16)
-  const hash = await scrypt(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: 64 * 1024 * 1024 })
+  const hash = await scrypt(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT_MAXMEM })
   return { hash: hash.toString('base64'), salt: salt.toString('base64'), N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, created_at: new Date().toISOString() }
 }
 
@@ -83,7 +100,7 @@ async function matches(secret: string, stored: SecretHash): Promise<boolean> {
     N: stored.N,
     r: stored.r,
     p: stored.p,
-    maxmem: 64 * 1024 * 1024,
+    maxmem: SCRYPT_MAXMEM,
   })
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
@@ -104,31 +121,65 @@ export interface CredentialStore {
   verifyMachine(id: number, secret: string): Promise<boolean>
   /** the node's role, or undefined when unknown or wrong secret */
   verifyNode(name: string, secret: string): Promise<Role | undefined>
+  /** `dh_<name>_<secret>` -> who it is, or undefined (unknown name, wrong or malformed token) */
   verifyApiToken(token: string): { name: string; role: Role } | undefined
   /** a secret for an in-process simulated dispenser; kept in memory only, never written */
   issueEphemeralMachineSecret(id: number): string
 }
 
-export function createCredentialStore({ dataDir }: { dataDir: string }): CredentialStore {
+export interface CredentialStoreDeps {
+  dataDir: string
+  /** told when credentials.json can't be read (the last good contents stay in use) */
+  log?: Logger
+}
+
+/** Runs at most `limit` tasks at once, the rest in arrival order. */
+function createLimiter(limit: number) {
+  let running = 0
+  const waiting: Array<() => void> = []
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
+    running++
+    try {
+      return await task()
+    } finally {
+      running--
+      waiting.shift()?.()
+    }
+  }
+}
+
+export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): CredentialStore {
   const path = credentialsPath(dataDir)
   let file = emptyCredentials()
-  let loadedMtime = -1
-  // Successful verifications, keyed by identity + SHA-256 of the secret, so a reconnect storm of
-  // 1,000 dispensers costs no scrypt; dropped whenever the file changes (rotate/remove).
+  let loadedStamp = ''
+  // Verification results keyed by identity + SHA-256 of the secret, so a reconnect storm of 1,000
+  // dispensers costs no scrypt after the first round, and a device retrying a stale secret costs one.
+  // Both are dropped whenever the file changes (add/rotate/remove), so a result is never stale.
   const verified = new Set<string>()
+  const refused = new Set<string>()
+  // Concurrent checks of the same identity + secret (a dispenser retrying mid-storm) share one scrypt.
+  const pending = new Map<string, Promise<boolean>>()
+  const limit = createLimiter(SCRYPT_CONCURRENCY)
   const ephemeral = new Map<number, string>()
 
+  // Checked at every use (one stat): mtime, inode (rename) and size together catch every CLI write.
   const current = (): CredentialFile => {
-    let mtime = 0
+    let stamp = 'none'
     try {
-      mtime = statSync(path).mtimeMs
+      const st = statSync(path)
+      stamp = `${st.mtimeMs}:${st.ino}:${st.size}`
     } catch {
-      mtime = 0
+      stamp = 'none'
     }
-    if (mtime !== loadedMtime) {
-      file = mtime === 0 ? emptyCredentials() : readCredentials(path)
-      loadedMtime = mtime
-      verified.clear()
+    if (stamp === loadedStamp) return file
+    loadedStamp = stamp
+    verified.clear()
+    refused.clear()
+    try {
+      file = stamp === 'none' ? emptyCredentials() : readCredentials(path)
+    } catch (error) {
+      log?.error({ err: error, path }, 'credentials file unreadable; keeping the last good one')
     }
     return file
   }
@@ -137,18 +188,32 @@ export function createCredentialStore({ dataDir }: { dataDir: string }): Credent
     if (!stored) return false
     const cacheKey = `${key}:${sha256(secret)}`
     if (verified.has(cacheKey)) return true
-    const ok = await matches(secret, stored)
-    if (ok) verified.add(cacheKey)
+    if (refused.has(cacheKey)) return false
+    let run = pending.get(cacheKey)
+    if (!run) {
+      run = limit(() => matches(secret, stored)).finally(() => pending.delete(cacheKey))
+      pending.set(cacheKey, run)
+    }
+    const ok = await run
+    // remember it only if the entry is still the one checked (a reload makes new objects)
+    current()
+    if (lookup(key) === stored) {
+      if (ok) verified.add(cacheKey)
+      else {
+        if (refused.size >= MAX_CACHED_REFUSALS) refused.clear()
+        refused.add(cacheKey)
+      }
+    }
     return ok
   }
+
+  const lookup = (key: string): SecretHash | undefined =>
+    key.startsWith('m') ? file.machines[key.slice(1)] : file.nodes[key.slice(1)]
 
   return {
     async verifyMachine(id, secret) {
       const temp = ephemeral.get(id)
-      if (temp !== undefined) {
-        const a = Buffer.from(sha256(temp))
-        if (timingSafeEqual(a, Buffer.from(sha256(secret)))) return true
-      }
+      if (temp !== undefined && timingSafeEqual(Buffer.from(sha256(temp)), Buffer.from(sha256(secret)))) return true
       return check(`m${id}`, secret, current().machines[String(id)])
     },
     async verifyNode(name, secret) {

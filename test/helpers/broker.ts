@@ -2,7 +2,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { pino } from 'pino'
 import { loadConfig, type Config } from '../../src/config/index.js'
-import { createBroker, createCredentialStore, type Broker } from '../../src/broker/index.js'
+import { createBroker, createCredentialStore, type Broker, type BrokerDeps } from '../../src/broker/index.js'
 import { hashSecret, readCredentials, writeCredentials, credentialsPath } from '../../src/broker/credentials.js'
 import type { Role } from '../../src/broker/port.js'
 
@@ -31,10 +31,14 @@ export async function addNode(dataDir: string, name: string, role: Role, secret:
   writeCredentials(path, file)
 }
 
-export async function startTestBroker(dataDir: string, env: Record<string, string> = {}): Promise<TestBroker> {
+export async function startTestBroker(
+  dataDir: string,
+  env: Record<string, string> = {},
+  extra: Pick<BrokerDeps, 'onRefused'> = {},
+): Promise<TestBroker> {
   const config = loadConfig({ HUB_DATA_DIR: dataDir, HUB_MQTT_PORT: '0', HUB_TIMEZONE: 'UTC', HUB_MACHINES: '1-20', ...env })
   const log = pino({ level: 'silent' })
-  const broker = await createBroker({ config, log, credentials: createCredentialStore({ dataDir }) })
+  const broker = await createBroker({ config, log, credentials: createCredentialStore({ dataDir }), ...extra })
   const url = `mqtt://127.0.0.1:${broker.ports.mqtt}`
   const clients: MqttClient[] = []
   const connect = (options: IClientOptions) =>

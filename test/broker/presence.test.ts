@@ -1,0 +1,80 @@
+import t from 'tap'
+import { M1, M2, KIOSK, presenceLog, world } from './world.js'
+import { silentClient, until } from './raw.js'
+import { addMachine, addNode, startTestBroker } from '../helpers/broker.js'
+
+t.test('up on connect; down with reason clean, dropped (socket closed or reset), takeover', async (t) => {
+  const b = await world(t)
+  const { ups, downs } = presenceLog(b)
+  const c = await b.connect(M1)
+  await until(() => ups.length === 1)
+  t.match(ups[0], { kind: 'machine', machineId: 1, keepalive: 10, clientId: 'machine_001' })
+  t.match(b.broker.connectedClients(), [{ kind: 'machine', machineId: 1 }])
+  await c.endAsync()
+  await until(() => downs.length === 1)
+  t.match(downs[0], { reason: 'clean', client: { machineId: 1 } })
+
+  const d = await b.connect(M1)
+  await until(() => ups.length === 2)
+  ;(d.stream as unknown as { destroy(): void }).destroy()
+  await until(() => downs.length === 2)
+  t.equal(downs[1]!.reason, 'dropped', 'socket closed without DISCONNECT')
+
+  const raw = await silentClient(b.broker.ports.mqtt, { clientId: 'machine_002', username: 'machine_002', password: Buffer.from('s2'), keepalive: 10 })
+  await until(() => ups.length === 3)
+  raw.resetAndDestroy() // TCP RST: the broker's socket errors with ECONNRESET
+  await until(() => downs.length === 3)
+  t.match(downs[2], { reason: 'dropped', client: { machineId: 2 } }, 'socket reset is dropped too')
+
+  await b.connect(M1)
+  await until(() => ups.length === 4)
+  await b.connect(M1)
+  await until(() => ups.length === 5 && downs.length === 4)
+  t.equal(downs[3]!.reason, 'takeover')
+  t.equal(b.broker.connectedClients().length, 1, 'the new connection remains')
+})
+
+t.test('keep-alive expiry is seen within 1.5 x keep-alive', async (t) => {
+  const b = await world(t)
+  const { ups, downs } = presenceLog(b)
+  // Connects with keep-alive 1 s, then goes silent (never pings). Aedes allows 1.5 s ([MQTT-3.1.2-24]).
+  const socket = await silentClient(b.broker.ports.mqtt, { clientId: 'machine_001', username: 'machine_001', password: Buffer.from('s1'), keepalive: 1 })
+  t.teardown(() => socket.destroy())
+  const connackAt = Date.now()
+  await until(() => ups.length === 1)
+  await until(() => downs.length === 1, 10_000)
+  t.equal(downs[0]!.reason, 'keepalive')
+  const elapsed = downs[0]!.at - connackAt
+  // lower bound: not before the keep-alive; upper: 1.5 s plus a margin for a loaded test machine
+  t.ok(elapsed >= 1000 && elapsed <= 1500 + 1500, `offline after ${elapsed} ms (keep-alive 1 s, allowed 1.5 s)`)
+})
+
+t.test('closing the broker gives every client one down, reason shutdown', async (t) => {
+  const dir = t.testdir()
+  await addMachine(dir, 1, 's1')
+  await addMachine(dir, 2, 's2')
+  await addNode(dir, 'kiosk_interface', 'kiosk', 'ks')
+  const b = await startTestBroker(dir)
+  const { ups, downs } = presenceLog(b)
+  await b.connect(M1)
+  await b.connect(M2)
+  await b.connect(KIOSK)
+  await until(() => ups.length === 3)
+  await b.close()
+  t.equal(downs.length, 3, 'one down per up')
+  t.same(new Set(downs.map((d) => d.reason)), new Set(['shutdown']))
+  t.same(b.broker.connectedClients(), [])
+})
+
+t.test('each up has exactly one down under churn', async (t) => {
+  const b = await world(t)
+  const { ups, downs } = presenceLog(b)
+  for (let i = 0; i < 5; i++) {
+    const c = await b.connect(M1)
+    if (i % 2 === 0) await b.connect(M1) // takeover
+    ;(c.stream as unknown as { destroy(): void }).destroy()
+  }
+  await until(() => b.broker.connectedClients().length <= 1 && ups.length - downs.length === b.broker.connectedClients().length)
+  await new Promise((r) => setTimeout(r, 200))
+  t.equal(ups.length - downs.length, b.broker.connectedClients().length, `ups ${ups.length}, downs ${downs.length}`)
+})
