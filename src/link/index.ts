@@ -60,7 +60,9 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
     ...retry,
   })
   const uplink = config.uplinkUrl
-    ? createUplink({
+    ? await createUplink({
+        sessions: () => scheduling.list(),
+        state: db.sublevel('link-state', { valueEncoding: 'json' }),
         url: config.uplinkUrl,
         token: config.uplinkToken,
         siteId: config.siteId,

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
-import type { MachineState } from '../protocol/messages.js'
+import type { MachineState, SessionRecord } from '../protocol/messages.js'
 import type { UplinkEvent } from '../protocol/cloud.js'
 import { createDeliverer, type Deliverer } from './deliverer.js'
 import type { Outbox } from './outbox.js'
@@ -19,6 +19,14 @@ type Pending = Omit<UplinkEvent, 'id' | 'seq'>
 const MAX_BACKLOG = 200_000
 const OWNER = 'uplink'
 
+/** Where the uplink remembers the newest session change it has put in the outbox. */
+export interface UplinkState {
+  get(key: string): Promise<unknown>
+  put(key: string, value: unknown, options: { sync: boolean }): Promise<void>
+}
+
+const WATERMARK = 'uplink.session_watermark'
+
 export interface UplinkDeps {
   url: string
   token: string | null
@@ -27,10 +35,13 @@ export interface UplinkDeps {
   events: EventBus<HubEvents>
   clock: Clock
   log: Logger
+  /** every stored session, to re-send what a crash kept out of the outbox */
+  sessions: () => SessionRecord[]
+  state: UplinkState
   baseDelayMs?: number
 }
 
-export function createUplink(deps: UplinkDeps): Deliverer & { dropped(): number } {
+export async function createUplink(deps: UplinkDeps): Promise<Deliverer & { dropped(): number }> {
   const { url, token, siteId, outbox, events, clock, log } = deps
   const lastMachine = new Map<number, string>()
   let dropped = 0
@@ -43,12 +54,25 @@ export function createUplink(deps: UplinkDeps): Deliverer & { dropped(): number 
       await postJson(url, body, token)
     },
   })
-  const append = (type: UplinkEvent['type'], data: unknown) => {
-    outbox.append([{ site_id: siteId, type, at: clock.now() / 1000, data }]).then(
-      () => deliverer.kick(),
-      (error: unknown) => log.error({ err: error }, 'uplink outbox append failed'),
-    )
+  let watermark = Number((await deps.state.get(WATERMARK).catch(() => undefined)) ?? 0)
+  const append = (type: UplinkEvent['type'], data: unknown, sessionTime?: number) => {
+    outbox
+      .append([{ site_id: siteId, type, at: clock.now() / 1000, data }])
+      .then(async () => {
+        deliverer.kick()
+        if (sessionTime !== undefined && sessionTime > watermark) {
+          watermark = sessionTime
+          await deps.state.put(WATERMARK, watermark, { sync: true })
+        }
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'uplink outbox append failed'))
   }
+  // A session change is durable before its event is emitted, so a kill -9 in between would
+  // keep it out of the outbox: on start, re-send every session changed at or after the
+  // watermark (changes written in one group commit share a time; repeats are harmless).
+  const missed = deps.sessions().filter((s) => s.updated_at >= watermark).sort((a, b) => a.updated_at - b.updated_at)
+  for (const session of missed) append('session.changed', { change: 'resync', session }, session.updated_at)
+  if (missed.length > 0) log.info({ sessions: missed.length }, 'uplink: re-sent sessions changed since the last run')
   // Only what an operator cares about leaves the venue: status, presence and ball level changes.
   const machineChanged = (m: MachineState) => {
     const digest = `${m.status}|${m.online}|${m.ball_level}|${m.session_id}`
@@ -60,7 +84,7 @@ export function createUplink(deps: UplinkDeps): Deliverer & { dropped(): number 
     }
     append('machine.changed', m)
   }
-  events.on('session.changed', OWNER, (e) => append('session.changed', e))
+  events.on('session.changed', OWNER, (e) => append('session.changed', e, e.session.updated_at))
   events.on('machine.changed', OWNER, ({ machine }) => machineChanged(machine))
   events.on('alert.raised', OWNER, ({ alert }) => append('alert.raised', alert))
   events.on('alert.cleared', OWNER, ({ alert }) => append('alert.cleared', alert))
