@@ -1,0 +1,183 @@
+/**
+ * The real hub (src/main.ts) as a child process, with the host-built virtual dispenser and a
+ * real MQTT client as the admin node: the world of the firmware integration tests.
+ * Ports are 0 and read from the hub's "hub ready" pino line; the data dir is a fresh temp dir.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import mqtt, { type MqttClient } from 'mqtt'
+import type { Test } from 'tap'
+import { Topics } from '../../src/protocol/topics.js'
+import { buildDir, buildVirtualDispenser, startVirtualDispenser, type VirtualDispenser } from './virtual.js'
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const ADMIN_NODE = 'esp32_e2e_admin'
+
+export interface HubChild {
+  child: ChildProcess
+  mqttPort: number
+  logs: Array<Record<string, unknown>>
+  kill(signal: NodeJS.Signals): Promise<void>
+}
+
+function hubEnv(dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HUB_DATA_DIR: dataDir,
+    HUB_MQTT_HOST: '127.0.0.1',
+    HUB_MQTT_PORT: '0',
+    HUB_HTTP_HOST: '127.0.0.1',
+    HUB_HTTP_PORT: '0',
+    HUB_MACHINES: '1-4',
+    HUB_LOG_LEVEL: 'info',
+    HUB_MQTT_ALLOW_ANONYMOUS: 'false',
+  }
+}
+
+/** Runs the hub's credentials CLI on the data dir; returns the secret it prints (once). */
+export function cli(dataDir: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const argv = ['--import', 'tsx', join(repoRoot, 'src', 'cli.ts'), ...args]
+    execFile(process.execPath, argv, { cwd: repoRoot, env: hubEnv(dataDir) }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`cli ${args.join(' ')} failed: ${stderr || error.message}`))
+      // "secret (shown once, not stored): <secret>"
+      const secret = /^secret\b[^:]*:\s*(\S+)\s*$/m.exec(stdout)?.[1]
+      if (!secret) return reject(new Error(`no secret in the cli output: ${stdout}`))
+      resolve(secret)
+    })
+  })
+}
+
+export async function startHub(dataDir: string, timeoutMs = 60_000): Promise<HubChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')], {
+    cwd: repoRoot,
+    env: hubEnv(dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buffer = ''
+    const timer = setTimeout(() => reject(new Error(`hub not ready in ${timeoutMs} ms\n${stderr}`)), timeoutMs)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl)
+        buffer = buffer.slice(nl + 1)
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>
+          logs.push(entry)
+          if (entry.msg === 'hub ready') {
+            clearTimeout(timer)
+            resolve(entry)
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    })
+    void exited.then(() => {
+      clearTimeout(timer)
+      reject(new Error(`hub exited before it was ready\n${stderr}`))
+    })
+  })
+  const entry = await ready
+  return {
+    child,
+    mqttPort: Number(entry.mqttPort),
+    logs,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+    },
+  }
+}
+
+export interface Inbox {
+  messages: Array<{ topic: string; body: Record<string, unknown>; atMs: number }>
+  waitFor(match: (body: Record<string, unknown>, topic: string) => boolean, timeoutMs: number): Promise<Record<string, unknown>>
+}
+
+/** Collects every message the client receives; waitFor looks at past and future ones. */
+export function inboxOf(client: MqttClient): Inbox {
+  const messages: Inbox['messages'] = []
+  const wakers = new Set<() => void>()
+  client.on('message', (topic, payload) => {
+    try {
+      messages.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown>, atMs: Date.now() })
+    } catch {
+      return
+    }
+    for (const wake of [...wakers]) wake()
+  })
+  return {
+    messages,
+    waitFor: (match, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.find((m) => match(m.body, m.topic))
+          if (!found) return false
+          clearTimeout(timer)
+          wakers.delete(check)
+          resolve(found.body)
+          return true
+        }
+        const timer = setTimeout(() => {
+          wakers.delete(check)
+          reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => m.body)).slice(0, 4000)}`))
+        }, timeoutMs)
+        if (!check()) wakers.add(check)
+      }),
+  }
+}
+
+export interface FirmwareWorld {
+  hub: HubChild
+  dispenser: VirtualDispenser
+  admin: MqttClient
+  inbox: Inbox
+}
+
+/** Hub + machine 1 provisioned with the CLI + the virtual dispenser connected + an admin node. */
+export async function buildFirmwareWorld(t: Test, machineId = 1): Promise<FirmwareWorld> {
+  // One teardown, run in reverse order of setup: dispenser, admin client, hub, then the data dir.
+  const cleanups: Array<() => Promise<unknown>> = []
+  t.teardown(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
+  })
+  const dataDir = await mkdtemp(join(tmpdir(), 'esp32-hub-'))
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+  // Credentials as an installer makes them: the machine's secret and an admin node's login.
+  const [binary, secret, adminSecret] = await Promise.all([
+    buildDir(t).then(buildVirtualDispenser),
+    cli(dataDir, ['machine', 'add', String(machineId)]),
+    cli(dataDir, ['node', 'add', ADMIN_NODE, '--role', 'admin']),
+  ])
+  const hub = await startHub(dataDir)
+  cleanups.push(() => hub.kill('SIGKILL'))
+  const admin = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, {
+    clientId: ADMIN_NODE,
+    username: ADMIN_NODE,
+    password: adminSecret,
+    reconnectPeriod: 0,
+  })
+  cleanups.push(() => admin.endAsync(true))
+  const inbox = inboxOf(admin)
+  await admin.subscribeAsync(Topics.admin, { qos: 1 })
+  const dispenser = startVirtualDispenser({
+    binary,
+    id: machineId,
+    port: hub.mqttPort,
+    username: `machine_${String(machineId).padStart(3, '0')}`,
+    password: secret,
+  })
+  cleanups.push(() => dispenser.stop())
+  await dispenser.waitFor((e) => e.event === 'connected', 30_000)
+  return { hub, dispenser, admin, inbox }
+}
