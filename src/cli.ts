@@ -4,7 +4,7 @@
  * dispensers, interface nodes and API tokens in `${HUB_DATA_DIR}/credentials.json`. Works while
  * the hub runs (it re-reads the file). A new secret is printed once and never stored.
  */
-import { mkdirSync, realpathSync } from 'node:fs'
+import { mkdirSync, realpathSync, statSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
@@ -55,19 +55,40 @@ function roleOf(value: string | undefined, kind: Kind): Role {
   return value as Role
 }
 
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { 'data-dir': { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    })
+  } catch (error) {
+    throw new UsageError((error as Error).message) // unknown option, missing value
+  }
+}
+
+/** When root runs the CLI on the service user's data dir, the file must stay readable by the hub. */
+function ownerFor(dataDir: string): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined
+  const st = statSync(dataDir)
+  return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid }
+}
+
 export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { 'data-dir': { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  })
+  const { values, positionals } = parse(argv)
   if (values.help || positionals.length === 0) return out(USAGE)
-  const [kindText, action, name] = positionals
+  const [kindText, action, name, ...extra] = positionals
   if (kindText !== 'machine' && kindText !== 'node' && kindText !== 'token') throw new UsageError(`unknown kind "${kindText}": use machine, node or token`)
   const kind: Kind = kindText
+  if (action === undefined) throw new UsageError(`${kind}: an action is required: add, list, rotate or remove`)
+  if (extra.length > 0 || (action === 'list' && name !== undefined)) throw new UsageError(`${kind} ${action}: unexpected "${(action === 'list' ? [name, ...extra] : extra).join(' ')}"`)
+  if (values.role !== undefined && (kind === 'machine' || action === 'list' || action === 'remove')) {
+    throw new UsageError(`${kind} ${action} takes no --role`)
+  }
   const dataDir = values['data-dir'] ?? env.HUB_DATA_DIR ?? './data'
   mkdirSync(dataDir, { recursive: true, mode: 0o750 })
   const path = credentialsPath(dataDir)
+  const owner = ownerFor(dataDir)
   const file = readCredentials(path)
   const section = file[SECTION[kind]] as Record<string, { role?: Role; created_at: string }>
 
@@ -91,7 +112,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: st
       const problem = kind === 'node' && role ? nodeNameProblem(key, role) : undefined
       if (problem) throw new UsageError(`node ${action}: ${problem}`)
       const secret = await store(file, kind, key, role)
-      writeCredentials(path, file)
+      writeCredentials(path, file, owner)
       const login = kind === 'machine' ? `username ${machineNodeName(Number(key))}` : kind === 'node' ? `username ${key} (role ${role})` : `role ${role}`
       out(`${action === 'add' ? 'added' : 'rotated'} ${kind} ${key}: ${login}`)
       out(`${kind === 'token' ? 'token' : 'secret'} (shown once, not stored): ${secret}`)
@@ -101,7 +122,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: st
       const key = keyFor(kind, name)
       if (!(key in section)) throw new UsageError(`${kind} ${key} does not exist`)
       delete section[key]
-      writeCredentials(path, file)
+      writeCredentials(path, file, owner)
       out(`removed ${kind} ${key}`)
       return
     }

@@ -6,7 +6,7 @@
  * hash adds nothing against a random 256-bit secret, and HTTP checks a token on every request).
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import { closeSync, fchownSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
@@ -60,15 +60,24 @@ export function readCredentials(path: string): CredentialFile {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyCredentials()
     throw error
   }
-  const parsed = JSON.parse(text) as Partial<CredentialFile>
+  let parsed: Partial<CredentialFile>
+  try {
+    parsed = JSON.parse(text) as Partial<CredentialFile>
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON (${(error as Error).message}); restore it or move it away`)
+  }
   return { ...emptyCredentials(), ...parsed, version: 1 }
 }
 
-/** Atomic replace: a power cut leaves the old file or the new one, never half of one. */
-export function writeCredentials(path: string, file: CredentialFile): void {
+/**
+ * Atomic replace: a power cut leaves the old file or the new one, never half of one.
+ * `owner`: give the file to this user (root running the CLI for the hub's service user).
+ */
+export function writeCredentials(path: string, file: CredentialFile, owner?: { uid: number; gid: number }): void {
   const tmp = `${path}.${process.pid}.tmp`
   const fd = openSync(tmp, 'w', 0o600)
   try {
+    if (owner) fchownSync(fd, owner.uid, owner.gid)
     writeSync(fd, JSON.stringify(file, null, 2) + '\n')
     fsyncSync(fd)
   } finally {

@@ -1,7 +1,10 @@
 import t from 'tap'
-import { readFileSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { run } from '../../src/cli.js'
 import { createCredentialStore, credentialsPath } from '../../src/broker/credentials.js'
+import { startTestBroker } from '../helpers/broker.js'
 
 async function cli(dir: string, ...args: string[]): Promise<string[]> {
   const lines: string[] = []
@@ -55,4 +58,63 @@ t.test('bad input is refused with a clear message', async (t) => {
   await t.rejects(cli(dir, 'machine', 'fly', '1'), /unknown action/)
   await t.rejects(cli(dir, 'machine', 'remove', '9'), /does not exist/)
   t.match((await cli(dir, '--help')).join('\n'), /machine add <id>/)
+})
+
+t.test('more bad input: options, extra words, names that would reach other feeds', async (t) => {
+  const dir = t.testdir()
+  await t.rejects(cli(dir, 'machine', 'add', '5', '--bogus'), /Unknown option '--bogus'/)
+  await t.rejects(cli(dir, 'machine', 'add', '5', '6'), /unexpected "6"/)
+  await t.rejects(cli(dir, 'machine', 'add', '5', '--role', 'admin'), /takes no --role/)
+  await t.rejects(cli(dir, 'machine'), /an action is required/)
+  await t.rejects(cli(dir, 'node', 'add', 'admin', '--role', 'kiosk'), /would receive internal\/admin/)
+  await t.rejects(cli(dir, 'node', 'add', 'machine_3', '--role', 'admin'), /machine name/)
+  await t.rejects(cli(dir, 'token', 'add', 'x', '--role', 'root'), /--role must be one of/)
+  t.notOk(existsSync(credentialsPath(dir)), 'nothing written by refused commands')
+})
+
+t.test('lists show names, roles and dates, never secrets; remove works for every kind', async (t) => {
+  const dir = t.testdir()
+  const node = secretOf(await cli(dir, 'node', 'add', 'golf_app', '--role', 'reservation'))
+  const token = secretOf(await cli(dir, 'token', 'add', 'lobby', '--role', 'kiosk'))
+  await cli(dir, 'machine', 'add', '12')
+  await cli(dir, 'machine', 'add', 'machine_3')
+  t.match(await cli(dir, 'machine', 'list'), [/^machine_003\t/, /^machine_012\t/], 'sorted by id')
+  const nodes = await cli(dir, 'node', 'list')
+  t.match(nodes, [/^golf_app\treservation\t\d{4}-/])
+  const tokens = await cli(dir, 'token', 'list')
+  t.match(tokens, [/^lobby\tkiosk\t/])
+  t.notOk([...nodes, ...tokens].join('\n').includes(node) || tokens.join('\n').includes(token))
+  t.notOk(readFileSync(credentialsPath(dir), 'utf8').includes(token.split('_').pop()!), 'token stored as a hash only')
+  t.same(await cli(dir, 'node', 'remove', 'golf_app'), ['removed node golf_app'])
+  t.same(await cli(dir, 'token', 'remove', 'lobby'), ['removed token lobby'])
+  t.same(await cli(dir, 'node', 'list'), ['no nodes'])
+})
+
+t.test('a running broker uses what the CLI adds, rotates and removes, at the next connect', async (t) => {
+  const dir = t.testdir()
+  const b = await startTestBroker(dir)
+  t.teardown(() => b.close())
+  const login = (password: string) => ({ clientId: 'machine_007', username: 'machine_7', password, keepalive: 5 })
+  t.match(String(await b.refusal(login('guess'))), /Bad username or password/i, 'unknown before')
+  const first = secretOf(await cli(dir, 'machine', 'add', '7'))
+  t.equal(await b.refusal(login(first)), undefined, 'added while running: accepted')
+  const second = secretOf(await cli(dir, 'machine', 'rotate', '7'))
+  t.match(String(await b.refusal(login(first))), /Bad username or password/i, 'old secret refused after rotate')
+  t.equal(await b.refusal(login(second)), undefined)
+  await cli(dir, 'machine', 'remove', '7')
+  t.match(String(await b.refusal(login(second))), /Bad username or password/i, 'removed')
+})
+
+t.test('as a program: exit 0 with output, 2 with a message on stderr for bad input', async (t) => {
+  const dir = t.testdir()
+  const cliPath = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+  const exec = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', cliPath, ...args], { encoding: 'utf8', env: { ...process.env, HUB_DATA_DIR: dir } })
+  const ok = exec('node', 'add', 'kiosk_interface', '--role', 'kiosk')
+  t.equal(ok.status, 0, ok.stderr)
+  t.match(ok.stdout, /added node kiosk_interface: username kiosk_interface \(role kiosk\)\nsecret \(shown once, not stored\): \S{32}\n/)
+  const bad = exec('machine', 'add', 'zero')
+  t.equal(bad.status, 2)
+  t.match(bad.stderr, /not a machine id/)
+  t.equal(bad.stdout, '')
+  t.equal(exec('--help').status, 0)
 })
