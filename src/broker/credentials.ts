@@ -15,10 +15,11 @@ import type { Role } from './port.js'
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>
 
 // Every secret is made by the CLI (192 random bits), never chosen by a person, so scrypt here guards
-// a stolen file, not weak passwords. N=2^12, r=8 (4 MiB): 12 ms per verify on this 2-core x86 under
-// load (N=2^14: 37 ms), roughly 3-4x that on a Raspberry Pi 4. What counts is the restart storm:
-// 1,000 dispensers reconnecting cost 1,000 cold verifies (~20 s of Pi CPU at 2 at a time, not ~75 s).
-// Parameters are stored per entry, so a later change of cost keeps old entries valid.
+// a stolen file, not weak passwords. N=2^12, r=8 (4 MiB): measured 7-12 ms per verify on the 2-core
+// x86 build box under load (N=2^14: 33-37 ms); expect ~4x on a Raspberry Pi 4. What counts is the
+// cold storm after a hub restart: 1,000 dispensers connected in 10.0 s here with the cache cold and
+// 1.4 s warm (~15 s cold estimated on a Pi; N=2^14 would be ~60 s). Parameters are stored per entry,
+// so a later change of cost keeps old entries valid.
 const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 }
 const SCRYPT_MAXMEM = 64 * 1024 * 1024
 // At most this many scrypt runs at once: they use libuv's pool (4 threads), which LevelDB and fs share.
