@@ -3,6 +3,7 @@
  * the clients — connect / disconnect with a reason, and publish inbound messages as them.
  */
 import type { BrokerPort, ClientIdentity, DisconnectReason, InboundMessage, PublishOptions } from '../../src/broker/port.js'
+import { topicMatches } from '../../src/broker/topic-filter.js'
 
 export interface Published {
   topic: string
@@ -10,17 +11,6 @@ export interface Published {
   options: PublishOptions
 }
 
-/** MQTT filter match with + and # wildcards. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true
-    if (i >= t.length) return false
-    if (f[i] !== '+' && f[i] !== t[i]) return false
-  }
-  return f.length === t.length
-}
 
 export class FakeBroker implements BrokerPort {
   readonly published: Published[] = []

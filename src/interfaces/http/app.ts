@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createRoleGuard, createTokenCheck } from './auth.js'
-import { dateIn } from './dates.js'
+import { dateAt } from '../../scheduling/index.js'
 import type { HttpDeps, RouteContext } from './deps.js'
 import { installErrorHandlers } from './errors.js'
 import { createMetricsCollector } from './metrics-collector.js'
@@ -45,7 +45,7 @@ export async function buildHttpApp(deps: HttpDeps) {
     ...deps,
     version: deps.version ?? readVersion(),
     guard: createRoleGuard(check),
-    today: () => dateIn(deps.config.timezone, deps.clock.now()),
+    today: () => dateAt(deps.config.timezone, deps.clock.now() / 1000),
   }
 
   await app.register(swagger, {

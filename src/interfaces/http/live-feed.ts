@@ -16,7 +16,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WebSocket } from '@fastify/websocket'
 import type { HubEvents } from '../../protocol/events.js'
 import type { TokenCheck } from './auth.js'
-import { dayBounds } from './dates.js'
+import { dayBounds } from '../../scheduling/index.js'
 import type { Principal, RouteContext } from './deps.js'
 
 /** A client that does not read is dropped rather than buffered without bound on a Pi. */
@@ -64,7 +64,7 @@ export function createLiveFeed(deps: LiveFeedDeps) {
 
   const snapshot = (principal: Principal) => {
     const date = deps.today()
-    const { from, to } = dayBounds(date, deps.config.timezone)
+    const { from, to } = dayBounds(deps.config.timezone, date)
     const sessions = deps.scheduling
       .list({ from, to })
       .filter((s) => s.end_time > from && s.start_time < to)

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { RouteContext } from '../deps.js'
-import { dayBounds } from '../dates.js'
+import { dayBounds } from '../../../scheduling/index.js'
 import type { MetricsCollector } from '../metrics-collector.js'
 import { authErrors } from '../schemas.js'
 
@@ -30,7 +30,7 @@ export function renderMetrics(ctx: MetricsOptions): string {
   const stats = ctx.machines.stats()
   const byStatus = new Map<string, number>()
   for (const m of machines) byStatus.set(m.status, (byStatus.get(m.status) ?? 0) + 1)
-  const { from, to } = dayBounds(ctx.today(), ctx.config.timezone)
+  const { from, to } = dayBounds(ctx.config.timezone, ctx.today())
   const sessions = new Map<string, number>()
   for (const s of ctx.scheduling.list({ from, to })) sessions.set(s.status, (sessions.get(s.status) ?? 0) + 1)
   const h = ctx.collector.latency

@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Session, SessionRecord } from '../../../protocol/messages.js'
 import { ALL_ROLES, principalOf } from '../auth.js'
-import { dayBounds } from '../dates.js'
+import { dayBounds } from '../../../scheduling/index.js'
 import type { Principal, RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
 import { ErrorBody, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
@@ -75,7 +75,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     (request) => {
       const principal = principalOf(request)
       const { date, machine_id, status } = request.query
-      const { from, to } = dayBounds(date ?? ctx.today(), ctx.config.timezone)
+      const { from, to } = dayBounds(ctx.config.timezone, date ?? ctx.today())
       // scheduling.list returns sessions overlapping [from, to), ordered by start
       return ctx.scheduling
         .list({ from, to, ...(machine_id !== undefined && { machineId: machine_id }), ...(status !== undefined && { status }) })
