@@ -39,7 +39,7 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
   const db = new Level<string, Buffer>(join(config.dataDir, 'broker'), { valueEncoding: 'buffer' })
   await db.open()
   const auth = createAuthHooks({ config, credentials, log, ...(onRefused ? { onRefused } : {}) })
-  let presence: Presence | undefined
+  let presence: Presence | undefined // set right after Aedes is built, before any listener exists
   const aedes = await Aedes.createBroker({
     persistence: new AsyncLevelPersistence(db as never),
     preConnect: auth.preConnect as never,
@@ -50,8 +50,12 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
       }),
     authorizePublish: auth.authorizePublish,
     authorizeSubscribe: auth.authorizeSubscribe,
+  }).catch(async (error: unknown) => {
+    await db.close()
+    throw error
   })
-  presence = trackPresence(aedes, auth.identityOf, log)
+  const tracked = trackPresence(aedes, auth.identityOf, log)
+  presence = tracked
   if (config.mqttAllowAnonymous) log.warn('HUB_MQTT_ALLOW_ANONYMOUS=true: anonymous MQTT clients are accepted (development only)')
 
   const messageHandlers: Handlers<{ filter: string; handler: (m: InboundMessage) => void }> = new Set()
@@ -106,13 +110,16 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
       publishObservers.add(entry)
       return () => publishObservers.delete(entry)
     },
-    onClientUp: (handler) => presence.onUp(handler),
-    onClientDown: (handler) => presence.onDown(handler),
-    connectedClients: () => presence.connected(),
+    onClientUp: (handler) => tracked.onUp(handler),
+    onClientDown: (handler) => tracked.onDown(handler),
+    connectedClients: () => tracked.connected(),
     async close() {
-      presence.closing()
-      await listeners.close()
+      // Order matters: stop new connections, let Aedes close its clients (each gets down 'shutdown'),
+      // end any socket still connecting, then the LevelDB (DESIGN §7: after broker.close()).
+      tracked.closing()
+      listeners.stopAccepting()
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
+      await listeners.close()
       if (db.status !== 'closed') await db.close()
     },
   }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net'
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Aedes } from 'aedes'
@@ -12,6 +12,9 @@ import type { Config } from '../config/index.js'
 
 export interface Listeners {
   ports: { mqtt: number; ws: number | null; tls: number | null }
+  /** Stop accepting connections (existing ones stay until Aedes closes them). */
+  stopAccepting(): void
+  /** Stop accepting, end whatever connection is left (e.g. one still authenticating), wait until all are closed. */
   close(): Promise<void>
 }
 
@@ -25,26 +28,40 @@ function listen(server: Server | HttpServer, host: string, port: number): Promis
   })
 }
 
-function closeServer(server: Server | HttpServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()))
+// Every socket of every listener, so close() can end the ones Aedes does not know (not yet connected).
+function track(server: Server | HttpServer, sockets: Set<Socket>, event: 'connection' | 'secureConnection' = 'connection') {
+  server.on(event, (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
 }
 
 export async function startListeners(broker: Aedes, config: Config): Promise<Listeners> {
   const servers: Array<Server | HttpServer> = []
+  const sockets = new Set<Socket>()
   let wss: WebSocketServer | undefined
+  let closed: Promise<unknown> | undefined
+  // server.close() resolves only once its last connection has ended
+  const stopAccepting = () => {
+    closed ??= Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
+  }
   const close = async () => {
+    stopAccepting()
     wss?.clients.forEach((ws) => ws.terminate())
-    await Promise.all(servers.map(closeServer))
+    for (const socket of sockets) socket.destroy()
+    await closed
   }
   try {
     // DESIGN §7: without noDelay, Nagle adds ~44 ms to every command round trip.
     const tcp = createTcpServer({ noDelay: true }, (socket) => broker.handle(socket))
+    track(tcp, sockets)
     servers.push(tcp)
     const mqtt = await listen(tcp, config.mqttHost, config.mqttPort)
 
     let ws: number | null = null
     if (config.mqttWsPort !== null) {
       const http = createHttpServer()
+      track(http, sockets)
       servers.push(http)
       wss = new WebSocketServer({ server: http })
       wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req))
@@ -57,10 +74,11 @@ export async function startListeners(broker: Aedes, config: Config): Promise<Lis
         socket.setNoDelay(true)
         broker.handle(socket)
       })
+      track(server, sockets)
       servers.push(server)
       tls = await listen(server, config.mqttHost, config.mqttTlsPort)
     }
-    return { ports: { mqtt, ws, tls }, close }
+    return { ports: { mqtt, ws, tls }, stopAccepting, close }
   } catch (error) {
     await close()
     throw error

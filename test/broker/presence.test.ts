@@ -1,4 +1,5 @@
 import t from 'tap'
+import { connect as tcpConnect } from 'node:net'
 import { M1, M2, KIOSK, presenceLog, world } from './world.js'
 import { silentClient, until } from './raw.js'
 import { addMachine, addNode, startTestBroker } from '../helpers/broker.js'
@@ -55,12 +56,18 @@ t.test('closing the broker gives every client one down, reason shutdown', async 
   await addMachine(dir, 2, 's2')
   await addNode(dir, 'kiosk_interface', 'kiosk', 'ks')
   const b = await startTestBroker(dir)
+  t.teardown(() => b.close()) // ends the clients (already closed by then)
   const { ups, downs } = presenceLog(b)
-  await b.connect(M1)
-  await b.connect(M2)
-  await b.connect(KIOSK)
+  const clients = [await b.connect(M1), await b.connect(M2), await b.connect(KIOSK)]
+  const closed = clients.map((c) => new Promise<void>((r) => c.once('close', () => r())))
   await until(() => ups.length === 3)
-  await b.close()
+  // a socket that never sent CONNECT: closing must not wait for it
+  const idle = tcpConnect(b.broker.ports.mqtt, '127.0.0.1')
+  idle.on('error', () => {})
+  await new Promise((r) => idle.once('connect', r))
+  await b.broker.close() // with everyone still connected
+  await Promise.all(closed)
+  t.pass('every client was disconnected by the broker')
   t.equal(downs.length, 3, 'one down per up')
   t.same(new Set(downs.map((d) => d.reason)), new Set(['shutdown']))
   t.same(b.broker.connectedClients(), [])
