@@ -71,7 +71,14 @@ export async function createHub({ config, log, clock = systemClock, ...options }
     const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
     const adminToken = await ensureAdminToken({ config, log })
 
-    const broker = await createBroker({ config, log: log.child({ module: 'broker' }), credentials })
+    const broker = await createBroker({
+      config,
+      log: log.child({ module: 'broker' }),
+      credentials,
+      // DESIGN §4: refusals are counted as bad input; a fixed topic label keeps the metric's cardinality bounded
+      onRefused: (who, what, reason) =>
+        events.emit('input.rejected', { topic: what.startsWith('publish') ? 'acl:publish' : 'acl:subscribe', client: who.clientId, message: `${what}: ${reason}` }),
+    })
     stops.push(() => broker.close())
 
     const scheduling = createScheduling({
