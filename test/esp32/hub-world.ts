@@ -154,11 +154,14 @@ export async function buildFirmwareWorld(t: Test, machineId = 1): Promise<Firmwa
   const dataDir = await mkdtemp(join(tmpdir(), 'esp32-hub-'))
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
   // Credentials as an installer makes them: the machine's secret and an admin node's login.
-  const [binary, secret, adminSecret] = await Promise.all([
-    buildDir(t).then(buildVirtualDispenser),
-    cli(dataDir, ['machine', 'add', String(machineId)]),
-    cli(dataDir, ['node', 'add', ADMIN_NODE, '--role', 'admin']),
-  ])
+  // The two CLI runs go one after the other: each rewrites credentials.json, so run together
+  // the second could drop what the first added.
+  const credentials = (async () => {
+    const machine = await cli(dataDir, ['machine', 'add', String(machineId)])
+    const node = await cli(dataDir, ['node', 'add', ADMIN_NODE, '--role', 'admin'])
+    return [machine, node] as const
+  })()
+  const [binary, [secret, adminSecret]] = await Promise.all([buildDir(t).then(buildVirtualDispenser), credentials])
   const hub = await startHub(dataDir)
   cleanups.push(() => hub.kill('SIGKILL'))
   const admin = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, {
