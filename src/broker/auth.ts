@@ -2,7 +2,7 @@
  * Aedes hooks for authentication and the ACL (DESIGN §4). Aedes hooks are callback-style:
  * every hook here calls back exactly once and never throws into Aedes (STYLE §3.13).
  */
-import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes'
+import type { AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
 import { machineIdFromNode } from '../protocol/topics.js'
@@ -29,7 +29,7 @@ function refusal(code: number, message: string): AuthenticateError {
 }
 
 export interface AuthHooks {
-  preConnect(client: Client, packet: { clientId: string; clean: boolean; keepalive: number }, cb: (e: Error | null, ok: boolean) => void): void
+  preConnect(client: Client, packet: ConnectPacket, cb: (e: Error | null, ok: boolean) => void): void
   authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (e: AuthenticateError | null, ok: boolean | null) => void): void
   authorizePublish(client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void): void
   authorizeSubscribe(client: Client, sub: Subscription, cb: (e: Error | null, sub?: Subscription | null) => void): void

@@ -41,8 +41,8 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
   const auth = createAuthHooks({ config, credentials, log, ...(onRefused ? { onRefused } : {}) })
   let presence: Presence | undefined // set right after Aedes is built, before any listener exists
   const aedes = await Aedes.createBroker({
-    persistence: new AsyncLevelPersistence(db as never),
-    preConnect: auth.preConnect as never,
+    persistence: new AsyncLevelPersistence(db),
+    preConnect: auth.preConnect,
     authenticate: (client, username, password, done) =>
       auth.authenticate(client, username, password, (error, ok) => {
         if (ok) presence?.authenticated(client)

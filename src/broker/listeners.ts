@@ -63,7 +63,8 @@ export async function startListeners(broker: Aedes, config: Config): Promise<Lis
       const http = createHttpServer()
       track(http, sockets)
       servers.push(http)
-      wss = new WebSocketServer({ server: http })
+      // our messages are small JSON; ws would otherwise buffer frames up to 100 MiB
+      wss = new WebSocketServer({ server: http, maxPayload: 1024 * 1024 })
       wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req))
       ws = await listen(http, config.mqttHost, config.mqttWsPort)
     }

@@ -1,8 +1,9 @@
-// aedes-persistence-level ships no types. We use only its promise API (DESIGN §7).
+// aedes-persistence-level ships no types. We use only its promise API (DESIGN §7): the hub opens
+// and closes the Level database itself, after broker.close().
 declare module 'aedes-persistence-level/asyncPersistence.js' {
-  import type { AbstractLevel } from 'abstract-level'
+  import type { Level } from 'level'
   export default class AsyncLevelPersistence {
-    constructor(db: AbstractLevel<string | Buffer, string | Buffer, unknown>)
+    constructor(db: Level<string, Buffer>)
     setup(broker: unknown): Promise<void>
     destroy(): Promise<void>
   }
