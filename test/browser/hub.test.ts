@@ -60,6 +60,8 @@ t.test('admin page on the full hub with 20 simulated dispensers', { skip: skip ?
   await page.waitForSelector('.bay-card[data-bay="3"].s-active', { timeout: 30_000 })
   t.pass('bay 3 turned active on the page when its dispenser confirmed')
   t.equal(hub.machines.get(3)?.status, 'active')
+  await page.waitForSelector('#link li')
+  t.match(await page.locator('#link').innerText(), /Reservations\s+off[\s\S]*Event uplink\s+off[\s\S]*Bridge\s+off/, 'cloud link parts shown (all off here)')
   mkdirSync(ARTIFACTS, { recursive: true })
   await page.screenshot({ path: join(ARTIFACTS, 'admin-full-hub.png') })
   t.same(errors, [], 'no page errors')

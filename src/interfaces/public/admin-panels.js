@@ -98,3 +98,25 @@ export function renderChart(container, summaryEl, { schedule, sessions, dayStart
 }
 
 const pct = (v) => (v > 0 && v < 0.1 ? `${(v * 100).toFixed(1)}%` : `${Math.round(v * 100)}%`)
+
+/** Cloud link parts from /api/health: each on or off, last success, backlog, last error. */
+export function renderLink(container, link, { fmt }) {
+  if (!link) {
+    container.innerHTML = '<li class="muted">status unavailable</li>'
+    return
+  }
+  const parts = [
+    ['Reservations', link.reservations?.enabled || link.reservations?.webhook, link.reservations?.pull?.lastSuccess, link.reservations?.reports?.backlog, link.reservations?.pull?.lastError ?? link.reservations?.reports?.lastError],
+    ['Event uplink', link.uplink?.enabled, link.uplink?.lastSuccess, link.uplink?.backlog, link.uplink?.lastError],
+    ['Bridge', link.bridge?.enabled, link.bridge?.lastSuccess, link.bridge?.backlog, link.bridge?.connected === false ? link.bridge?.lastError ?? 'not connected' : link.bridge?.lastError],
+  ]
+  container.innerHTML = parts
+    .map(([name, on, last, backlog, error]) => {
+      if (!on) return `<li><b>${esc(name)}</b> <span class="muted">off</span></li>`
+      const when = last ? `ok at ${esc(fmt.time(last))}` : 'not yet'
+      const waiting = backlog ? ` · ${Number(backlog)} waiting` : ''
+      const problem = error ? `<br><span class="error" title="${esc(error)}">${esc(String(error).slice(0, 80))}</span>` : ''
+      return `<li><b>${esc(name)}</b> ${when}${waiting}${problem}</li>`
+    })
+    .join('')
+}

@@ -2,7 +2,7 @@
 import { connectLive, createApi, createHubClock } from './api.js'
 import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
-import { renderAlerts, renderBays, renderChart } from './admin-panels.js'
+import { renderAlerts, renderBays, renderChart, renderLink } from './admin-panels.js'
 import { addDays, createTimeFormat, zonedEpoch } from './time.js'
 
 const TOKEN_KEY = 'dispenser-hub.admin-token'
@@ -91,6 +91,7 @@ function onMessage({ topic, payload }) {
     state.alerts = new Map(payload.alerts.map((a) => [a.alert_id, a]))
     void loadDay(state.date ?? payload.date)
     renderSide()
+    void refreshLink()
   } else if (topic === 'pong') {
     state.clock.sync(payload.now)
   } else if (topic === 'machine.changed') {
@@ -191,6 +192,18 @@ setInterval(() => {
   renderBaysPanel()
   renderChartPanel()
 }, 60_000)
+
+// The cloud link is not on the live feed (it changes slowly): poll the public health route.
+async function refreshLink() {
+  if (!state.token || !state.fmt) return
+  try {
+    const health = await (await fetch('/api/health')).json()
+    renderLink($('link'), health.link, { fmt: state.fmt })
+  } catch {
+    renderLink($('link'), null, { fmt: state.fmt })
+  }
+}
+setInterval(refreshLink, 30_000)
 
 // ---------------------------------------------------------------- start
 
