@@ -70,8 +70,11 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
   let stopped = false
 
   const publish = (flight: InFlight, announce = true) => {
-    if (announce) events.emit('command.sent', { command: flight.command, attempt: flight.attempt })
-    broker.publish(machineTopic(flight.command.machine_id), flight.command, { qos: 1 }).catch((error: unknown) => {
+    // Stamp every (re)send with the time it leaves: the dispenser's fail-safe runs for
+    // scheduled_until - timestamp on its own clock, so a retry must not carry the first try's time.
+    const command = { ...flight.command, timestamp: clock.now() / 1000 }
+    if (announce) events.emit('command.sent', { command, attempt: flight.attempt })
+    broker.publish(machineTopic(command.machine_id), command, { qos: 1 }).catch((error: unknown) => {
       log.warn({ err: error, machineId: flight.command.machine_id }, 'command publish failed; the retry timer covers it')
     })
   }

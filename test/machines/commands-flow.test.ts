@@ -51,6 +51,8 @@ t.test('no Confirmation: resent after 2 s and 4 s, then error, command_failed al
   t.equal(times(), 3, 'third try at 6 s')
   const sends = w.broker.to(machineTopic(1))
   t.equal(new Set(sends.map((p) => p.payload.exchange_id)).size, 1, 'one exchange id for every try')
+  const stamps = sends.map((p) => p.payload.timestamp as number)
+  t.same(stamps.map((s) => s - stamps[0]!), [0, 2, 6], 'each try carries the time it left, so the fail-safe deadline is not stretched')
   t.same(named(w, 'command.failed'), [])
   await w.idle(8000)
   t.equal(times(), 3, 'three tries in all')
