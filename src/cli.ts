@@ -4,7 +4,7 @@
  * dispensers, interface nodes and API tokens in `${HUB_DATA_DIR}/credentials.json`. Works while
  * the hub runs (it re-reads the file). A new secret is printed once and never stored.
  */
-import { mkdirSync, realpathSync, statSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
@@ -89,6 +89,40 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: st
   mkdirSync(dataDir, { recursive: true, mode: 0o750 })
   const path = credentialsPath(dataDir)
   const owner = ownerFor(dataDir)
+  // Two CLIs provisioning at once would each rewrite the file and lose the other's entry.
+  const unlock = await lockFile(`${path}.lock`)
+  try {
+    await change({ kind, action, name, role: values.role }, path, owner, out)
+  } finally {
+    unlock()
+  }
+}
+
+/** An exclusive lock file (O_EXCL); waits up to 10 s for another CLI to finish. */
+async function lockFile(path: string): Promise<() => void> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      closeSync(openSync(path, 'wx', 0o600))
+      return () => rmSync(path, { force: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      // A lock older than a minute was left by a killed CLI.
+      if (waited >= 10_000 || Date.now() - statSync(path, { throwIfNoEntry: false })!.mtimeMs > 60_000) rmSync(path, { force: true })
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+}
+
+interface ChangeRequest {
+  kind: Kind
+  action: string | undefined
+  name: string | undefined
+  role: string | undefined
+}
+
+async function change(request: ChangeRequest, path: string, owner: ReturnType<typeof ownerFor>, out: (line: string) => void): Promise<void> {
+  const { kind, action, name } = request
+  const values = { role: request.role }
   const file = readCredentials(path)
   const section = file[SECTION[kind]] as Record<string, { role?: Role; created_at: string }>
 

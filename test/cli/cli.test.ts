@@ -118,3 +118,10 @@ t.test('as a program: exit 0 with output, 2 with a message on stderr for bad inp
   t.equal(bad.stdout, '')
   t.equal(exec('--help').status, 0)
 })
+
+t.test('CLIs run at the same time lose no entry', async (t) => {
+  const dir = t.testdir()
+  await Promise.all(Array.from({ length: 8 }, (_, i) => cli(dir, 'machine', 'add', String(i + 1))))
+  const listed = await cli(dir, 'machine', 'list')
+  t.equal(listed.length, 8, 'all eight machines stored')
+})
