@@ -5,7 +5,7 @@
 import type { AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
-import { machineIdFromNode } from '../protocol/topics.js'
+import { machineIdFromNode, machineNodeName } from '../protocol/topics.js'
 import { canPublish, canSubscribe, machineOf } from './acl.js'
 import type { CredentialStore } from './credentials.js'
 import type { ClientIdentity } from './port.js'
@@ -72,6 +72,8 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
     }
     const role = await credentials.verifyNode(username, secret)
     if (!role) throw refusal(BAD_USERNAME_OR_PASSWORD, `bad username or secret for ${username}`)
+    // else a node could take over (disconnect) a dispenser's session by using its client id
+    if (machineIdFromNode(connect.clientId) !== undefined) throw refusal(IDENTIFIER_REJECTED, `client id "${connect.clientId}" is a machine's`)
     return { kind: 'node', clientId: connect.clientId, node: username, role }
   }
 
@@ -94,6 +96,10 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
 
   return {
     preConnect(client, packet, cb) {
+      // `machine_4` and `machine_004` are one machine (DESIGN §4), so one MQTT client id: a second
+      // connection under the other spelling is a takeover, not a second dispenser 4.
+      const named = machineIdFromNode(packet.clientId ?? '')
+      if (named !== undefined) packet.clientId = machineNodeName(named)
       facts.set(client, { clientId: packet.clientId ?? '', clean: packet.clean !== false, keepalive: packet.keepalive ?? 0 })
       cb(null, true)
     },

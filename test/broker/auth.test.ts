@@ -14,6 +14,7 @@ t.test('credentials: right secret in, wrong secret and anonymous out', async (t)
   t.equal(await b.refusal(KIOSK), undefined, 'node connects')
   t.match(String(await b.refusal({ ...KIOSK, password: 'as' })), /Bad username or password/i, 'node with another node secret')
   t.match(String(await b.refusal({ ...KIOSK, username: 'nobody' })), /Bad username or password/i, 'unknown node')
+  t.match(String(await b.refusal({ ...KIOSK, clientId: 'machine_002' })), /Identifier rejected/i, "a node may not use a machine's client id")
 })
 
 t.test('a machine not served by this hub is refused even with a valid secret', async (t) => {
@@ -51,5 +52,5 @@ t.test('anonymous allowed when configured: as an admin node, or as machine N by 
   t.same(await grants(dev, 'external/machine/7'), [1])
   t.match(String(await b.refusal({ clientId: 'machine_8', keepalive: 0 })), /Not authorized/i, 'keep-alive rule still applies')
   t.match(String(await b.refusal({ clientId: 'x', username: 'kiosk_interface', password: 'wrong' })), /Bad username/i, 'a wrong secret is still refused')
-  t.match(ups, [{ kind: 'anonymous', clientId: 'tool' }, { kind: 'anonymous', clientId: 'machine_7' }])
+  t.match(ups, [{ kind: 'anonymous', clientId: 'tool' }, { kind: 'anonymous', clientId: 'machine_007' }], 'machine client ids are spelled one way')
 })

@@ -29,10 +29,10 @@ t.test('up on connect; down with reason clean, dropped (socket closed or reset),
 
   await b.connect(M1)
   await until(() => ups.length === 4)
-  await b.connect(M1)
+  await b.connect({ ...M1, clientId: 'machine_1' }) // the same machine under the other spelling
   await until(() => ups.length === 5 && downs.length === 4)
   t.equal(downs[3]!.reason, 'takeover')
-  t.equal(b.broker.connectedClients().length, 1, 'the new connection remains')
+  t.match(b.broker.connectedClients(), [{ machineId: 1, clientId: 'machine_001' }], 'the new connection remains, under one id')
 })
 
 t.test('keep-alive expiry is seen within 1.5 x keep-alive', async (t) => {
