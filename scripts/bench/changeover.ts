@@ -31,7 +31,7 @@ import { Topics } from '../../src/protocol/topics.js'
 import { createScheduling, type StoredSession } from '../../src/scheduling/index.js'
 import type { Scheduling } from '../../src/scheduling/types.js'
 import { createSimulator } from '../../src/simulator/index.js'
-import { percentile } from './lib/stats.js'
+import { percentile, printComparison } from './lib/stats.js'
 
 const log = pino({ level: 'silent' })
 const SESSION_S = 600
@@ -171,13 +171,35 @@ async function hubChangeover(bays: number) {
   await new Promise((r) => setTimeout(r, 3000)) // connect-time reconcile and first reports settle
   const clients = await kioskClients(url, 8)
   const base = Math.ceil(Date.now() / 1000) + 3600
-  console.log(JSON.stringify({ bench: 'bookings (MQTT, whole hub)', ...(await mqttBookings(clients.slice(0, 1), 1000, bays, base)) }))
-  console.log(JSON.stringify({ bench: 'bookings (MQTT, whole hub)', ...(await mqttBookings(clients, 1000, bays, base + 10_000)) }))
+  const one = await mqttBookings(clients.slice(0, 1), 1000, bays, base)
+  const eight = await mqttBookings(clients, 1000, bays, base + 10_000)
   await Promise.all(clients.map((c) => c.endAsync()))
-  console.log(JSON.stringify({ bench: 'changeover (whole hub)', ...(await changeoverLateness(hub.scheduling, hub.events, bays, true)) }))
+  const changeover = await changeoverLateness(hub.scheduling, hub.events, bays, true)
   await sim.stop()
   await hub.close()
   rmSync(dataDir, { recursive: true, force: true })
+  return { one, eight, changeover }
+}
+
+/** The whole-hub run at `bays` against a 100-bay reference in the same invocation. */
+async function compareChangeover(bays: number) {
+  const ref = await hubChangeover(100)
+  const big = await hubChangeover(bays)
+  const rows: Array<[string, number, number]> = [
+    ['bookings/s over MQTT, 1 client', ref.one.perSecond, big.one.perSecond],
+    ['  confirmation p99 (ms), 1 client', ref.one.p99Ms, big.one.p99Ms],
+    ['bookings/s over MQTT, 8 clients', ref.eight.perSecond, big.eight.perSecond],
+    ['  confirmation p99 (ms), 8 clients', ref.eight.p99Ms, big.eight.p99Ms],
+    ['start_time -> activated p50 (ms)', ref.changeover.activated.p50Ms, big.changeover.activated.p50Ms],
+    ['start_time -> activated max (ms)', ref.changeover.activated.maxMs, big.changeover.activated.maxMs],
+  ]
+  const machine = (c: typeof ref.changeover) => c.machineConfirmed ?? { p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
+  rows.push(
+    ['start_time -> machine Confirmation p50 (ms)', machine(ref.changeover).p50Ms, machine(big.changeover).p50Ms],
+    ['start_time -> machine Confirmation p99 (ms)', machine(ref.changeover).p99Ms, machine(big.changeover).p99Ms],
+    ['start_time -> machine Confirmation max (ms)', machine(ref.changeover).maxMs, machine(big.changeover).maxMs],
+  )
+  printComparison(`changeover: every bay's session starts in the same second (whole hub, simulated dispensers)`, ['100', String(bays)], rows)
 }
 
 async function main() {
@@ -192,7 +214,7 @@ async function main() {
     console.log(JSON.stringify({ bench: 'activation (module)', ...(await changeoverLateness(scheduling, events, count, false)) }))
     return close()
   }
-  if (mode === 'changeover') return hubChangeover(count)
+  if (mode === 'changeover') return compareChangeover(count)
   throw new Error(`unknown mode ${mode} (changeover | bookings | activation)`)
 }
 
