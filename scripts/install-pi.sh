@@ -3,14 +3,16 @@
 # Ethernet port, DHCP for the dispensers on that port only, a system user, the app under
 # /opt/dispenser-hub, data under /var/lib/dispenser-hub, config under /etc/dispenser-hub, a
 # hardened systemd unit, and mosquitto stopped if it holds port 1883. Idempotent: a second run
-# changes nothing. Run as root.
+# changes nothing (every write goes through put_file / ensure_*, which compare first). Run as root.
+# Once installed, new versions go in with scripts/update.sh, never by this script.
 set -euo pipefail
 
 ROOT=""
 DRY_RUN=0
 IFACE="eth0"
 HTTP_HOST="0.0.0.0"
-SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SOURCE="$(dirname "$HERE")"
 CHANGES=0
 
 usage() {
@@ -18,8 +20,8 @@ usage() {
 usage: install-pi.sh [--dry-run] [--root DIR] [--iface IFACE] [--http-host ADDR] [--source DIR]
 
   --dry-run        print every change, make none
-  --root DIR       write everything under DIR (for tests); skips user creation, npm,
-                   systemctl and NetworkManager/dnsmasq reloads, and says so
+  --root DIR       write everything under DIR (for tests); skips apt, user creation, npm,
+                   systemctl, sysctl and nmcli, and says so
   --iface IFACE    the Ethernet port the dispensers are on (default eth0)
   --http-host ADDR address of the web pages and REST API (default 0.0.0.0: staff tablets
                    may be on the venue Wi-Fi; every API call needs a token)
@@ -41,46 +43,65 @@ while [ $# -gt 0 ]; do
 done
 
 # shellcheck source=scripts/lib/install-common.sh
-. "$SOURCE/scripts/lib/install-common.sh"
+. "$HERE/lib/install-common.sh"
+# shellcheck source=scripts/lib/install-services.sh
+. "$HERE/lib/install-services.sh"
+
+# Both end up in config files: refuse anything but a plain interface name / address.
+[[ "$IFACE" =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || { echo "install-pi.sh: --iface: \"$IFACE\" is not an interface name" >&2; exit 2; }
+[[ "$HTTP_HOST" =~ ^[0-9A-Fa-f.:]+$ ]] || { echo "install-pi.sh: --http-host: \"$HTTP_HOST\" is not an IP address" >&2; exit 2; }
 
 if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
   echo "install-pi.sh: run as root (or use --root DIR to write under another root)" >&2
   exit 1
 fi
+[ -z "$ROOT" ] || ROOT=$(realpath -m "$ROOT")
 
 APP_DIR=/opt/dispenser-hub
 DATA_DIR=/var/lib/dispenser-hub
 CONF_DIR=/etc/dispenser-hub
 SERVICE=dispenser-hub
 USER_NAME=dispenser-hub
+SYSCTL_FILE=/etc/sysctl.d/60-dispenser-hub.conf
 VERSION=$(version_of "$SOURCE")
+[ "$DRY_RUN" -eq 0 ] || echo "dry run: nothing below is changed"
 
-step "Node.js >= 20"
-if node_ok; then
-  note "node $(node -v) found"
-elif [ -n "$ROOT" ]; then
-  note "node >= 20 missing; skipped under --root (on a Pi: NodeSource 20.x is installed)"
+step "Node.js >= 20 (/usr/bin/node, as the unit runs it)"
+if [ -n "$ROOT" ]; then
+  note "checked only under --root: node $(node -v 2>/dev/null || echo missing) on PATH (on a Pi: Debian or NodeSource nodejs 20.x)"
+elif [ "$(node_major /usr/bin/node)" -ge 20 ]; then
+  note "unchanged: node $(/usr/bin/node -v)"
 else
-  run_cmd "install Node.js 20 from NodeSource" install_node20
+  run_cmd "install|installed" "Node.js 20 (Debian nodejs when it is >= 20, else NodeSource 20.x)" install_node20
 fi
 
 step "system user $USER_NAME"
 if [ -n "$ROOT" ]; then
-  note "skipped under --root"
+  note "skipped under --root (useradd --system $USER_NAME)"
 elif id "$USER_NAME" >/dev/null 2>&1; then
-  note "exists"
+  note "unchanged: $USER_NAME exists"
 else
-  run_cmd "create system user $USER_NAME" useradd --system --home-dir "$DATA_DIR" --no-create-home --shell /usr/sbin/nologin "$USER_NAME"
+  run_cmd "create|created" "system user $USER_NAME" useradd --system --user-group --home-dir "$DATA_DIR" --no-create-home --shell /usr/sbin/nologin "$USER_NAME"
 fi
 
 step "directories"
 ensure_dir "$CONF_DIR" 0750
 ensure_dir "$DATA_DIR" 0750 "$USER_NAME"
+ensure_dir "$APP_DIR" 0755
 ensure_dir "$APP_DIR/releases" 0755
 
 step "application $VERSION under $APP_DIR"
-install_release "$SOURCE" "$APP_DIR/releases/$VERSION"
-ensure_symlink "releases/$VERSION" "$APP_DIR/current"
+HUB_CHANGED=0
+if [ -L "$ROOT$APP_DIR/current" ]; then
+  # Updates are explicit (scripts/update.sh: side by side, health check, rollback); the installer
+  # never replaces the release the hub is running.
+  note "unchanged: $APP_DIR/current -> $(readlink "$ROOT$APP_DIR/current") (to install this checkout: scripts/update.sh)"
+else
+  before=$CHANGES
+  install_release "$SOURCE" "$APP_DIR/releases/$VERSION"
+  ensure_symlink "releases/$VERSION" "$APP_DIR/current"
+  [ "$CHANGES" -eq "$before" ] || HUB_CHANGED=1
+fi
 
 step "network: 192.168.4.1/24 on $IFACE (NetworkManager)"
 put_file /etc/NetworkManager/system-connections/dispenser-hub.nmconnection 0600 <<NM
@@ -90,6 +111,8 @@ id=dispenser-hub
 type=ethernet
 interface-name=$IFACE
 autoconnect=true
+# wins over the "Wired connection 1" DHCP profile NetworkManager makes for the port
+autoconnect-priority=100
 
 [ethernet]
 
@@ -101,6 +124,14 @@ never-default=true
 [ipv6]
 method=disabled
 NM
+NM_CHANGED=$WROTE
+# The hub binds 192.168.4.1 (MQTT); without a cable on the port the address is not there yet and the
+# hub would fail to start. Non-local binds let it listen at boot and serve once the link is up.
+put_file "$SYSCTL_FILE" 0644 <<SYSCTL
+# Written by dispenser-hub install-pi.sh: the hub may bind 192.168.4.1 before $IFACE has a link.
+net.ipv4.ip_nonlocal_bind = 1
+SYSCTL
+SYSCTL_CHANGED=$WROTE
 
 step "DHCP for the dispensers on $IFACE only (dnsmasq)"
 put_file /etc/dnsmasq.d/dispenser-hub.conf 0644 <<DNSMASQ
@@ -110,47 +141,38 @@ bind-interfaces
 except-interface=lo
 port=0
 dhcp-authoritative
-# 253 addresses for up to 250 dispensers; the hub is 192.168.4.1
+# 253 addresses: up to 250 dispensers with room to spare; the hub is 192.168.4.1
 dhcp-range=192.168.4.2,192.168.4.254,255.255.255.0,12h
 # no default route or DNS for dispensers: they only talk to the hub
 dhcp-option=option:router
 dhcp-option=option:dns-server
 DNSMASQ
+DNSMASQ_CHANGED=$WROTE
 
 step "configuration $CONF_DIR/hub.env"
-put_file "$CONF_DIR/hub.env" 0640 <<ENV
-# dispenser-hub settings (README "Settings"). Edit, then: systemctl restart dispenser-hub
-HUB_DATA_DIR=$DATA_DIR
-HUB_MQTT_HOST=192.168.4.1
-HUB_MQTT_PORT=1883
-HUB_HTTP_HOST=$HTTP_HOST
-HUB_HTTP_PORT=8080
-HUB_MQTT_ALLOW_ANONYMOUS=false
-HUB_TIMEZONE=$(system_timezone)
-ENV
+# The installer sets these keys and keeps every other line: the operator's own settings survive a re-run.
+# HTTP listens on all interfaces: staff tablets may be on the venue Wi-Fi, not the dispenser port, and
+# every API call needs a token; MQTT listens on the dispenser port only (DESIGN §3).
+put_file "$CONF_DIR/hub.env" 0640 < <(env_merge "$ROOT$CONF_DIR/hub.env" \
+  "HUB_DATA_DIR=$DATA_DIR" \
+  "HUB_MQTT_HOST=192.168.4.1" \
+  "HUB_HTTP_HOST=$HTTP_HOST" \
+  "HUB_MQTT_ALLOW_ANONYMOUS=false")
+HUB_CHANGED=$((HUB_CHANGED | WROTE))
 
 step "admin token"
 ensure_admin_token "$DATA_DIR/admin-token" "$USER_NAME"
 
 step "systemd unit"
 put_file "/etc/systemd/system/$SERVICE.service" 0644 <"$SOURCE/scripts/systemd/dispenser-hub.service"
+UNIT_CHANGED=$WROTE
+HUB_CHANGED=$((HUB_CHANGED | WROTE))
 
 step "mosquitto"
-stop_mosquitto_if_on_1883
+handle_mosquitto
 
 step "services"
-if [ "$CHANGES" -eq 0 ]; then
-  note "nothing changed: services left as they are"
-elif [ -n "$ROOT" ]; then
-  note "skipped under --root: systemctl daemon-reload, enable --now $SERVICE, nmcli connection reload/up, restart dnsmasq"
-else
-  run_cmd "install dnsmasq" ensure_package dnsmasq
-  run_cmd "reload NetworkManager connections" nmcli connection reload
-  run_cmd "bring up the dispenser network" nmcli connection up dispenser-hub
-  run_cmd "restart dnsmasq" systemctl restart dnsmasq
-  run_cmd "systemd daemon-reload" systemctl daemon-reload
-  run_cmd "enable and start $SERVICE" systemctl enable --now "$SERVICE"
-fi
+apply_services
 
 echo
 if [ "$CHANGES" -eq 0 ]; then
