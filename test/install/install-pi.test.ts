@@ -1,0 +1,157 @@
+// scripts/install-pi.sh under --root: what it writes, that a re-run changes nothing, and that the
+// admin token is shown once. Nothing here touches the real /etc or systemd (--root, no systemctl).
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const repo = fileURLToPath(new URL('../..', import.meta.url))
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
+
+function install(root: string, ...args: string[]) {
+  const r = spawnSync('bash', [join(repo, 'scripts/install-pi.sh'), '--root', root, ...args], { encoding: 'utf8' })
+  return { code: r.status, out: r.stdout + r.stderr }
+}
+
+/** path -> mode, mtime and sha256 of every entry under root: a re-run must leave all of them alone */
+function snapshot(root: string, dir = ''): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = join(dir, entry.name)
+    const full = join(root, rel)
+    if (entry.isSymbolicLink()) out[rel] = `-> ${readlinkSync(full)}`
+    else if (entry.isDirectory()) {
+      out[`${rel}/`] = `${(statSync(full).mode & 0o777).toString(8)} ${statSync(full).mtimeMs}`
+      Object.assign(out, snapshot(root, rel))
+    } else {
+      const st = statSync(full)
+      out[rel] = `${(st.mode & 0o777).toString(8)} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`
+    }
+  }
+  return out
+}
+
+const mode = (path: string) => statSync(path).mode & 0o777
+const read = (root: string, path: string) => readFileSync(join(root, path), 'utf8')
+
+t.test('shellcheck passes on every script under scripts/', { skip: has('shellcheck') ? false : 'shellcheck is not installed (.ci/run installs it)' }, async (t) => {
+  const found = spawnSync('find', ['scripts', '-name', '*.sh'], { cwd: repo, encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+  t.ok(found.length >= 4, `checks ${found.join(' ')}`)
+  const r = spawnSync('shellcheck', ['-x', ...found], { encoding: 'utf8', cwd: repo })
+  t.equal(r.status, 0, r.stdout + r.stderr)
+})
+
+t.test('install-pi.sh --root writes unit, config, dnsmasq and network files; a second run changes nothing', async (t) => {
+  const root = t.testdir()
+  const first = install(root)
+  t.equal(first.code, 0, first.out)
+  const shown = /Admin token \(shown once[^\n]*\n\s*(\S+)/.exec(first.out)
+  t.ok(shown, 'the admin token is shown on the first run')
+  const tokenFile = join(root, 'var/lib/dispenser-hub/admin-token')
+  t.equal(readFileSync(tokenFile, 'utf8').trim(), shown?.[1], 'the token shown is the one stored')
+  t.match(shown?.[1] ?? '', /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url')
+  t.equal(mode(tokenFile), 0o600)
+
+  const unit = read(root, 'etc/systemd/system/dispenser-hub.service')
+  for (const line of ['Type=simple', 'ExecStart=/usr/bin/node /opt/dispenser-hub/current/dist/main.js', 'EnvironmentFile=/etc/dispenser-hub/hub.env',
+    'User=dispenser-hub', 'Restart=always', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes',
+    'ReadWritePaths=/var/lib/dispenser-hub', 'CapabilityBoundingSet=\n', 'AmbientCapabilities=\n', 'ProtectKernelTunables=yes',
+    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX', 'SystemCallFilter=@system-service', 'LimitNOFILE=8192', 'WantedBy=multi-user.target', 'StandardOutput=journal']) {
+    t.ok(unit.includes(line), `unit has ${line.trim()}`)
+  }
+  t.equal(mode(join(root, 'etc/systemd/system/dispenser-hub.service')), 0o644)
+
+  const env = read(root, 'etc/dispenser-hub/hub.env')
+  for (const line of ['HUB_DATA_DIR=/var/lib/dispenser-hub', 'HUB_MQTT_HOST=192.168.4.1', 'HUB_HTTP_HOST=0.0.0.0', 'HUB_MQTT_ALLOW_ANONYMOUS=false']) {
+    t.match(env, new RegExp(`^${line}$`, 'm'), `hub.env has ${line}`)
+  }
+  t.equal(mode(join(root, 'etc/dispenser-hub/hub.env')), 0o640)
+  t.equal(mode(join(root, 'etc/dispenser-hub')), 0o750)
+  t.equal(mode(join(root, 'var/lib/dispenser-hub')), 0o750)
+
+  const nm = join(root, 'etc/NetworkManager/system-connections/dispenser-hub.nmconnection')
+  t.match(readFileSync(nm, 'utf8'), /interface-name=eth0[\s\S]*method=manual\naddress1=192\.168\.4\.1\/24\nnever-default=true/)
+  t.equal(mode(nm), 0o600, 'NetworkManager ignores keyfiles others can read')
+
+  const dnsmasq = read(root, 'etc/dnsmasq.d/dispenser-hub.conf')
+  for (const line of ['interface=eth0', 'bind-interfaces', 'port=0']) t.match(dnsmasq, new RegExp(`^${line}$`, 'm'), `dnsmasq has ${line}`)
+  const range = /^dhcp-range=192\.168\.4\.(\d+),192\.168\.4\.(\d+),255\.255\.255\.0,(\d+h)$/m.exec(dnsmasq)
+  t.ok(range && Number(range[2]) - Number(range[1]) + 1 >= 250, 'room for 250 dispensers, with a lease time')
+  t.match(read(root, 'etc/sysctl.d/60-dispenser-hub.conf'), /^net\.ipv4\.ip_nonlocal_bind = 1$/m)
+
+  t.equal(readlinkSync(join(root, 'opt/dispenser-hub/current')), 'releases/0.1.0')
+  t.ok(existsSync(join(root, 'opt/dispenser-hub/releases/0.1.0/src/main.ts')), 'the checkout is copied into the release')
+  t.match(first.out, /skipped npm ci, build and prune under --root/, 'says which network steps it skipped')
+  t.match(first.out, /skipped under --root: apt-get install dnsmasq, sysctl, nmcli/)
+
+  const before = snapshot(root)
+  const second = install(root)
+  t.equal(second.code, 0, second.out)
+  t.match(second.out, /done: nothing changed/)
+  t.notMatch(second.out, /^\s+(wrote|created|linked|installed|chowned|disabled) /m, 'no change reported')
+  t.match(second.out, /unchanged \/etc\/dispenser-hub\/hub\.env/)
+  t.match(second.out, /admin-token \(exists; not shown again\)/)
+  t.notMatch(second.out, /Admin token \(shown once/, 'the token is not shown again')
+  t.notMatch(second.out, shown?.[1] ?? 'no token', 'nor its value')
+  t.same(snapshot(root), before, 'no file written, moved or re-moded')
+
+  const dry = install(root, '--iface', 'eth1', '--dry-run')
+  t.equal(dry.code, 0, dry.out)
+  t.match(dry.out, /would write \/etc\/dnsmasq\.d\/dispenser-hub\.conf/)
+  t.match(dry.out, /would write \/etc\/NetworkManager\/system-connections\/dispenser-hub\.nmconnection/)
+  t.match(dry.out, /done: 3 change\(s\) \(dry run: none made\)/, 'keyfile, dnsmasq and the sysctl comment name the port')
+  t.same(snapshot(root), before, '--dry-run changes nothing')
+})
+
+t.test('a re-run keeps the operator settings in hub.env and the token; options change only their keys', async (t) => {
+  const root = t.testdir()
+  t.equal(install(root).code, 0)
+  const envPath = join(root, 'etc/dispenser-hub/hub.env')
+  appendFileSync(envPath, 'HUB_MACHINES=1-80\n')
+  writeFileSync(envPath, readFileSync(envPath, 'utf8').replace('HUB_MQTT_ALLOW_ANONYMOUS=false', 'HUB_MQTT_ALLOW_ANONYMOUS=true'))
+  const token = readFileSync(join(root, 'var/lib/dispenser-hub/admin-token'), 'utf8')
+
+  const r = install(root, '--http-host', '192.168.4.1')
+  t.equal(r.code, 0, r.out)
+  t.match(r.out, /done: 1 change\(s\)/, 'only hub.env changed')
+  const env = readFileSync(envPath, 'utf8')
+  t.match(env, /^HUB_MACHINES=1-80$/m, 'the operator line is kept')
+  t.match(env, /^HUB_HTTP_HOST=192\.168\.4\.1$/m, '--http-host applied')
+  t.match(env, /^HUB_MQTT_ALLOW_ANONYMOUS=false$/m, 'an open broker is closed again')
+  t.equal(env.match(/^HUB_HTTP_HOST=/gm)?.length, 1, 'each key once')
+  t.equal(readFileSync(join(root, 'var/lib/dispenser-hub/admin-token'), 'utf8'), token, 'the admin token is never regenerated')
+})
+
+t.test('install-pi.sh disables an enabled mosquitto under --root, and refuses bad options', async (t) => {
+  const root = t.testdir()
+  const wants = join(root, 'etc/systemd/system/multi-user.target.wants')
+  mkdirSync(wants, { recursive: true })
+  symlinkSync('/lib/systemd/system/mosquitto.service', join(wants, 'mosquitto.service'))
+  const r = install(root)
+  t.equal(r.code, 0, r.out)
+  t.match(r.out, /disabled mosquitto/)
+  t.notOk(existsSync(join(wants, 'mosquitto.service')))
+  t.match(install(root).out, /unchanged: mosquitto not enabled/)
+
+  const bad = install(root, '--iface', 'eth0\nport=53')
+  t.equal(bad.code, 2, 'an interface name that would inject config lines is refused')
+  t.equal(install(root, '--bogus').code, 2)
+  const help = spawnSync('bash', [join(repo, 'scripts/install-pi.sh'), '--help'], { encoding: 'utf8' })
+  t.equal(help.status, 0)
+  t.match(help.stdout, /--dry-run[\s\S]*--root DIR[\s\S]*--iface IFACE/)
+})
+
+t.test('systemd-analyze verify passes on the installed unit', { skip: has('systemd-analyze') ? false : 'systemd-analyze is not installed (.ci/run installs it)' }, async (t) => {
+  const root = t.testdir()
+  t.equal(install(root).code, 0)
+  // verify checks that ExecStart's binary exists: render the installed unit with this test's node,
+  // which is /usr/bin/node on a Pi and may live elsewhere on a CI machine. Nothing else is changed.
+  const unit = read(root, 'etc/systemd/system/dispenser-hub.service')
+  const rendered = join(root, 'dispenser-hub.service')
+  writeFileSync(rendered, unit.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `))
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', rendered], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stdout + r.stderr)
+  t.equal(r.stderr.trim(), '', 'no warnings (an unknown or misspelt key would be one)')
+})
