@@ -155,3 +155,14 @@ t.test('systemd-analyze verify passes on the installed unit', { skip: has('syste
   t.equal(r.status, 0, r.stdout + r.stderr)
   t.equal(r.stderr.trim(), '', 'no warnings (an unknown or misspelt key would be one)')
 })
+
+const dnsmasqBin = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq'
+t.test('dnsmasq accepts the DHCP config', { skip: has(dnsmasqBin) ? false : 'dnsmasq is not installed (.ci/run installs dnsmasq-base)' }, async (t) => {
+  const root = t.testdir()
+  t.equal(install(root, '--iface', 'eth1').code, 0)
+  const conf = join(root, 'etc/dnsmasq.d/dispenser-hub.conf')
+  t.match(readFileSync(conf, 'utf8'), /^interface=eth1$/m, '--iface names the port')
+  const r = spawnSync(dnsmasqBin, ['--test', `--conf-file=${conf}`], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stdout + r.stderr)
+  t.match(r.stderr, /syntax check OK/)
+})
