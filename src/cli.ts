@@ -107,7 +107,7 @@ async function lockFile(path: string): Promise<() => void> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       // A lock older than a minute was left by a killed CLI.
-      if (waited >= 10_000 || Date.now() - statSync(path, { throwIfNoEntry: false })!.mtimeMs > 60_000) rmSync(path, { force: true })
+      if (waited >= 10_000 || Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 60_000) rmSync(path, { force: true })
       await new Promise((r) => setTimeout(r, 50))
     }
   }
