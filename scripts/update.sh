@@ -120,6 +120,11 @@ prune_releases() {
   done < <(find "$APP/releases" -mindepth 1 -maxdepth 1 -type d ! -name '*.staging' -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
 }
 
+if [ -z "$PREBUILT" ] && [ -f "$APP/$PREVIOUS/.source-sha256" ] && [ "$(cat "$APP/$PREVIOUS/.source-sha256")" = "$(source_digest "$SOURCE")" ]; then
+  echo "unchanged: $PREVIOUS was built from the same sources; nothing to update"
+  exit 0
+fi
+
 if [ "$DRY_RUN" -eq 1 ]; then
   step "dry run: nothing below is changed"
   changed "install|installed" "$NAME from $FROM"

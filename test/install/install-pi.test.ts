@@ -92,6 +92,7 @@ t.test('install-pi.sh --root writes unit, config, dnsmasq and network files; a s
   t.match(second.out, /done: nothing changed/)
   t.notMatch(second.out, /^\s+(wrote|created|linked|installed|chowned|disabled) /m, 'no change reported')
   t.match(second.out, /unchanged \/etc\/dispenser-hub\/hub\.env/)
+  t.match(second.out, /unchanged: \/opt\/dispenser-hub\/current -> releases\/0\.1\.0 \(to install this checkout: scripts\/update\.sh\)/)
   t.match(second.out, /admin-token \(exists; not shown again\)/)
   t.notMatch(second.out, /Admin token \(shown once/, 'the token is not shown again')
   t.notMatch(second.out, shown?.[1] ?? 'no token', 'nor its value')

@@ -115,3 +115,13 @@ t.test('update.sh --dry-run changes nothing; --root without a systemctl stand-in
   t.equal(r.status, 2, 'the real systemctl is never used under --root')
   t.match(r.stderr, /--root needs --restart-cmd CMD or SYSTEMCTL/)
 })
+
+t.test('update.sh from a checkout whose sources the current release was built from does nothing', async (t) => {
+  const root = t.testdir()
+  const install = spawnSync('bash', [join(repo, 'scripts/install-pi.sh'), '--root', root], { encoding: 'utf8' })
+  t.equal(install.status, 0, install.stdout + install.stderr)
+  const r = spawnSync('bash', [join(repo, 'scripts/update.sh'), '--root', root, '--restart-cmd', 'false'], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stdout + r.stderr)
+  t.match(r.stdout, /unchanged: releases\/0\.1\.0 was built from the same sources; nothing to update/)
+  t.same(readdirSync(join(root, 'opt/dispenser-hub/releases')), ['0.1.0'], 'update.sh works on the layout install-pi.sh made')
+})
