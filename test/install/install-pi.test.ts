@@ -155,6 +155,18 @@ t.test('systemd-analyze verify passes on the installed unit', { skip: has('syste
   const r = spawnSync('systemd-analyze', ['verify', '--man=no', rendered], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stdout + r.stderr)
   t.equal(r.stderr.trim(), '', 'no warnings (an unknown or misspelt key would be one)')
+
+  // systemd's own hardening score (0 = locked down, 10 = none). The plain unit shows the check bites.
+  const exposure = (unit: string) => {
+    const s = spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=20', unit], { encoding: 'utf8' })
+    return { code: s.status, level: Number(/Overall exposure level for \S+: ([\d.]+)/.exec(s.stdout + s.stderr)?.[1]) }
+  }
+  const hardened = exposure(rendered)
+  t.equal(hardened.code, 0, `exposure ${hardened.level} is at most 2.0`)
+  t.ok(hardened.level <= 2, `exposure ${hardened.level}`)
+  const plain = join(root, 'plain.service')
+  writeFileSync(plain, `[Service]\nExecStart=${process.execPath}\n`)
+  t.not(exposure(plain).code, 0, 'an unhardened unit fails the same check')
 })
 
 const dnsmasqBin = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq'
