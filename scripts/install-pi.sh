@@ -148,6 +148,18 @@ dhcp-option=option:router
 dhcp-option=option:dns-server
 DNSMASQ
 DNSMASQ_CHANGED=$WROTE
+# dnsmasq may start before the port exists (a USB adapter) or has its address; keep it trying.
+put_file /etc/systemd/system/dnsmasq.service.d/dispenser-hub.conf 0644 <<DROPIN
+# Written by dispenser-hub install-pi.sh: keep DHCP for the dispensers coming back.
+[Unit]
+StartLimitIntervalSec=0
+
+[Service]
+Restart=on-failure
+RestartSec=5
+DROPIN
+DNSMASQ_CHANGED=$((DNSMASQ_CHANGED | WROTE))
+DROPIN_CHANGED=$WROTE
 
 step "configuration $CONF_DIR/hub.env"
 # The installer sets these keys and keeps every other line: the operator's own settings survive a re-run.
@@ -165,7 +177,7 @@ ensure_admin_token "$DATA_DIR/admin-token" "$USER_NAME"
 
 step "systemd unit"
 put_file "/etc/systemd/system/$SERVICE.service" 0644 <"$SOURCE/scripts/systemd/dispenser-hub.service"
-UNIT_CHANGED=$WROTE
+UNIT_CHANGED=$((WROTE | DROPIN_CHANGED))
 HUB_CHANGED=$((HUB_CHANGED | WROTE))
 
 step "mosquitto"

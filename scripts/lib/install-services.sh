@@ -68,7 +68,7 @@ apply_services() {
   ensure_package dnsmasq
   [ "$SYSCTL_CHANGED" -eq 0 ] || run_cmd "apply|applied" "$SYSCTL_FILE" sysctl -p "$SYSCTL_FILE"
   [ "$NM_CHANGED" -eq 0 ] || run_cmd "reload and bring up|reloaded and brought up" "the NetworkManager profile dispenser-hub on $IFACE" nm_apply
-  ensure_running dnsmasq "$DNSMASQ_CHANGED"
   [ "$UNIT_CHANGED" -eq 0 ] || run_cmd "run|ran" "systemctl daemon-reload" systemctl daemon-reload
+  ensure_running dnsmasq "$DNSMASQ_CHANGED"
   ensure_running "$SERVICE" "$HUB_CHANGED"
 }

@@ -80,6 +80,7 @@ t.test('install-pi.sh --root writes unit, config, dnsmasq and network files; a s
   const range = /^dhcp-range=192\.168\.4\.(\d+),192\.168\.4\.(\d+),255\.255\.255\.0,(\d+h)$/m.exec(dnsmasq)
   t.ok(range && Number(range[2]) - Number(range[1]) + 1 >= 250, 'room for 250 dispensers, with a lease time')
   t.match(read(root, 'etc/sysctl.d/60-dispenser-hub.conf'), /^net\.ipv4\.ip_nonlocal_bind = 1$/m)
+  t.match(read(root, 'etc/systemd/system/dnsmasq.service.d/dispenser-hub.conf'), /^Restart=on-failure$/m, 'dnsmasq keeps trying until the port is there')
 
   t.equal(readlinkSync(join(root, 'opt/dispenser-hub/current')), 'releases/0.1.0')
   t.ok(existsSync(join(root, 'opt/dispenser-hub/releases/0.1.0/src/main.ts')), 'the checkout is copied into the release')
