@@ -3,7 +3,7 @@
  * real MQTT client as the admin node: the world of the firmware integration tests.
  * Ports are 0 and read from the hub's "hub ready" pino line; the data dir is a fresh temp dir.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Test } from 'tap'
 import { Topics } from '../../src/protocol/topics.js'
+import { startHubProcess } from '../helpers/hub-process.js'
 import { buildDir, buildVirtualDispenser, startVirtualDispenser, type VirtualDispenser } from './virtual.js'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -23,14 +24,12 @@ export interface HubChild {
   kill(signal: NodeJS.Signals): Promise<void>
 }
 
-function hubEnv(dataDir: string): NodeJS.ProcessEnv {
+/** The hub's settings for these tests (CLI and hub read the same data dir). */
+function hubSettings(dataDir: string): Record<string, string> {
   return {
-    ...process.env,
     HUB_DATA_DIR: dataDir,
     HUB_MQTT_HOST: '127.0.0.1',
-    HUB_MQTT_PORT: '0',
     HUB_HTTP_HOST: '127.0.0.1',
-    HUB_HTTP_PORT: '0',
     HUB_MACHINES: '1-4',
     HUB_LOG_LEVEL: 'info',
     HUB_MQTT_ALLOW_ANONYMOUS: 'false',
@@ -41,7 +40,7 @@ function hubEnv(dataDir: string): NodeJS.ProcessEnv {
 export function cli(dataDir: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const argv = ['--import', 'tsx', join(repoRoot, 'src', 'cli.ts'), ...args]
-    execFile(process.execPath, argv, { cwd: repoRoot, env: hubEnv(dataDir) }, (error, stdout, stderr) => {
+    execFile(process.execPath, argv, { cwd: repoRoot, env: { ...process.env, ...hubSettings(dataDir) } }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`cli ${args.join(' ')} failed: ${stderr || error.message}`))
       // "secret (shown once, not stored): <secret>"
       const secret = /^secret\b[^:]*:\s*(\S+)\s*$/m.exec(stdout)?.[1]
@@ -52,49 +51,13 @@ export function cli(dataDir: string, args: string[]): Promise<string> {
 }
 
 export async function startHub(dataDir: string, timeoutMs = 60_000): Promise<HubChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')], {
-    cwd: repoRoot,
-    env: hubEnv(dataDir),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const logs: Array<Record<string, unknown>> = []
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    let buffer = ''
-    const timer = setTimeout(() => reject(new Error(`hub not ready in ${timeoutMs} ms\n${stderr}`)), timeoutMs)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>
-          logs.push(entry)
-          if (entry.msg === 'hub ready') {
-            clearTimeout(timer)
-            resolve(entry)
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`hub exited before it was ready\n${stderr}`))
-    })
-  })
-  const entry = await ready
+  const hub = await startHubProcess(hubSettings(dataDir), timeoutMs)
   return {
-    child,
-    mqttPort: Number(entry.mqttPort),
-    logs,
+    child: hub.child,
+    mqttPort: hub.mqttPort,
+    logs: hub.logs,
     async kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      await exited
+      await hub.kill(signal)
     },
   }
 }

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onJsonLines } from '../helpers/json-lines.js'
 
 export const esp32Dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'esp32')
 
@@ -57,21 +58,10 @@ export function startVirtualDispenser(o: VirtualOptions): VirtualDispenser {
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const events: DispenserEvent[] = []
   const waiters = new Set<() => void>()
-  let buffer = ''
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString()
-    let nl: number
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl)
-      buffer = buffer.slice(nl + 1)
-      try {
-        events.push(JSON.parse(line) as DispenserEvent)
-      } catch {
-        events.push({ event: 'unparsed', line })
-      }
-    }
+  onJsonLines(child.stdout!, (entry, line) => {
+    events.push(entry ? (entry as DispenserEvent) : { event: 'unparsed', line })
     for (const wake of [...waiters]) wake()
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

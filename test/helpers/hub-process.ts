@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
+import { onJsonLines } from './json-lines.js'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -29,24 +30,13 @@ export async function startHubProcess(env: Record<string, string>, timeoutMs = 3
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
 
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    let buffer = ''
     const timer = setTimeout(() => reject(new Error(`hub did not start in ${timeoutMs} ms\n${stderr}`)), timeoutMs)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>
-          logs.push(entry)
-          if (entry.msg === 'hub ready') {
-            clearTimeout(timer)
-            resolve(entry)
-          }
-        } catch {
-          // not a log line
-        }
+    onJsonLines(child.stdout!, (entry) => {
+      if (!entry) return
+      logs.push(entry)
+      if (entry.msg === 'hub ready') {
+        clearTimeout(timer)
+        resolve(entry)
       }
     })
     void exited.then((code) => {
