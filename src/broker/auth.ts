@@ -83,6 +83,8 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
     if (connect.keepalive === 0 || connect.keepalive > config.mqttMaxKeepalive) {
       throw refusal(NOT_AUTHORIZED, `machine keep-alive ${connect.keepalive} s is outside 1..${config.mqttMaxKeepalive}`)
     }
+    // DESIGN §4: a command queued for hours in a persistent session would run past its session.
+    if (!connect.clean) throw refusal(NOT_AUTHORIZED, `machine ${machineId} must connect with a clean session`)
   }
 
   // A looping firmware can send thousands of refused packets: log the first few per client, then every 100th.

@@ -27,6 +27,8 @@ t.test('keep-alive rule for dispensers only; empty client id needs a clean sessi
   t.match(String(await b.refusal({ ...M1, keepalive: 0 })), /Not authorized/i, 'keep-alive 0 refused')
   t.match(String(await b.refusal({ ...M1, keepalive: 11 })), /Not authorized/i, 'keep-alive above the limit (10) refused')
   t.equal(await b.refusal({ ...M1, keepalive: 1 }), undefined, '1 s is fine')
+  t.match(String(await b.refusal({ ...M1, clean: false })), /Not authorized/i, 'a dispenser with a persistent session is refused (DESIGN §4)')
+  t.equal(await b.refusal({ ...KIOSK, clientId: 'k3', clean: false }), undefined, 'nodes may keep a session')
   t.equal(await b.refusal({ ...KIOSK, keepalive: 0 }), undefined, 'nodes may use 0')
   t.equal(await b.refusal({ ...KIOSK, clientId: 'k2', keepalive: 300 }), undefined, 'and long ones')
   // mqtt.js will not even send this CONNECT, so speak raw MQTT: CONNACK code 2 = identifier rejected
