@@ -7,9 +7,12 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { NodeNames, Topics } from '../../src/protocol/topics.js'
-import { buildDir, esp32Dir as esp32, make } from './virtual.js'
+import { buildDir, esp32Dir as esp32, make, firmwareSkipReason } from './virtual.js'
 
-t.test('make check: core unit tests pass, glue and virtual dispenser compile', async (t) => {
+const skip = firmwareSkipReason()
+if (skip) t.comment(skip)
+
+t.test('make check: core unit tests pass, glue and virtual dispenser compile', { skip: skip ?? false }, async (t) => {
   const build = await buildDir(t)
   const result = await make(['check', `BUILD=${build}`])
   t.equal(result.code, 0, 'make check exits 0')

@@ -2,7 +2,8 @@
  * Builds and runs esp32/host/virtual_dispenser for tests: its stdout is one JSON event per
  * line (`{"event":"output","on":true,...}`); `waitFor` resolves on the first matching event.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -102,4 +103,16 @@ export async function buildDir(t: { teardown(fn: () => Promise<void>): void }): 
   const dir = await mkdtemp(join(tmpdir(), 'esp32-build-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
+}
+
+/**
+ * Why the firmware tests cannot run here, or undefined when they can: they build the core with
+ * g++ and make, and the virtual dispenser against libmosquitto (.ci/run installs all three).
+ */
+export function firmwareSkipReason(): string | undefined {
+  const missing = [
+    ...['g++', 'make'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0),
+    ...(existsSync('/usr/include/mosquitto.h') ? [] : ['libmosquitto-dev']),
+  ]
+  return missing.length ? `skipped: ${missing.join(', ')} not installed (Debian packages; .ci/run installs them)` : undefined
 }
