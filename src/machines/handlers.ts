@@ -1,5 +1,5 @@
 /**
- * What the machine tells us, applied to the book: reports (telemetry, ball alerts) and
+ * What the machine tells us, applied to the machine table: reports (telemetry, ball alerts) and
  * command outcomes (confirmed, refused, unconfirmed -> error + alert, DESIGN §5).
  */
 import type { Logger } from 'pino'
@@ -7,22 +7,22 @@ import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
 import type { MachineControl } from '../protocol/messages.js'
-import type { Book } from './book.js'
+import type { MachineTable } from './machine-table.js'
 import type { CommandDriver, CommandOutcomes } from './command-driver.js'
-import type { LinkHandlers } from './link.js'
+import type { DispenserHandlers } from './dispenser-adapter.js'
 import { applyReport, ballAlertChanges, ballAlertMessage, pushHistory } from './telemetry.js'
 
 function describe(c: MachineControl): string {
   return c.session_id !== null ? `${c.status} (session ${c.session_id})` : c.status
 }
 
-export function createOutcomes(deps: { book: Book; events: EventBus<HubEvents>; log: Logger }): CommandOutcomes {
-  const { book, events, log } = deps
+export function createOutcomes(deps: { table: MachineTable; events: EventBus<HubEvents>; log: Logger }): CommandOutcomes {
+  const { table, events, log } = deps
   const logFail = (id: number) => (error: unknown) => log.error({ err: error, machineId: id }, 'command outcome write failed')
   return {
     confirmed(command) {
       const id = command.machine_id
-      book
+      table
         .update(id, (e, fx) => {
           // The machine applied the control: that is its state now, until its next report.
           e.record.reported_status = command.status
@@ -36,7 +36,7 @@ export function createOutcomes(deps: { book: Book; events: EventBus<HubEvents>; 
     refused(command, _confirmation, message) {
       const id = command.machine_id
       events.emit('command.failed', { command, reason: message })
-      book
+      table
         .update(id, (e, fx) => {
           e.record.error = message
           fx.raise('error', `machine ${id} refused ${describe(command)}: ${message}`)
@@ -46,7 +46,7 @@ export function createOutcomes(deps: { book: Book; events: EventBus<HubEvents>; 
     failed(command, reason) {
       const id = command.machine_id
       events.emit('command.failed', { command, reason })
-      book
+      table
         .update(id, (e, fx) => {
           e.record.error = `command ${describe(command)} failed: ${reason}`
           fx.raise('command_failed', `machine ${id} did not confirm ${describe(command)}: ${reason}`)
@@ -56,13 +56,13 @@ export function createOutcomes(deps: { book: Book; events: EventBus<HubEvents>; 
   }
 }
 
-export function createReportHandler(deps: { book: Book; driver: CommandDriver; clock: Clock; log: Logger }): LinkHandlers {
-  const { book, driver, clock, log } = deps
+export function createReportHandler(deps: { table: MachineTable; driver: CommandDriver; clock: Clock; log: Logger }): DispenserHandlers {
+  const { table, driver, clock, log } = deps
   const logFail = (id: number) => (error: unknown) => log.error({ err: error, machineId: id }, 'report write failed')
   return {
     report(id, report) {
       const nowS = clock.now() / 1000
-      const entry = book.get(id)
+      const entry = table.get(id)
       if (entry?.fresh) {
         // A clean session: the control sent at connect can reach the machine before it has
         // subscribed, and is then lost. Its report on connect comes after its subscription,
@@ -70,7 +70,7 @@ export function createReportHandler(deps: { book: Book; driver: CommandDriver; c
         entry.fresh = false
         driver.republish(id)
       }
-      book
+      table
         .update(id, (e, fx) => {
           Object.assign(e.record, applyReport(e.record, report))
           e.record.last_seen = nowS
@@ -87,7 +87,7 @@ export function createReportHandler(deps: { book: Book; driver: CommandDriver; c
       if (!driver.confirm(id, confirmation)) {
         log.debug({ machineId: id, exchangeId: confirmation.exchange_id }, 'confirmation of no command in flight (late or superseded)')
       }
-      book.update(id, (e) => void (e.record.last_seen = clock.now() / 1000)).catch(logFail(id))
+      table.update(id, (e) => void (e.record.last_seen = clock.now() / 1000)).catch(logFail(id))
     },
   }
 }

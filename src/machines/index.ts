@@ -11,10 +11,10 @@ import type { EventBus } from '../lib/event-bus.js'
 import { err, ok } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
 import { machineIdFromNode } from '../protocol/topics.js'
-import { createBook } from './book.js'
+import { createMachineTable } from './machine-table.js'
 import { createCommandDriver } from './command-driver.js'
 import { clockFormatter, decideOverride } from './desired.js'
-import { createDispenserLink } from './link.js'
+import { createDispenserAdapter } from './dispenser-adapter.js'
 import { createOutcomes, createReportHandler } from './handlers.js'
 import { clientDown, clientUp, describeReason } from './presence.js'
 import { createReconciler } from './reconciler.js'
@@ -48,13 +48,13 @@ export function createMachines(deps: MachinesDeps): Machines {
   const nowS = () => clock.now() / 1000
   const registry = createRegistry(config.machineIds)
   const store = createMachineStore(deps.store)
-  const book = createBook({ clock, events, log, store })
+  const table = createMachineTable({ clock, events, log, store })
   const fmt = clockFormatter(config.timezone)
   const policy = { timeoutMs: config.commandTimeoutMs, tries: config.commandRetries }
-  const outcomes = createOutcomes({ book, events, log })
+  const outcomes = createOutcomes({ table, events, log })
   const driver = createCommandDriver({ broker, clock, events, log, store, policy, outcomes })
-  const reconciler = createReconciler({ book, driver, clock, log, desiredStateFor: deps.desiredStateFor })
-  const handlers = createReportHandler({ book, driver, clock, log })
+  const reconciler = createReconciler({ table, driver, clock, log, desiredStateFor: deps.desiredStateFor })
+  const handlers = createReportHandler({ table, driver, clock, log })
   const offs: Array<() => void> = []
   const logFail = (what: string, id: number) => (error: unknown) => log.error({ err: error, machineId: id }, `${what} failed`)
 
@@ -64,7 +64,7 @@ export function createMachines(deps: MachinesDeps): Machines {
     // Every connection is a fresh clean session (possibly a rebooted machine taking over its
     // client id): what was in flight went to the old socket, so start over.
     driver.abandon(id)
-    book
+    table
       .update(id, (e, fx) => {
         const next = clientUp(e.presence, client.clientId, nowS())
         e.presence = next.presence
@@ -83,7 +83,7 @@ export function createMachines(deps: MachinesDeps): Machines {
   const down = (client: ClientIdentity, reason: DisconnectReason) => {
     const id = machineOf(client)
     if (id === undefined || !registry.has(id)) return
-    book
+    table
       .update(id, (e, fx) => {
         const next = clientDown(e.presence, client.clientId, reason, nowS())
         e.presence = next.presence
@@ -98,17 +98,17 @@ export function createMachines(deps: MachinesDeps): Machines {
       .catch(logFail('presence write', id))
   }
 
-  const list = () => registry.ids.map((id) => book.state(id)).filter((s) => s !== undefined)
+  const list = () => registry.ids.map((id) => table.state(id)).filter((s) => s !== undefined)
 
   return {
     list,
-    get: (id) => book.state(id),
-    history: (id) => book.get(id)?.history.slice() ?? [],
+    get: (id) => table.state(id),
+    history: (id) => table.get(id)?.history.slice() ?? [],
     async override(command, by) {
       const id = command.machine_id
       const known = registry.check(id)
       if (!known.ok) return known
-      const e = book.get(id)
+      const e = table.get(id)
       if (!e) return err('MACHINE_UNKNOWN', `machine ${id} is not served by this hub`)
       const now = nowS()
       const holds = { admin: e.record.admin, direct: e.record.direct, schedule: reconciler.scheduleFor(id, now) }
@@ -116,29 +116,29 @@ export function createMachines(deps: MachinesDeps): Machines {
       if ('ok' in decision) return decision
       if (decision.kind !== 'same') {
         log.info({ machineId: id, by, decision: decision.kind, status: command.status }, 'override')
-        await book.update(id, (x) => {
+        await table.update(id, (x) => {
           x.record[decision.slot] = decision.kind === 'set' ? decision.held : null
         })
         reconciler.arm()
       }
       reconciler.reconcile(id)
-      return ok(book.state(id)!)
+      return ok(table.state(id)!)
     },
     reconcile(ids) {
       for (const id of ids ?? registry.ids) reconciler.reconcile(id)
     },
-    alerts: () => book.alerts(),
+    alerts: () => table.alerts(),
     async acknowledgeAlert(alertId) {
-      const alert = await book.acknowledge(alertId)
+      const alert = await table.acknowledge(alertId)
       return alert ? ok(alert) : err('ALERT_UNKNOWN', `alert ${alertId} does not exist`)
     },
     stats: () => driver.stats(list().filter((m) => m.online).length),
     async start() {
       const loaded = await store.load()
-      book.load(registry.ids, loaded.records)
+      table.load(registry.ids, loaded.records)
       await driver.restore(loaded.exchangeReservedUntil)
       offs.push(broker.onClientUp(up), broker.onClientDown(down))
-      offs.push(createDispenserLink({ broker, clock, events, log, registry, handlers }).stop)
+      offs.push(createDispenserAdapter({ broker, clock, events, log, registry, handlers }).stop)
       // Clients already connected (the broker may start listening first) count as up.
       for (const client of broker.connectedClients()) up(client)
       for (const id of registry.ids) reconciler.reconcile(id)

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../lib/clock.js'
 import type { DesiredState } from '../protocol/messages.js'
-import type { Book, Entry } from './book.js'
+import type { MachineTable, Entry } from './machine-table.js'
 import type { CommandDriver } from './command-driver.js'
 import { targetOf, type Target } from './commands.js'
 import { chooseDesired, isLive, needsCommand } from './desired.js'
@@ -26,7 +26,7 @@ export interface Reconciler {
 }
 
 export interface ReconcilerDeps {
-  book: Book
+  table: MachineTable
   driver: CommandDriver
   clock: Clock
   log: Logger
@@ -40,7 +40,7 @@ function reportedTarget(e: Entry): Target | null {
 }
 
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
-  const { book, driver, clock, log } = deps
+  const { table, driver, clock, log } = deps
   let cancelTimer: (() => void) | null = null
   let stopped = false
 
@@ -54,11 +54,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   }
 
   const reconcile = (id: number) => {
-    const e = book.get(id)
+    const e = table.get(id)
     if (!e || stopped) return
     const nowS = clock.now() / 1000
     e.desired = chooseDesired({ admin: e.record.admin, direct: e.record.direct, schedule: scheduleFor(id, nowS) }, nowS)
-    book.show(id)
+    table.show(id)
     // Never queue for an offline machine (DESIGN §4): it gets the state on reconnect.
     if (!e.presence.online) return
     const target = targetOf(e.desired)
@@ -71,13 +71,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const expire = async () => {
     cancelTimer = null
     const nowS = clock.now() / 1000
-    for (const e of [...book.entries()]) {
+    for (const e of [...table.entries()]) {
       const { admin, direct } = e.record
       const dropAdmin = admin !== null && !isLive(admin, nowS)
       const dropDirect = direct !== null && !isLive(direct, nowS)
       if (!dropAdmin && !dropDirect) continue
       const id = e.record.machine_id
-      await book
+      await table
         .update(id, (x) => {
           if (dropAdmin) x.record.admin = null
           if (dropDirect) x.record.direct = null
@@ -93,7 +93,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     cancelTimer = null
     if (stopped) return
     let next = Infinity
-    for (const e of book.entries()) {
+    for (const e of table.entries()) {
       for (const h of [e.record.admin, e.record.direct]) if (h?.scheduled_until != null) next = Math.min(next, h.scheduled_until)
     }
     if (next === Infinity) return

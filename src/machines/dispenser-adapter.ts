@@ -13,18 +13,18 @@ import { MachineConfirmation, MachineReport } from '../protocol/messages.js'
 import { NodeNames, Topics, machineIdFromNode, machineNodeName, machineTopic } from '../protocol/topics.js'
 import type { Registry } from './registry.js'
 
-export interface LinkHandlers {
+export interface DispenserHandlers {
   report(machineId: number, report: MachineReport): void
   confirmation(machineId: number, confirmation: MachineConfirmation): void
 }
 
-export interface LinkDeps {
+export interface DispenserAdapterDeps {
   broker: BrokerPort
   clock: Clock
   events: EventBus<HubEvents>
   log: Logger
   registry: Registry
-  handlers: LinkHandlers
+  handlers: DispenserHandlers
 }
 
 const decodeReport = decoderFor(MachineReport)
@@ -48,7 +48,7 @@ function parse(payload: Buffer): unknown {
   }
 }
 
-export function createDispenserLink(deps: LinkDeps): { stop(): void } {
+export function createDispenserAdapter(deps: DispenserAdapterDeps): { stop(): void } {
   const { broker, clock, events, log, registry, handlers } = deps
 
   const reject = (machineId: number | undefined, message: InboundMessage, text: string, exchangeId?: unknown) => {

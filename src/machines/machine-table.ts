@@ -36,7 +36,7 @@ export interface Effects {
 
 const RECENT_CLEARED = 200
 
-export interface Book {
+export interface MachineTable {
   load(ids: readonly number[], records: readonly MachineRecord[]): void
   get(id: number): Entry | undefined
   entries(): IterableIterator<Entry>
@@ -48,7 +48,7 @@ export interface Book {
   acknowledge(alertId: string): Promise<Alert | null>
 }
 
-export function createBook(deps: { clock: Clock; events: EventBus<HubEvents>; log: Logger; store: MachineStore }): Book {
+export function createMachineTable(deps: { clock: Clock; events: EventBus<HubEvents>; log: Logger; store: MachineStore }): MachineTable {
   const { clock, events, store } = deps
   const table = new Map<number, Entry>()
   let recent: Alert[] = []
