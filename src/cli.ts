@@ -13,13 +13,11 @@ import {
   newApiToken,
   newSecret,
   readCredentials,
-  ROLES,
   sha256,
   writeCredentials,
   type CredentialFile,
 } from './broker/credentials.js'
-import { nodeNameProblem } from './broker/acl.js'
-import type { Role } from './broker/port.js'
+import { isRole, nodeNameProblem, ROLES, type Role } from './protocol/identity.js'
 import { isValidNodeName, machineIdFromNode, machineNodeName } from './protocol/topics.js'
 
 const USAGE = `usage: dispenser-hub-cli [--data-dir DIR] <kind> <action> [name] [--role ROLE]
@@ -51,8 +49,8 @@ function keyFor(kind: Kind, name: string | undefined): string {
 }
 
 function roleOf(value: string | undefined, kind: Kind): Role {
-  if (!value || !(ROLES as readonly string[]).includes(value)) throw new UsageError(`${kind} add: --role must be one of ${ROLES.join(', ')}`)
-  return value as Role
+  if (!isRole(value)) throw new UsageError(`${kind} add: --role must be one of ${ROLES.join(', ')}`)
+  return value
 }
 
 function parse(argv: string[]) {

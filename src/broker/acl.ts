@@ -11,8 +11,8 @@
  *
  * No client may publish to external/machine/*: only the hub commands dispensers.
  */
-import { isValidNodeName, machineIdFromNode, machineTopic, NodeNames, replyTopic, Topics } from '../protocol/topics.js'
-import type { ClientIdentity, Role } from './port.js'
+import { FIXED_READER_TOPICS, machineOf, roleOf, roleTopic, type ClientIdentity } from '../protocol/identity.js'
+import { machineIdFromNode, machineTopic, replyTopic, Topics } from '../protocol/topics.js'
 
 export type AclDecision = { ok: true } | { ok: false; reason: string }
 
@@ -20,19 +20,6 @@ const allow: AclDecision = { ok: true }
 const deny = (reason: string): AclDecision => ({ ok: false, reason })
 
 const NODE_PUBLISH = new Set<string>([Topics.manager, Topics.handler])
-
-/** The machine an identity acts as, if any. */
-export function machineOf(identity: ClientIdentity): number | undefined {
-  if (identity.kind === 'machine') return identity.machineId
-  if (identity.kind === 'anonymous') return machineIdFromNode(identity.clientId)
-  return undefined
-}
-
-function roleOf(identity: ClientIdentity): Role | undefined {
-  if (identity.kind === 'node') return identity.role
-  if (identity.kind === 'anonymous' && machineOf(identity) === undefined) return 'admin'
-  return undefined
-}
 
 /** `payload` is read only to stop impersonation: a machine reporting as another, a node replying-as another. */
 export function canPublish(identity: ClientIdentity, topic: string, payload: Buffer): AclDecision {
@@ -72,29 +59,11 @@ export function canSubscribe(identity: ClientIdentity, filter: string): AclDecis
       : deny(`admin nodes may subscribe under internal/ and external/ only`)
   }
   if (identity.kind !== 'node' || !role) return deny('unknown identity')
-  const roleTopic = ROLE_TOPIC[role]
-  const own = new Set([roleTopic])
+  const own = new Set([roleTopic(role)])
   // A node named e.g. "admin" or "manager" must not reach another role's feed or the hub's inbox by its name.
   const named = replyTopic(identity.node)
-  if (!HUB_TOPICS.has(named)) own.add(named)
+  if (!FIXED_READER_TOPICS.has(named)) own.add(named)
   return own.has(filter) ? allow : deny(`node ${identity.node} may subscribe only to ${[...own].join(' and ')}`)
-}
-
-const ROLE_TOPIC: Record<Role, string> = { admin: Topics.admin, kiosk: Topics.kiosk, reservation: Topics.reservation }
-/** Topics whose readers are fixed: the hub's inboxes and the role feeds. */
-const HUB_TOPICS = new Set<string>([Topics.manager, Topics.handler, Topics.admin, Topics.kiosk, Topics.reservation])
-
-/**
- * Why `name` can't be an MQTT node of `role`, or undefined when it can (the CLI asks before adding).
- * Its reply topic (DESIGN §4) must be its own: not a machine, not a hub node, not another role's feed.
- */
-export function nodeNameProblem(name: string, role: Role): string | undefined {
-  if (!isValidNodeName(name)) return `"${name}" may use letters, digits, _ . - only (max 64)`
-  if (machineIdFromNode(name) !== undefined) return `"${name}" is a machine name; use "machine add"`
-  if (name === NodeNames.scheduleManager || name === NodeNames.machineHandler) return `"${name}" is a hub node`
-  const reply = replyTopic(name)
-  if (HUB_TOPICS.has(reply) && reply !== ROLE_TOPIC[role]) return `"${name}" would receive ${reply}, which a ${role} node may not read`
-  return undefined
 }
 
 /** The identity fields a payload claims, when it is a JSON object; else nothing (bad input is the adapter's job). */

@@ -6,9 +6,9 @@ import type { AuthenticateError, Client, ConnectPacket, PublishPacket, Subscript
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
 import { machineIdFromNode, machineNodeName } from '../protocol/topics.js'
-import { canPublish, canSubscribe, machineOf } from './acl.js'
+import { machineOf, type ClientIdentity } from '../protocol/identity.js'
+import { canPublish, canSubscribe } from './acl.js'
 import type { CredentialStore } from './credentials.js'
-import type { ClientIdentity } from './port.js'
 
 interface ConnectFacts {
   clientId: string

@@ -10,7 +10,7 @@ import { closeSync, fchownSync, fsyncSync, openSync, readFileSync, renameSync, s
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
-import type { Role } from './port.js'
+import { ROLES, type Role } from '../protocol/identity.js'
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>
 
@@ -43,7 +43,7 @@ export interface CredentialFile {
   tokens: Record<string, { sha256: string; role: Role; created_at: string }>
 }
 
-export const ROLES: readonly Role[] = ['admin', 'kiosk', 'reservation']
+export { ROLES }
 
 export function credentialsPath(dataDir: string): string {
   return join(dataDir, 'credentials.json')

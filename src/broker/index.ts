@@ -1,7 +1,7 @@
 /**
  * createBroker: the embedded MQTT broker (DESIGN §1, §4, §7). Aedes 1.x with its sessions,
  * retained and in-flight QoS 1 messages in its own LevelDB at `${dataDir}/broker`, behind
- * BrokerPort. Presence comes from Aedes's own connection events, with the reason.
+ * BrokerPort. Up/down come from Aedes's own connection events, with the reason (connection-tracker.ts).
  */
 import { join } from 'node:path'
 import { Aedes } from 'aedes'
@@ -13,7 +13,7 @@ import { createAuthHooks } from './auth.js'
 import type { CredentialStore } from './credentials.js'
 import { startListeners } from './listeners.js'
 import type { BrokerPort, ClientIdentity, InboundMessage } from './port.js'
-import { trackPresence, type Presence } from './presence.js'
+import { trackConnections, type ConnectionTracker } from './connection-tracker.js'
 import { topicMatches } from './topic-filter.js'
 
 export type { BrokerPort, ClientIdentity, DisconnectReason, InboundMessage, Role } from './port.js'
@@ -39,13 +39,13 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
   const db = new Level<string, Buffer>(join(config.dataDir, 'broker'), { valueEncoding: 'buffer' })
   await db.open()
   const auth = createAuthHooks({ config, credentials, log, ...(onRefused ? { onRefused } : {}) })
-  let presence: Presence | undefined // set right after Aedes is built, before any listener exists
+  let connections: ConnectionTracker | undefined // set right after Aedes is built, before any listener exists
   const aedes = await Aedes.createBroker({
     persistence: new AsyncLevelPersistence(db),
     preConnect: auth.preConnect,
     authenticate: (client, username, password, done) =>
       auth.authenticate(client, username, password, (error, ok) => {
-        if (ok) presence?.authenticated(client)
+        if (ok) connections?.authenticated(client)
         done(error, ok)
       }),
     authorizePublish: auth.authorizePublish,
@@ -54,8 +54,8 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
     await db.close()
     throw error
   })
-  const tracked = trackPresence(aedes, auth.identityOf, log)
-  presence = tracked
+  const tracked = trackConnections(aedes, auth.identityOf, log)
+  connections = tracked
   if (config.mqttAllowAnonymous) log.warn('HUB_MQTT_ALLOW_ANONYMOUS=true: anonymous MQTT clients are accepted (development only)')
 
   const messageHandlers: Handlers<{ filter: string; handler: (m: InboundMessage) => void }> = new Set()

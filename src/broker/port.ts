@@ -3,14 +3,12 @@
  * modules and adapters only use this port (STYLE §2.1), so they can be tested
  * with an in-memory fake as well as the real broker.
  */
-export type Role = 'admin' | 'kiosk' | 'reservation'
+import type { ClientIdentity } from '../protocol/identity.js'
 
-export type ClientIdentity =
-  | { kind: 'machine'; clientId: string; machineId: number; keepalive: number }
-  | { kind: 'node'; clientId: string; node: string; role: Role }
-  | { kind: 'anonymous'; clientId: string }
+// Defined once in protocol/identity.ts; re-exported because every BrokerPort user needs them.
+export type { ClientIdentity, Role } from '../protocol/identity.js'
 
-/** Why a client went away; presence reports it (DESIGN §4: from the broker's own events). */
+/** Why a client went away; the connection tracker reports it (DESIGN §4: from the broker's own events). */
 export type DisconnectReason = 'clean' | 'dropped' | 'keepalive' | 'takeover' | 'error' | 'shutdown'
 
 export interface InboundMessage {

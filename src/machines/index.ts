@@ -4,13 +4,13 @@
  * persisted in one sublevel. Talks to dispensers only through BrokerPort.
  */
 import type { Logger } from 'pino'
-import type { BrokerPort, ClientIdentity, DisconnectReason } from '../broker/port.js'
+import type { BrokerPort, DisconnectReason } from '../broker/port.js'
+import { machineOf, type ClientIdentity } from '../protocol/identity.js'
 import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import { err, ok } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
-import { machineIdFromNode } from '../protocol/topics.js'
 import { createMachineTable } from './machine-table.js'
 import { createCommandDriver } from './command-driver.js'
 import { clockFormatter, decideOverride } from './desired.js'
@@ -34,13 +34,6 @@ export interface MachinesDeps {
   store: MachineDb
   log: Logger
   desiredStateFor: DesiredStateFn
-}
-
-/** Machine clients; an anonymous dev client named machine_N counts as machine N. */
-function machineOf(client: ClientIdentity): number | undefined {
-  if (client.kind === 'machine') return client.machineId
-  if (client.kind === 'anonymous') return machineIdFromNode(client.clientId)
-  return undefined
 }
 
 export function createMachines(deps: MachinesDeps): Machines {

@@ -1,14 +1,14 @@
 import t from 'tap'
 import type { InboundMessage } from '../../src/broker/port.js'
 import { until } from './raw.js'
-import { ADMIN, grants, KIOSK, M1, M2, presenceLog, world } from './world.js'
+import { ADMIN, grants, KIOSK, M1, M2, connectionLog, world } from './world.js'
 
 const report = (machine_id: number, extra: object = {}) => JSON.stringify({ machine_id, status: 'idle', ball_level: 'full', ...extra })
 
 t.test('machine 1 cannot publish as machine 2; the refusal is acknowledged and dropped, the connection stays', async (t) => {
   const refused: string[] = []
   const b = await world(t, {}, refused)
-  const { downs } = presenceLog(b)
+  const { downs } = connectionLog(b)
   const seen: InboundMessage[] = []
   b.broker.onMessage('#', (m) => seen.push(m))
   const admin = await b.connect(ADMIN)

@@ -1,6 +1,7 @@
 import t from 'tap'
-import { canPublish, canSubscribe, nodeNameProblem } from '../../src/broker/acl.js'
-import type { ClientIdentity } from '../../src/broker/port.js'
+import { canPublish, canSubscribe } from '../../src/broker/acl.js'
+import { nodeNameProblem } from '../../src/protocol/identity.js'
+import type { ClientIdentity } from '../../src/protocol/identity.js'
 
 const m1: ClientIdentity = { kind: 'machine', clientId: 'machine_001', machineId: 1, keepalive: 10 }
 const kiosk: ClientIdentity = { kind: 'node', clientId: 'k1', node: 'kiosk_interface', role: 'kiosk' }

@@ -20,7 +20,7 @@ export async function world(t: Test, env: Record<string, string> = {}, refused: 
   return b
 }
 
-export function presenceLog(b: TestBroker) {
+export function connectionLog(b: TestBroker) {
   const ups: ClientIdentity[] = []
   const downs: Array<{ client: ClientIdentity; reason: DisconnectReason; at: number }> = []
   b.broker.onClientUp((c) => ups.push(c))

@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createBroker, createCredentialStore, type Broker, type BrokerDeps } from '../../src/broker/index.js'
 import { hashSecret, readCredentials, writeCredentials, credentialsPath } from '../../src/broker/credentials.js'
-import type { Role } from '../../src/broker/port.js'
+import type { Role } from '../../src/protocol/identity.js'
 
 export interface TestBroker {
   broker: Broker

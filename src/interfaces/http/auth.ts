@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { ROLES } from '../../protocol/identity.js'
 import { NodeNames } from '../../protocol/topics.js'
 import type { HttpDeps, Principal, Role } from './deps.js'
 import { HttpError } from './errors.js'
@@ -55,4 +56,4 @@ export function createRoleGuard(check: TokenCheck): RoleGuard {
 }
 
 /** Every role: kiosk and reservation may book and read the schedule (DESIGN §6). */
-export const ALL_ROLES: Role[] = ['admin', 'kiosk', 'reservation']
+export const ALL_ROLES: Role[] = [...ROLES]

@@ -9,7 +9,7 @@ import { pino } from 'pino'
 import { loadConfig } from '../../../src/config/index.js'
 import { createHub } from '../../../src/hub.js'
 import { credentialsPath, emptyCredentials, hashSecret, newApiToken, sha256, writeCredentials } from '../../../src/broker/credentials.js'
-import type { Role } from '../../../src/broker/port.js'
+import type { Role } from '../../../src/protocol/identity.js'
 import { Topics } from '../../../src/protocol/topics.js'
 
 const WAIT_MS = 15_000 // real sockets on a shared 2-core machine: generous

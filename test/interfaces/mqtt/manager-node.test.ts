@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { ClientIdentity } from '../../../src/broker/port.js'
+import type { ClientIdentity } from '../../../src/protocol/identity.js'
 import { createManagerNode } from '../../../src/interfaces/mqtt/manager-node.js'
 import { createNodeReplier } from '../../../src/interfaces/mqtt/node-replier.js'
 import { NodeNames, Topics } from '../../../src/protocol/index.js'

@@ -1,12 +1,12 @@
 import t from 'tap'
 import { connect as tcpConnect } from 'node:net'
-import { M1, M2, KIOSK, presenceLog, world } from './world.js'
+import { M1, M2, KIOSK, connectionLog, world } from './world.js'
 import { silentClient, until } from './raw.js'
 import { addMachine, addNode, startTestBroker } from '../helpers/broker.js'
 
 t.test('up on connect; down with reason clean, dropped (socket closed or reset), takeover', async (t) => {
   const b = await world(t)
-  const { ups, downs } = presenceLog(b)
+  const { ups, downs } = connectionLog(b)
   const c = await b.connect(M1)
   await until(() => ups.length === 1)
   t.match(ups[0], { kind: 'machine', machineId: 1, keepalive: 10, clientId: 'machine_001' })
@@ -37,7 +37,7 @@ t.test('up on connect; down with reason clean, dropped (socket closed or reset),
 
 t.test('keep-alive expiry is seen within 1.5 x keep-alive', async (t) => {
   const b = await world(t)
-  const { ups, downs } = presenceLog(b)
+  const { ups, downs } = connectionLog(b)
   // Connects with keep-alive 1 s, then goes silent (never pings). Aedes allows 1.5 s ([MQTT-3.1.2-24]).
   const socket = await silentClient(b.broker.ports.mqtt, { clientId: 'machine_001', username: 'machine_001', password: Buffer.from('s1'), keepalive: 1 })
   t.teardown(() => socket.destroy())
@@ -57,7 +57,7 @@ t.test('closing the broker gives every client one down, reason shutdown', async 
   await addNode(dir, 'kiosk_interface', 'kiosk', 'ks')
   const b = await startTestBroker(dir)
   t.teardown(() => b.close()) // ends the clients (already closed by then)
-  const { ups, downs } = presenceLog(b)
+  const { ups, downs } = connectionLog(b)
   const clients = [await b.connect(M1), await b.connect(M2), await b.connect(KIOSK)]
   const closed = clients.map((c) => new Promise<void>((r) => c.once('close', () => r())))
   await until(() => ups.length === 3)
@@ -75,7 +75,7 @@ t.test('closing the broker gives every client one down, reason shutdown', async 
 
 t.test('each up has exactly one down under churn', async (t) => {
   const b = await world(t)
-  const { ups, downs } = presenceLog(b)
+  const { ups, downs } = connectionLog(b)
   for (let i = 0; i < 5; i++) {
     const c = await b.connect(M1)
     if (i % 2 === 0) await b.connect(M1) // takeover

@@ -1,5 +1,5 @@
 /**
- * Who is connected, from Aedes's own events (DESIGN §4: presence comes from the broker, not from
+ * The connection tracker: who is connected, from Aedes's own events (DESIGN §4: presence comes from the broker, not from
  * last wills). Every 'client' (up) gets exactly one 'clientDisconnect' (down) with a reason:
  *
  * - clean      the client sent DISCONNECT
@@ -13,7 +13,7 @@ import type { Aedes, Client } from 'aedes'
 import type { Logger } from 'pino'
 import type { ClientIdentity, DisconnectReason } from './port.js'
 
-export interface Presence {
+export interface ConnectionTracker {
   /** call when authentication accepted `client` (before Aedes registers it) */
   authenticated(client: Client): void
   onUp(handler: (c: ClientIdentity) => void): () => void
@@ -26,7 +26,7 @@ export interface Presence {
 // Errors a socket raises on its own (peer gone, network down): the connection was lost, nobody broke a rule.
 const NETWORK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'])
 
-export function trackPresence(aedes: Aedes, identityOf: (c: Client) => ClientIdentity | undefined, log: Logger): Presence {
+export function trackConnections(aedes: Aedes, identityOf: (c: Client) => ClientIdentity | undefined, log: Logger): ConnectionTracker {
   const upHandlers = new Set<(c: ClientIdentity) => void>()
   const downHandlers = new Set<(c: ClientIdentity, r: DisconnectReason) => void>()
   const connected = new Map<Client, ClientIdentity>()
@@ -40,7 +40,7 @@ export function trackPresence(aedes: Aedes, identityOf: (c: Client) => ClientIde
     try {
       fn(...args)
     } catch (error) {
-      log.error({ err: error }, 'broker presence handler failed')
+      log.error({ err: error }, 'broker connection handler failed')
     }
   }
 
