@@ -44,17 +44,43 @@ export function trackConnections(aedes: Aedes, identityOf: (c: Client) => Client
     }
   }
 
+  /** Why `client` went, leaving takeover aside (that is decided by whether a successor registers). */
   const reasonFor = (client: Client): DisconnectReason => {
     if (shuttingDown) return 'shutdown'
     if (keepaliveExpired.has(client)) return 'keepalive'
     // Aedes sets _disconnected only when a DISCONNECT packet arrived ([MQTT-3.14.4-3])
     if ((client as Client & { _disconnected?: boolean })._disconnected) return 'clean'
-    for (const pending of authenticating) if (pending.id === client.id && pending !== client) return 'takeover'
     return errors.get(client) ?? 'dropped'
+  }
+
+  // Issue 15: after a freeze (SIGSTOP/CONT, a stalled Pi) the kernel hands over every CONNECT a
+  // dispenser sent meanwhile, on sockets it has already closed. Aedes registers such a client
+  // even when its socket closed during the connect steps, and then never reports it down.
+  const dead = (client: Client) => client.closed || client.conn.destroyed
+
+  // A down while a live client with the same id is authenticating is held until that one
+  // registers (then it was a takeover, [MQTT-3.1.4-2]) or dies first (then it was not).
+  const held = new Map<Client, Array<{ client: Client; identity: ClientIdentity }>>()
+  const emitDown = (client: Client, identity: ClientIdentity, reason: DisconnectReason) => {
+    if (log.isLevelEnabled('debug')) log.debug({ clientId: client.id, reason }, 'client disconnected')
+    for (const handler of downHandlers) safely(handler, identity, reason)
+  }
+  const release = (successor: Client, tookOver: boolean) => {
+    const downs = held.get(successor)
+    if (!downs) return
+    held.delete(successor)
+    for (const d of downs) emitDown(d.client, d.identity, tookOver ? 'takeover' : reasonFor(d.client))
   }
 
   aedes.on('client', (client) => {
     authenticating.delete(client)
+    if (dead(client)) {
+      // Gone before it was registered: it never was up, and whoever it "replaced" was not taken over.
+      log.debug({ clientId: client.id }, 'client closed while connecting; not counted as up')
+      release(client, false)
+      return
+    }
+    release(client, true)
     const identity = identityOf(client)
     if (!identity) return
     connected.set(client, identity)
@@ -73,15 +99,21 @@ export function trackConnections(aedes: Aedes, identityOf: (c: Client) => Client
     if (!identity) return
     connected.delete(client)
     const reason = reasonFor(client)
-    if (log.isLevelEnabled('debug')) log.debug({ clientId: client.id, reason }, 'client disconnected')
-    for (const handler of downHandlers) safely(handler, identity, reason)
+    const successor = reason === 'dropped' || reason === 'error' ? [...authenticating].find((p) => p.id === client.id && p !== client && !dead(p)) : undefined
+    if (!successor) return emitDown(client, identity, reason)
+    const downs = held.get(successor) ?? []
+    downs.push({ client, identity })
+    held.set(successor, downs)
   })
 
   return {
     authenticated(client) {
       authenticating.add(client)
-      // a client that goes away between authentication and registration gets no Aedes event
-      client.conn.once('close', () => authenticating.delete(client))
+      // a client that goes away between authentication and registration may get no Aedes event
+      client.conn.once('close', () => {
+        authenticating.delete(client)
+        release(client, false)
+      })
     },
     onUp(handler) {
       upHandlers.add(handler)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { connect as tcpConnect } from 'node:net'
+import mqttPacket from 'mqtt-packet'
 import { M1, M2, KIOSK, connectionLog, world } from './world.js'
 import { silentClient, until } from './raw.js'
 import { addMachine, addNode, startTestBroker } from '../helpers/broker.js'
@@ -84,4 +85,39 @@ t.test('each up has exactly one down under churn', async (t) => {
   await until(() => b.broker.connectedClients().length <= 1 && ups.length - downs.length === b.broker.connectedClients().length)
   await new Promise((r) => setTimeout(r, 200))
   t.equal(ups.length - downs.length, b.broker.connectedClients().length, `ups ${ups.length}, downs ${downs.length}`)
+})
+
+/**
+ * Issue 15: after a freeze (SIGSTOP/CONT) the kernel hands the hub every CONNECT the dispenser
+ * sent meanwhile, each on a socket the dispenser has already closed. Aedes registers such a
+ * client anyway (its close raced the connect steps) and never reports it down; and a stale
+ * client's own close was called a takeover while the next stale one was authenticating. Both
+ * left a machine "online" with nobody behind it.
+ */
+t.test('CONNECTs on sockets already closed (a backlog after a freeze) leave nobody online', async (t) => {
+  const b = await world(t)
+  const { ups, downs } = connectionLog(b)
+  const live = await b.connect(M1)
+  await until(() => ups.length === 1)
+  live.end(true)
+  await until(() => downs.length === 1)
+  for (const rst of [false, true]) {
+    const sockets = Array.from({ length: 4 }, () => tcpConnect(b.broker.ports.mqtt, '127.0.0.1'))
+    await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))))
+    for (const s of sockets) {
+      s.on('error', () => {})
+      s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'machine_001', username: 'machine_001', password: Buffer.from('s1'), keepalive: 10 }))
+      if (rst) s.resetAndDestroy()
+      else s.end()
+    }
+    await until(() => sockets.every((s) => s.closed))
+    // every stale socket is closed: whatever came up must have gone down again
+    await until(() => ups.length === downs.length, 5000, `ups ${ups.length} = downs ${downs.length}`)
+    t.same(b.broker.connectedClients(), [], `nobody connected after stale CONNECTs (${rst ? 'reset' : 'closed'})`)
+    t.not(downs.at(-1)!.reason, 'takeover', 'the last stale connection went down for itself, not for a successor')
+  }
+  // and a real connection afterwards is seen as usual
+  await b.connect(M1)
+  await until(() => b.broker.connectedClients().length === 1)
+  t.equal(ups.length - downs.length, 1)
 })
