@@ -2,9 +2,16 @@
 // decisions as the ESP32 (lib/dispenser_core), with a simulated relay and level sensor.
 // Every event of the core is one JSON line on stdout; the output relay appears as
 //   {"event":"output","machine_id":1,"mono_ms":...,"on":true,"reason":"control","session_id":7}
+// As on the ESP32, a separate thread checks the fail-safe deadline (Dispenser::failsafePoll),
+// so the output goes off on time even while the MQTT loop is blocked. Build with
+// `make virtual MAX_ON_SECONDS=8` for a short device maximum.
 // Usage: virtual_dispenser --id N [--host H] [--port P] [--username U] [--password S]
 //                          [--keepalive S] [--level PCT]
 #include <arpa/inet.h>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <mosquitto.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -58,7 +65,7 @@ struct MonotonicClock : dc::Clock {
 };
 
 struct Relay : dc::OutputPin {
-  bool on = false;
+  std::atomic<bool> on{false};  // written by the loop and by the deadline thread
   void set(bool value) override { on = value; }  // the core logs each transition
 };
 
@@ -76,7 +83,9 @@ struct SystemRandom : dc::Random {
 };
 
 struct StdoutLog : dc::EventLog {
+  std::mutex mutex;  // the loop and the deadline thread both log
   void line(const char* json) override {
+    std::lock_guard<std::mutex> lock(mutex);
     std::fputs(json, stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
@@ -186,11 +195,30 @@ int main(int argc, char** argv) {
   dc::Dispenser dispenser(config, dc::DispenserPorts{clock, relay, sensor, mqtt, mqtt, random, &log});
   mqtt.attach(&dispenser);
   dispenser.begin();
+  char started[96];
+  std::snprintf(started, sizeof started, "{\"event\":\"started\",\"machine_id\":%d,\"max_on_s\":%lu}", o.id,
+                static_cast<unsigned long>(config.max_on_s));
+  log.line(started);
+  // The ESP32's deadline task: independent of the network loop below.
+  std::atomic<bool> stop_deadline{false};
+  std::thread deadline([&] {
+    while (!stop_deadline) {
+      if (dispenser.failsafePoll()) {
+        char line[96];
+        std::snprintf(line, sizeof line, "{\"event\":\"failsafe_off\",\"machine_id\":%d,\"mono_ms\":%llu}", o.id,
+                      static_cast<unsigned long long>(clock.nowMs()));
+        log.line(line);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
   while (!g_stop) {
     if (!mqtt.loop()) sleepMs(50);
     dispenser.tick();
   }
-  relay.set(false);
+  stop_deadline = true;
+  deadline.join();
+  dispenser.safeOff();
   log.line("{\"event\":\"stopped\"}");
   mqtt.drop();
   mosquitto_lib_cleanup();

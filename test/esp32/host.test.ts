@@ -1,7 +1,9 @@
 /**
  * The dispenser firmware's host checks (esp32/Makefile `check`): the core's unit tests, the
- * Arduino glue compiled against the stand-in headers, and the virtual dispenser build. Built
- * into a fresh temp directory so parallel runs never share object files.
+ * Arduino glue compiled against the stand-in headers, the virtual dispenser build, and a short
+ * fuzz run of the protocol decode + Dispenser::onMessage under ASan/UBSan with the safety
+ * invariants (100,000 inputs here; .ci/run adds a run of 1,000,000). Built into a fresh temp
+ * directory so parallel runs never share object files.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,9 +14,12 @@ import { buildDir, esp32Dir as esp32, make, firmwareSkipReason } from './virtual
 const skip = firmwareSkipReason()
 if (skip) t.comment(skip)
 
-t.test('make check: core unit tests pass, glue and virtual dispenser compile', { skip: skip ?? false }, async (t) => {
+// Five g++ builds (two under ASan/UBSan) on a shared 2-core machine can take minutes.
+t.setTimeout(360_000)
+
+t.test('make check: core unit tests pass, glue and virtual dispenser compile, the fuzz run holds', { skip: skip ?? false }, async (t) => {
   const build = await buildDir(t)
-  const result = await make(['check', `BUILD=${build}`])
+  const result = await make(['-j2', '--output-sync=target', 'check', `BUILD=${build}`])
   t.equal(result.code, 0, 'make check exits 0')
   if (result.code !== 0) t.comment(`${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`)
   const summary = /^# tests (\d+) passed (\d+) failed (\d+)$/m.exec(result.stdout)
@@ -25,6 +30,11 @@ t.test('make check: core unit tests pass, glue and virtual dispenser compile', {
   t.equal(passed, total, 'every host test passed')
   const notOk = result.stdout.split('\n').filter((line) => line.startsWith('not ok'))
   t.same(notOk, [], 'no "not ok" lines')
+  // "# fuzz 100000 inputs seed 1 in 1234 ms: ..., invariants held"
+  const fuzz = /^# fuzz (\d+) inputs seed (\d+) in (\d+) ms: .*invariants held$/m.exec(result.stdout)
+  t.ok(fuzz, 'the fuzz run printed its summary')
+  t.ok(Number(fuzz?.[1]) >= 100_000, `at least 100,000 fuzz inputs (got ${fuzz?.[1]})`)
+  if (fuzz) t.comment(fuzz[0])
 })
 
 t.test('the firmware spells topics and node names as src/protocol/topics.ts does', async (t) => {

@@ -20,9 +20,12 @@ export function make(args: string[]): Promise<{ code: number; stdout: string; st
   })
 }
 
-/** Builds the virtual dispenser into `buildDir` and returns the binary's path. */
-export async function buildVirtualDispenser(buildDir: string): Promise<string> {
-  const result = await make(['virtual', `BUILD=${buildDir}`])
+/**
+ * Builds the virtual dispenser into `buildDir` and returns the binary's path. `maxOnSeconds`
+ * builds it with a small device maximum (MAX_ON_SECONDS) instead of the default 4 h.
+ */
+export async function buildVirtualDispenser(buildDir: string, maxOnSeconds?: number): Promise<string> {
+  const result = await make(['virtual', `BUILD=${buildDir}`, ...(maxOnSeconds === undefined ? [] : [`MAX_ON_SECONDS=${maxOnSeconds}`])])
   if (result.code !== 0) throw new Error(`make virtual failed\n${result.stdout}\n${result.stderr}`)
   return join(buildDir, 'virtual_dispenser')
 }

@@ -93,6 +93,13 @@ struct Random : dc::Random {
 struct Log : dc::EventLog {
   std::vector<std::string> lines;
   void line(const char* json) override { lines.push_back(json); }
+  // The last line of one event ("output", "refused", ...), or "" when there is none.
+  std::string last(const char* event) const {
+    std::string tag = std::string("\"event\":\"") + event + "\"";
+    for (size_t i = lines.size(); i > 0; --i)
+      if (lines[i - 1].find(tag) != std::string::npos) return lines[i - 1];
+    return "";
+  }
 };
 
 // One dispenser wired to fakes; machine 1, secret "s3cret".

@@ -5,7 +5,7 @@
 #include "mini_test.h"
 
 TEST(backoff_doubles_up_to_the_cap_within_jitter_bounds) {
-  const uint32_t ceilings[] = {1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000};
+  const uint32_t ceilings[] = {1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000};
   fake::Random lo;  // always 0: the lower bound
   fake::Random hi;
   hi.values = {UINT32_MAX - 1};
@@ -40,6 +40,17 @@ TEST(backoff_jitter_covers_the_whole_range) {
   CHECK(max <= 4000);
   CHECK(min < 2050);
   CHECK(max > 3950);
+}
+
+TEST(backoff_cap_bounds_the_delay_but_keeps_counting) {
+  fake::Random hi;
+  hi.values = {UINT32_MAX - 1};
+  dc::Backoff b{dc::BackoffConfig{}};
+  for (int i = 0; i < 10; ++i) CHECK(b.next(hi, 5000) <= 5000);
+  CHECK_EQ(b.attempts(), 10u);
+  CHECK_EQ(b.ceiling(), 30000u);  // without the cap (the output went off) it is back to the long delay
+  fake::Random lo;
+  CHECK_EQ(b.next(lo, 5000), 2500u);  // jitter still applies: [cap/2, cap]
 }
 
 TEST(backoff_reset_starts_over) {

@@ -145,14 +145,25 @@ TEST(dispenser_maintenance_is_off_and_reverts_to_idle) {
   CHECK_EQ(field(w.mqtt.reports().back(), "status").str, "idle");
 }
 
-TEST(dispenser_active_without_until_holds_until_told) {
+TEST(dispenser_active_without_until_turns_off_at_its_own_maximum) {
+  // The hub (or an admin override) sends "active" with no end: the device bounds it.
   fake::World w;
   w.start();
   w.send(control("active", 0, kT0, 0, 1));
   CHECK(w.output.on);
-  CHECK(!w.dispenser.hasDeadline());
-  w.run(3'600'000);
+  CHECK(w.dispenser.hasDeadline());
+  CHECK_EQ(w.dispenser.deadlineMs(), w.clock.ms + uint64_t{dc::kMaxOnSeconds} * 1000u);
+  CHECK_EQ(w.dispenser.failsafe().deadlineMs(), w.dispenser.deadlineMs());
+  CHECK(field(w.mqtt.confirmations().at(0), "success").boolean);
+  w.mqtt.result = dc::ConnectResult::Failed;  // and the hub dies
+  w.dispenser.onDisconnected();
+  w.clock.ms += uint64_t{dc::kMaxOnSeconds} * 1000u - 1000;
+  w.dispenser.tick();
   CHECK(w.output.on);
+  w.advance(1000);
+  CHECK(!w.output.on);
+  CHECK(w.dispenser.status() == dc::Status::Idle);
+  CHECK(w.log.last("output").find("\"reason\":\"max_on\"") != std::string::npos);
 }
 
 TEST(dispenser_resent_control_is_confirmed_without_rearming) {
@@ -181,13 +192,31 @@ TEST(dispenser_a_new_exchange_with_the_same_target_rearms_from_its_timestamp) {
   CHECK_EQ(w.dispenser.deadlineMs(), w.clock.ms + 40'000);
 }
 
-TEST(dispenser_past_until_confirms_then_reverts_at_once) {
+TEST(dispenser_a_control_already_past_its_end_never_pulses_the_output) {
   fake::World w;
   w.start();
-  w.send(control("active", 9, kT0, kT0 - 5, 3));
+  w.mqtt.published.clear();
+  const double ends[] = {kT0 - 5, kT0, kT0 + 0.0004};
+  long long exchange = 3;
+  for (double end : ends) w.send(control("active", 9, kT0, end, exchange++));
+  CHECK_EQ(w.output.writes.size(), 1u);  // only the off at boot
+  CHECK(w.dispenser.status() == dc::Status::Idle);
+  CHECK(w.mqtt.reports().empty());  // no active-then-idle report pair
+  auto confs = w.mqtt.confirmations();
+  CHECK_EQ(confs.size(), 3u);
+  for (const dc::JsonObject& c : confs) {
+    CHECK(!field(c, "success").boolean);
+    CHECK_EQ(field(c, "message").str, "scheduled_until: must be after timestamp (the run would be 0 s or less)");
+  }
+  // Maintenance already over is idle at once: no maintenance-then-idle blip either.
+  w.mqtt.published.clear();
+  w.send(control("active", 9, kT0, kT0 + 60, 10));
+  w.mqtt.published.clear();
+  w.send(control("maintenance", 0, kT0, kT0 - 1, 11));
   CHECK(!w.output.on);
   CHECK(w.dispenser.status() == dc::Status::Idle);
-  CHECK(field(w.mqtt.confirmations().at(0), "success").boolean);
+  CHECK_EQ(w.mqtt.reports().size(), 1u);
+  CHECK_EQ(field(w.mqtt.reports().at(0), "status").str, "idle");
 }
 
 TEST(dispenser_refuses_malformed_controls_without_changing_state) {
@@ -290,7 +319,7 @@ TEST(dispenser_reconnects_with_growing_jittered_backoff) {
   w.mqtt.result = dc::ConnectResult::Failed;
   w.start();
   CHECK_EQ(w.mqtt.connects.size(), 1u);
-  const uint64_t gaps[] = {500, 1000, 2000, 4000, 8000, 16000, 30000, 30000};
+  const uint64_t gaps[] = {500, 1000, 2000, 4000, 8000, 15000, 15000};
   for (uint64_t gap : gaps) {
     size_t before = w.mqtt.connects.size();
     w.advance(gap - 1);
@@ -357,4 +386,129 @@ TEST(dispenser_blocking_connect_never_straddles_the_deadline) {
   w.advance(3500);               // deadline: off first, then the attempt
   CHECK(!w.output.on);
   CHECK_EQ(w.mqtt.connects.size(), 4u);
+}
+
+// Defect 1: a control of 10 days is refused naming the field, and changes nothing.
+TEST(dispenser_refuses_a_run_over_its_maximum_and_keeps_its_state) {
+  fake::World w;
+  w.start();
+  w.send(control("active", 9, kT0, kT0 + 600, 1));
+  uint64_t deadline = w.dispenser.deadlineMs();
+  w.mqtt.published.clear();
+  w.send(control("active", 10, kT0, kT0 + 10 * 24 * 3600, 2));
+  w.send(R"({"machine_id":1,"session_id":10,"status":"active","scheduled_until":1e300,"timestamp":1673432480.01,"exchange_id":3})");
+  CHECK(w.output.on);
+  CHECK_EQ(w.dispenser.deadlineMs(), deadline);  // still session 9's own end
+  CHECK_EQ(w.output.writes.size(), 2u);          // off at boot, on
+  auto confs = w.mqtt.confirmations();
+  CHECK_EQ(confs.size(), 2u);
+  for (const dc::JsonObject& c : confs) {
+    CHECK(!field(c, "success").boolean);
+    CHECK_EQ(field(c, "message").str, "scheduled_until: run is over this machine's maximum of 14400 s");
+  }
+  CHECK_EQ(field(confs[0], "exchange_id").number, 2.0);
+  CHECK(w.mqtt.reports().empty());
+}
+
+TEST(dispenser_honours_a_smaller_configured_maximum) {
+  dc::DispenserConfig config = fake::World::base();
+  config.max_on_s = 8;
+  fake::World w(config);
+  w.start();
+  w.send(control("active", 9, kT0, kT0 + 9, 1));
+  CHECK(!w.output.on);
+  CHECK_EQ(field(w.mqtt.confirmations().at(0), "message").str, "scheduled_until: run is over this machine's maximum of 8 s");
+  w.send(control("active", 9, kT0, kT0 + 8, 2));
+  CHECK(w.output.on);
+  w.send(control("active", 0, kT0, 0, 3));  // no end: 8 s from now
+  CHECK_EQ(w.dispenser.deadlineMs(), w.clock.ms + 8000);
+  w.run(7900);
+  CHECK(w.output.on);
+  w.run(100);
+  CHECK(!w.output.on);
+}
+
+// Defect 2: a hung loop (network call blocking tick()) must not keep the output on.
+TEST(dispenser_failsafe_poll_switches_off_at_the_deadline_while_the_loop_is_stuck) {
+  fake::World w;
+  w.start();
+  w.send(control("active", 9, kT0, kT0 + 60, 1));
+  CHECK_EQ(w.dispenser.failsafe().deadlineMs(), w.clock.ms + 60'000);
+  // The loop is stuck: no tick(); only the independent deadline task polls.
+  w.clock.ms += 59'999;
+  CHECK(!w.dispenser.failsafePoll());
+  CHECK(w.output.on);
+  w.clock.ms += 1;
+  CHECK(w.dispenser.failsafePoll());
+  CHECK(!w.output.on);
+  CHECK(!w.dispenser.failsafePoll());  // once
+  CHECK_EQ(w.output.writes.size(), 3u);  // boot off, on, off
+  // When the loop runs again it reverts its state and reports idle; the pin is not touched again.
+  w.mqtt.published.clear();
+  w.clock.ms += 5'000;
+  w.dispenser.tick();
+  CHECK(w.dispenser.status() == dc::Status::Idle);
+  CHECK_EQ(w.output.writes.size(), 3u);
+  CHECK_EQ(field(w.mqtt.reports().at(0), "status").str, "idle");
+  CHECK(w.log.last("output").find("\"reason\":\"deadline\"") != std::string::npos);
+}
+
+TEST(dispenser_safe_off_forces_the_output_off_for_the_watchdog_reset_path) {
+  fake::World w;
+  w.start();
+  w.send(control("active", 9, kT0, kT0 + 600, 1));
+  CHECK(w.output.on);
+  w.dispenser.safeOff();  // what the task watchdog's ISR calls before the chip resets
+  CHECK(!w.output.on);
+  CHECK(!w.dispenser.failsafe().isOn());
+  w.advance(100);  // if the chip does not reset, the loop agrees: idle
+  CHECK(w.dispenser.status() == dc::Status::Idle);
+  CHECK(!w.output.on);
+}
+
+// Defect 6: a resend after the deadline was confirmed "active" while the machine was idle.
+TEST(dispenser_a_resend_after_the_deadline_is_not_confirmed_active) {
+  fake::World w;
+  w.start();
+  std::string c = control("active", 9, kT0, kT0 + 60, 5);
+  w.send(c);
+  w.advance(60'000);
+  CHECK(!w.output.on);
+  w.mqtt.published.clear();
+  w.send(c);  // a late duplicate of the same exchange
+  CHECK(!w.output.on);
+  auto confs = w.mqtt.confirmations();
+  CHECK_EQ(confs.size(), 1u);
+  CHECK(!field(confs.at(0), "success").boolean);
+  CHECK_EQ(field(confs.at(0), "message").str, "scheduled_until: this control's run has already ended");
+  CHECK_EQ(field(confs.at(0), "exchange_id").number, 5.0);
+  // A new exchange for a later run is applied as usual.
+  w.send(control("active", 9, kT0 + 60, kT0 + 120, 6));
+  CHECK(w.output.on);
+}
+
+// Defect 8: while the output is on, a lost hub is retried at least every 5 s.
+TEST(dispenser_reconnect_delay_is_capped_while_the_output_is_on) {
+  fake::World w;
+  w.random.values = {UINT32_MAX - 1};  // highest jitter: the full ceiling
+  w.start();
+  w.mqtt.result = dc::ConnectResult::Failed;
+  for (int i = 0; i < 6; ++i) {  // the backoff grows while idle (connects that drop at once)
+    w.dispenser.onDisconnected();
+    w.advance(w.dispenser.nextAttemptMs() - w.clock.ms);
+  }
+  w.mqtt.result = dc::ConnectResult::Connected;
+  w.advance(w.dispenser.nextAttemptMs() - w.clock.ms);
+  w.send(control("active", 9, kT0, kT0 + 3600, 1));
+  w.mqtt.result = dc::ConnectResult::Failed;  // hub restarts
+  w.dispenser.onDisconnected();
+  for (int i = 0; i < 10; ++i) {
+    uint64_t gap = w.dispenser.nextAttemptMs() - w.clock.ms;
+    CHECK(gap <= 5000 && gap >= 2500);
+    w.advance(gap);
+  }
+  w.send(control("idle", 0, kT0 + 60, 0, 2));  // (cannot arrive offline; models the output going off)
+  w.dispenser.tick();
+  w.advance(w.dispenser.nextAttemptMs() - w.clock.ms);
+  CHECK(w.dispenser.nextAttemptMs() - w.clock.ms > 5000);  // off: back to the long delay
 }

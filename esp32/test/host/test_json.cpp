@@ -1,6 +1,12 @@
+#include <cstdio>
 #include <cstring>
 #include <string>
 
+// Defect 7: JsonWriter had a member named putc, which some C libraries (newlib, older glibc)
+// define as a macro. With the macro defined here, json.h only compiles if no member uses it.
+#ifndef putc
+#define putc(c, stream) fputc((c), (stream))
+#endif
 #include "json.h"
 #include "mini_test.h"
 
@@ -99,4 +105,23 @@ TEST(json_writer_reports_overflow) {
   CHECK(w.finish() == nullptr);
   CHECK(!w.ok());
   CHECK(std::strlen(buf) < sizeof buf);
+}
+
+TEST(json_flags_nul_in_values_and_refuses_it_in_keys) {
+  JsonObject o;
+  CHECK(parse(R"({"status":"active\u0000junk","ok":"fine"})", o) == JsonError::None);
+  CHECK(o.find("status")->has_nul);
+  CHECK(!o.find("ok")->has_nul);
+  CHECK(parse(R"({"st\u0000":"active"})", o) == JsonError::NulInKey);
+  CHECK(parse(R"({"nested":{"a":"\u0000"}})", o) == JsonError::None);  // skipped: never read
+}
+
+TEST(json_writer_nests_one_object) {
+  char buf[96];
+  dc::JsonWriter w(buf, sizeof buf);
+  w.integer("a", 1).object("r").integer("201", 3).integer("8", 1).end().str("b", "x");
+  CHECK_EQ(w.finish(), R"({"a":1,"r":{"201":3,"8":1},"b":"x"})");
+  dc::JsonWriter e(buf, sizeof buf);
+  e.object("r").end();
+  CHECK_EQ(e.finish(), R"({"r":{}})");
 }

@@ -8,8 +8,9 @@ uint32_t Backoff::ceiling() const {
   return c > config_.max_ms ? config_.max_ms : static_cast<uint32_t>(c);
 }
 
-uint32_t Backoff::next(Random& random) {
+uint32_t Backoff::next(Random& random, uint32_t cap_ms) {
   uint32_t c = ceiling();
+  if (c > cap_ms) c = cap_ms;
   uint32_t half = c / 2;
   uint32_t span = c - half;  // random part, so the result stays within [half, c]
   uint32_t delay = half + (span == 0 ? 0 : random.next() % (span + 1));

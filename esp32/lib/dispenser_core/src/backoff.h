@@ -10,7 +10,9 @@ namespace dc {
 
 struct BackoffConfig {
   uint32_t base_ms = 1000;
-  uint32_t max_ms = 60000;
+  // Short enough that a dispenser is back soon after a hub restart (the hub then sends the
+  // state the schedule requires), long enough that 300 of them do not hammer it.
+  uint32_t max_ms = 30000;
 };
 
 class Backoff {
@@ -18,8 +20,8 @@ class Backoff {
   explicit Backoff(const BackoffConfig& config) : config_(config) {}
   // Ceiling of the next delay: min(max_ms, base_ms * 2^attempts).
   uint32_t ceiling() const;
-  // The next delay, in [ceiling/2, ceiling]; counts one more attempt.
-  uint32_t next(Random& random);
+  // The next delay, in [c/2, c] with c = min(ceiling, cap_ms); counts one more attempt.
+  uint32_t next(Random& random, uint32_t cap_ms = UINT32_MAX);
   void reset() { attempts_ = 0; }
   uint32_t attempts() const { return attempts_; }
 

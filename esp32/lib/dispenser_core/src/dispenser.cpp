@@ -7,17 +7,29 @@ namespace dc {
 
 namespace {
 constexpr size_t kPayloadMax = 512;
+// Bound for a maintenance run (no output, so no MAX_ON_SECONDS): keeps now + run far from overflow.
+constexpr uint64_t kMaxHoldMs = 400ull * 24 * 3600 * 1000;
+
+// Seconds (any double) to milliseconds in [0, cap_ms], without the undefined behaviour of
+// casting a huge, negative or NaN double to an integer. A positive run is at least 1 ms.
+uint64_t runMs(double seconds, uint64_t cap_ms) {
+  if (!(seconds > 0)) return 0;
+  double ms = seconds * 1000.0;
+  if (!(ms < static_cast<double>(cap_ms))) return cap_ms;
+  uint64_t out = static_cast<uint64_t>(ms);
+  return out == 0 ? 1 : out;
 }
+}  // namespace
 
 Dispenser::Dispenser(const DispenserConfig& config, const DispenserPorts& ports)
-    : config_(config), ports_(ports), level_(config.levels), backoff_(config.backoff) {
+    : config_(config), ports_(ports), level_(config.levels), backoff_(config.backoff), failsafe_(ports.output) {
   machineTopic(config.machine_id, topic_, sizeof topic_);
   machineNodeName(config.machine_id, node_, sizeof node_);
 }
 
 void Dispenser::begin() {
   boot_ms_ = ports_.clock.nowMs();
-  ports_.output.set(false);  // whatever the pin did during reset, a fresh boot dispenses nothing
+  failsafe_.off();  // whatever the pin did during reset, a fresh boot dispenses nothing
   sampleLevel(boot_ms_);
   link_ = LinkState::Waiting;
   next_attempt_ms_ = boot_ms_;
@@ -25,8 +37,10 @@ void Dispenser::begin() {
 
 void Dispenser::tick() {
   uint64_t now = ports_.clock.nowMs();
-  // DESIGN §4: scheduled_until is a fail-safe; revert even with no hub.
-  if (has_deadline_ && now >= deadline_ms_) revert();
+  // DESIGN §4: scheduled_until is a fail-safe; revert even with no hub. The Failsafe may have
+  // switched the pin off already (from the deadline task while this loop was stuck).
+  failsafe_.poll(now);
+  if (has_deadline_ && (now >= deadline_ms_ || (outputOn() && !failsafe_.isOn()))) revert();
   if (now - last_sample_ms_ >= config_.sensor_period_ms) sampleLevel(now);
   switch (link_) {
     case LinkState::Waiting:
@@ -61,7 +75,7 @@ void Dispenser::tryConnect(uint64_t now) {
 
 void Dispenser::scheduleRetry(uint64_t now) {
   link_ = LinkState::Waiting;
-  uint32_t delay = backoff_.next(ports_.random);
+  uint32_t delay = backoff_.next(ports_.random, outputOn() ? config_.on_retry_max_ms : UINT32_MAX);
   next_attempt_ms_ = now + delay;
   emit(eventLine("link_down").integer("retry_in_ms", delay));
 }
@@ -86,48 +100,65 @@ void Dispenser::onDisconnected() {
 
 void Dispenser::onMessage(const char* topic, const char* payload, size_t len) {
   if (std::strcmp(topic, topic_) != 0) return;  // we subscribe to our own topic only
-  decodeInbound(payload, len, config_.machine_id, scratch_, inbound_);
+  decodeInbound(payload, len, config_.machine_id, config_.max_on_s, scratch_, inbound_);
   switch (inbound_.kind) {
     case InboundKind::Control: applyControl(inbound_.control); break;
     case InboundKind::ReportRequest: publishReport(); break;
     case InboundKind::HubReply: emit(eventLine("hub_reply")); break;
-    case InboundKind::Invalid:
-      ++refused_;
-      emit(eventLine("refused").str("message", inbound_.message));
-      confirm(false, inbound_, inbound_.message);
-      break;
+    case InboundKind::Invalid: refuse(inbound_.message); break;
   }
+}
+
+void Dispenser::refuse(const char* message) {
+  ++refused_;
+  emit(eventLine("refused").str("message", message));
+  confirm(false, inbound_, message);
+}
+
+bool Dispenser::isResend(const Control& c) const {
+  return has_last_ && last_.exchange_id == c.exchange_id && last_.status == c.status && last_.has_session == c.has_session &&
+         last_.session_id == c.session_id && last_.has_until == c.has_until && last_.scheduled_until == c.scheduled_until;
 }
 
 void Dispenser::applyControl(const Control& c) {
-  bool changed = false;
-  bool resend = has_last_ && last_.exchange_id == c.exchange_id && last_.status == c.status &&
-                last_.has_session == c.has_session && last_.session_id == c.session_id &&
-                last_.has_until == c.has_until && last_.scheduled_until == c.scheduled_until;
-  if (!resend) {
-    has_last_ = true;
-    last_ = c;
-    bool hold = c.status != Status::Idle;
-    changed = setState(c.status, hold && c.has_session, c.session_id, hold && c.has_until, c.scheduled_until, "control");
-    if (hold && c.has_until) {
-      // Measured from the hub's own timestamp, so the machine needs no wall clock (DESIGN §4).
-      double remaining_ms = (c.scheduled_until - c.timestamp) * 1000.0;
-      uint64_t now = ports_.clock.nowMs();
-      has_deadline_ = true;
-      deadline_ms_ = remaining_ms <= 0 ? now : now + static_cast<uint64_t>(remaining_ms);
-    }
+  if (isResend(c)) {
+    // The hub retries when our Confirmation was lost: confirm again without re-arming. Once the
+    // run has ended the machine is idle, and saying "active" would tell the hub it dispenses.
+    if (last_lapsed_) refuse("scheduled_until: this control's run has already ended");
+    else confirm(true, inbound_, nullptr);
+    return;
   }
+  has_last_ = true;
+  last_lapsed_ = false;
+  last_ = c;
+  uint64_t now = ports_.clock.nowMs();
+  Status status = c.status;
+  Deadline deadline{false, 0, "deadline"};
+  // Measured from the hub's own timestamp, so the machine needs no wall clock (DESIGN §4).
+  if (status == Status::Active) {
+    // decodeInbound refused a run of 0 s or less or over max_on_s; no scheduled_until gets the
+    // device's own maximum: the output is never on without a deadline.
+    uint64_t max_ms = static_cast<uint64_t>(config_.max_on_s) * 1000u;
+    uint64_t run = c.has_until ? runMs(c.scheduled_until - c.timestamp, max_ms) : max_ms;
+    deadline = Deadline{true, now + (run == 0 ? 1 : run), c.has_until ? "deadline" : "max_on"};
+  } else if (status == Status::Maintenance && c.has_until) {
+    uint64_t run = runMs(c.scheduled_until - c.timestamp, kMaxHoldMs);
+    if (run == 0) status = Status::Idle;  // already over: idle at once, no maintenance blip
+    else deadline = Deadline{true, now + run, "deadline"};
+  }
+  bool hold = status != Status::Idle;
+  bool changed = setState(status, hold && c.has_session, c.session_id, hold && c.has_until, c.scheduled_until, deadline, "control");
   confirm(true, inbound_, nullptr);  // confirm first, then report the new state
   if (changed) publishReport();
-  // An already-past deadline reverts now (after confirming what was applied).
-  if (has_deadline_ && ports_.clock.nowMs() >= deadline_ms_) revert();
 }
 
 void Dispenser::revert() {
-  if (setState(Status::Idle, false, 0, false, 0, "deadline")) publishReport();
+  const char* reason = deadline_reason_;
+  if (has_last_) last_lapsed_ = true;
+  if (setState(Status::Idle, false, 0, false, 0, Deadline{false, 0, "deadline"}, reason)) publishReport();
 }
 
-bool Dispenser::setState(Status status, bool has_session, int64_t session, bool has_until, double until, const char* reason) {
+bool Dispenser::setState(Status status, bool has_session, int64_t session, bool has_until, double until, Deadline deadline, const char* reason) {
   bool was_on = outputOn();
   int64_t logged_session = was_on ? session_id_ : (has_session ? session : 0);  // the session switched on or off
   bool changed = status != status_ || has_session != has_session_ || (has_session && session != session_id_) ||
@@ -137,9 +168,14 @@ bool Dispenser::setState(Status status, bool has_session, int64_t session, bool 
   session_id_ = has_session ? session : 0;
   has_until_ = has_until;
   scheduled_until_ = has_until ? until : 0;
-  has_deadline_ = false;
+  has_deadline_ = deadline.set;
+  deadline_ms_ = deadline.set ? deadline.at_ms : 0;
+  deadline_reason_ = deadline.reason;
+  // The pin goes through the Failsafe, always with the deadline (applyControl gives every
+  // active state one).
+  if (outputOn()) failsafe_.on(deadline_ms_);
+  else if (failsafe_.isOn()) failsafe_.off();  // not when the Failsafe switched it off already
   if (outputOn() != was_on) {
-    ports_.output.set(outputOn());
     emit(eventLine("output").boolean("on", outputOn()).str("reason", reason).integer("session_id", logged_session));
   }
   return changed;
@@ -174,6 +210,7 @@ void Dispenser::publishReport() {
   if (ports_.net.ipAddress(ip, sizeof ip)) w.str("ip_address", ip);
   int rssi = 0;
   if (ports_.net.rssi(rssi)) w.integer("rssi", rssi);
+  ports_.net.writeLinkStats(w);
   w.integer("uptime_s", static_cast<int64_t>((now - boot_ms_) / 1000));
   w.str("origin_node", node_).str("destination_node", kNodeMachineHandler);
   const char* text = w.finish();

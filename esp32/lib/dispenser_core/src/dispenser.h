@@ -10,6 +10,7 @@
 
 #include "backoff.h"
 #include "ball_level.h"
+#include "failsafe.h"
 #include "json.h"
 #include "ports.h"
 #include "protocol.h"
@@ -29,6 +30,11 @@ struct DispenserConfig {
   // A blocking connect (PubSubClient: TCP connect + CONNACK wait) stalls tick(); no attempt
   // starts when the fail-safe deadline is closer than this, so the deadline is never late.
   uint32_t connect_block_ms = 0;
+  // The device's own ceiling on one control's run (protocol.h, build flag MAX_ON_SECONDS).
+  uint32_t max_on_s = kMaxOnSeconds;
+  // While the output is on, reconnect at least this often, so the hub can stop or move a
+  // running session soon after it comes back.
+  uint32_t on_retry_max_ms = 5000;
   BackoffConfig backoff;
   LevelConfig levels;
 };
@@ -55,8 +61,16 @@ class Dispenser {
   void onDisconnected();
   void onMessage(const char* topic, const char* payload, size_t len);
 
+  // Safe from any task or ISR (atomics and the pin only): the deadline check an independent
+  // task or timer runs, so a hung loop cannot keep the output on. True when it switched off.
+  bool failsafePoll() { return failsafe_.poll(ports_.clock.nowMs()); }
+  // The task watchdog / reset path: output off now, before the chip resets. Safe in an ISR.
+  void safeOff() { failsafe_.safeOff(); }
+
   Status status() const { return status_; }
+  // The commanded state (the pin follows it, unless the Failsafe switched it off first).
   bool outputOn() const { return status_ == Status::Active; }
+  const Failsafe& failsafe() const { return failsafe_; }
   bool hasDeadline() const { return has_deadline_; }
   uint64_t deadlineMs() const { return deadline_ms_; }
   LinkState link() const { return link_; }
@@ -65,12 +79,21 @@ class Dispenser {
   const char* topic() const { return topic_; }
   const char* nodeName() const { return node_; }
   uint32_t refusedCount() const { return refused_; }
+  // The last message as decoded (for the fuzz harness's invariants).
+  const Inbound& lastInbound() const { return inbound_; }
 
  private:
   void applyControl(const Control& c);
+  bool isResend(const Control& c) const;
+  void refuse(const char* message);
   void confirm(bool success, const Inbound& in, const char* message);
+  struct Deadline {
+    bool set;
+    uint64_t at_ms;
+    const char* reason;  // "deadline" (the hub's scheduled_until) or "max_on" (the device's own)
+  };
   // Returns true when anything a report carries changed.
-  bool setState(Status status, bool has_session, int64_t session, bool has_until, double until, const char* reason);
+  bool setState(Status status, bool has_session, int64_t session, bool has_until, double until, Deadline deadline, const char* reason);
   void revert();
   void publishReport();
   void sampleLevel(uint64_t now);
@@ -86,6 +109,7 @@ class Dispenser {
   char node_[20];
   LevelFilter level_;
   Backoff backoff_;
+  Failsafe failsafe_;
   JsonObject scratch_;
   Inbound inbound_;
 
@@ -96,10 +120,12 @@ class Dispenser {
   double scheduled_until_ = 0;
   bool has_deadline_ = false;
   uint64_t deadline_ms_ = 0;
+  const char* deadline_reason_ = "deadline";
 
   // The last applied control, so a resend of it (lost Confirmation) is confirmed again
   // without re-arming the deadline or re-activating an expired session.
   bool has_last_ = false;
+  bool last_lapsed_ = false;  // its run ended (deadline): a resend is no longer confirmed
   Control last_{};
 
   LinkState link_ = LinkState::Waiting;

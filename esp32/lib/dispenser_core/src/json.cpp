@@ -40,10 +40,12 @@ class Reader {
   }
 
   // Reads a string; copies up to cap-1 bytes into out (out may be nullptr to skip).
-  bool string(char* out, size_t cap, bool* truncated) {
+  // *nul is set when the string holds \u0000.
+  bool string(char* out, size_t cap, bool* truncated, bool* nul = nullptr) {
     if (!eat('"')) return false;
     size_t n = 0;
     bool cut = false;
+    if (nul != nullptr) *nul = false;
     auto put = [&](char c) {
       if (out == nullptr) return;
       if (n + 1 < cap) out[n++] = c;
@@ -75,6 +77,7 @@ class Reader {
         case 'u': {
           unsigned v = 0;
           if (!hex4(v)) return false;
+          if (v == 0 && nul != nullptr) *nul = true;
           utf8(v, put);
           break;
         }
@@ -189,7 +192,7 @@ class Reader {
 bool readValue(Reader& r, JsonField& f) {
   if (r.at('"')) {
     f.type = JsonType::String;
-    return r.string(f.str, sizeof f.str, &f.str_truncated);
+    return r.string(f.str, sizeof f.str, &f.str_truncated, &f.has_nul);
   }
   if (r.at('{') || r.at('[')) {
     f.type = r.at('{') ? JsonType::Object : JsonType::Array;
@@ -232,7 +235,9 @@ JsonError parseObject(const char* text, size_t len, JsonObject& out) {
       if (out.count == JsonObject::kMaxFields) return JsonError::TooManyFields;
       JsonField& f = out.fields[out.count];
       f = JsonField{};
-      if (!r.at('"') || !r.string(f.key, sizeof f.key, &f.key_truncated) || !r.eat(':')) return JsonError::Syntax;
+      bool nul = false;
+      if (!r.at('"') || !r.string(f.key, sizeof f.key, &f.key_truncated, &nul) || !r.eat(':')) return JsonError::Syntax;
+      if (nul) return JsonError::NulInKey;
       if (!readValue(r, f)) return r.tooDeep ? JsonError::TooDeep : JsonError::Syntax;
       ++out.count;
     } while (r.eat(','));
@@ -248,6 +253,7 @@ const char* jsonErrorText(JsonError e) {
     case JsonError::NotObject: return "payload must be a JSON object";
     case JsonError::TooManyFields: return "payload has too many fields";
     case JsonError::TooDeep: return "payload is nested too deeply";
+    case JsonError::NulInKey: return "payload has a key with \\u0000";
   }
   return "payload is invalid";
 }
@@ -257,41 +263,41 @@ bool isSafeInteger(double v) {
 }
 
 JsonWriter::JsonWriter(char* buf, size_t size) : buf_(buf), size_(size), len_(0), ok_(size > 1), first_(true) {
-  putc('{');
+  put('{');
 }
 
-void JsonWriter::putc(char c) {
+void JsonWriter::put(char c) {
   if (len_ + 1 < size_) buf_[len_++] = c;
   else ok_ = false;
 }
 
 void JsonWriter::raw(const char* s) {
-  while (*s != '\0') putc(*s++);
+  while (*s != '\0') put(*s++);
 }
 
 void JsonWriter::quoted(const char* s) {
-  putc('"');
+  put('"');
   for (; *s != '\0'; ++s) {
     unsigned char c = static_cast<unsigned char>(*s);
     if (c == '"' || c == '\\') {
-      putc('\\');
-      putc(static_cast<char>(c));
+      put('\\');
+      put(static_cast<char>(c));
     } else if (c < 0x20) {
       char esc[8];
       std::snprintf(esc, sizeof esc, "\\u%04x", c);
       raw(esc);
     } else {
-      putc(static_cast<char>(c));
+      put(static_cast<char>(c));
     }
   }
-  putc('"');
+  put('"');
 }
 
 void JsonWriter::key(const char* k) {
-  if (!first_) putc(',');
+  if (!first_) put(',');
   first_ = false;
   quoted(k);
-  putc(':');
+  put(':');
 }
 
 JsonWriter& JsonWriter::str(const char* k, const char* value) {
@@ -336,8 +342,21 @@ JsonWriter& JsonWriter::null(const char* k) {
   return *this;
 }
 
+JsonWriter& JsonWriter::object(const char* k) {
+  key(k);
+  put('{');
+  first_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::end() {
+  put('}');
+  first_ = false;
+  return *this;
+}
+
 const char* JsonWriter::finish() {
-  putc('}');
+  put('}');
   if (size_ > 0) buf_[len_ < size_ ? len_ : size_ - 1] = '\0';
   return ok_ ? buf_ : nullptr;
 }

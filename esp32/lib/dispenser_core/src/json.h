@@ -2,6 +2,8 @@
 // the same code parses controls on the ESP32 and in the host tests (no ArduinoJson in the core).
 // Nested objects/arrays are accepted and skipped (peers may add fields), strings longer than
 // kMaxString are flagged truncated, and the last of duplicate keys wins (as JSON.parse does).
+// A \u0000 in a value is flagged (has_nul), so "active\u0000junk" can never read as "active"
+// through a C string; in a key it is a parse error.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,7 @@ struct JsonField {
   double number;
   char str[kMaxString];
   bool str_truncated;
+  bool has_nul;  // the string value held \u0000 (str stops there: never use it)
 };
 
 struct JsonObject {
@@ -31,7 +34,7 @@ struct JsonObject {
   const JsonField* find(const char* key) const;
 };
 
-enum class JsonError : uint8_t { None, Syntax, NotObject, TooManyFields, TooDeep };
+enum class JsonError : uint8_t { None, Syntax, NotObject, TooManyFields, TooDeep, NulInKey };
 
 // Parses `len` bytes of `text` (not NUL-terminated) into `out`.
 JsonError parseObject(const char* text, size_t len, JsonObject& out);
@@ -50,13 +53,17 @@ class JsonWriter {
   JsonWriter& number(const char* key, double value);
   JsonWriter& boolean(const char* key, bool value);
   JsonWriter& null(const char* key);
+  // A nested object: w.object("k").integer("a", 1).end() -> "k":{"a":1}.
+  JsonWriter& object(const char* key);
+  JsonWriter& end();
   // Closes the object; returns the text (valid while the buffer lives) or nullptr on overflow.
   const char* finish();
   bool ok() const { return ok_; }
 
  private:
   void raw(const char* s);
-  void putc(char c);
+  // Not putc: that name is a macro in some C libraries (newlib, older glibc).
+  void put(char c);
   void key(const char* k);
   void quoted(const char* s);
   char* buf_;

@@ -8,6 +8,8 @@
 
 namespace dc {
 
+class JsonWriter;
+
 // Monotonic milliseconds since boot. Never steps with NTP or a wall-clock change, so the
 // fail-safe deadline (DESIGN §4) holds even when the hub is gone.
 class Clock {
@@ -68,6 +70,8 @@ class NetInfo {
   // Writes the dotted address into buf (size n); false when there is none.
   virtual bool ipAddress(char* buf, size_t n) = 0;
   virtual bool rssi(int& dbm) = 0;
+  // Extra link facts for the report (Wi-Fi disconnect counts by reason); none by default.
+  virtual void writeLinkStats(JsonWriter& w) { (void)w; }
 };
 
 // One JSON object per line describing what the core did (output on/off, deadline, refusals).

@@ -94,10 +94,34 @@ void collectEcho(const JsonObject& o, Inbound& in) {
   in.has_exchange_id = integerField(o, "exchange_id", 0, kMaxSafe, false, in.exchange_id) == Check::Ok;
   in.has_session_id = integerField(o, "session_id", 1, kMaxSafe, false, in.session_id) == Check::Ok;
   const JsonField* s = o.find("status");
-  in.has_status = s != nullptr && s->type == JsonType::String && !s->str_truncated && parseStatus(s->str, in.status);
+  in.has_status = s != nullptr && s->type == JsonType::String && !s->str_truncated && !s->has_nul && parseStatus(s->str, in.status);
 }
 
-bool decodeControl(const JsonObject& o, int own_id, Inbound& in) {
+// C strings stop at NUL: "active\u0000junk" would compare equal to "active". Refused, naming
+// the first field that holds one.
+bool checkNoNul(const JsonObject& o, Inbound& in) {
+  for (size_t i = 0; i < o.count; ++i) {
+    if (o.fields[i].type == JsonType::String && o.fields[i].has_nul) return refuse(in, o.fields[i].key, "must not contain \\u0000");
+  }
+  return true;
+}
+
+// An `active` run: more than 0 s (a control already past its end must not pulse the output) and
+// at most max_on_s. The difference of two finite non-negative doubles is finite; the check
+// is written so that NaN fails it too.
+bool checkRun(const Control& c, uint32_t max_on_s, Inbound& in) {
+  if (c.status != Status::Active || !c.has_until) return true;
+  double run = c.scheduled_until - c.timestamp;
+  if (!(run >= 0.001)) return refuse(in, "scheduled_until", "must be after timestamp (the run would be 0 s or less)");
+  if (!(run <= static_cast<double>(max_on_s))) {
+    char problem[80];
+    std::snprintf(problem, sizeof problem, "run is over this machine's maximum of %lu s", static_cast<unsigned long>(max_on_s));
+    return refuse(in, "scheduled_until", problem);
+  }
+  return true;
+}
+
+bool decodeControl(const JsonObject& o, int own_id, uint32_t max_on_s, Inbound& in) {
   Control& c = in.control;
   if (!checkMachineId(o, own_id, true, in)) return false;
   const JsonField* s = o.find("status");
@@ -115,13 +139,14 @@ bool decodeControl(const JsonObject& o, int own_id, Inbound& in) {
   if (k != Check::Ok) return refuseCheck(in, "timestamp", k, "must be epoch seconds");
   k = integerField(o, "exchange_id", 0, kMaxSafe, false, c.exchange_id);
   if (k != Check::Ok) return refuseCheck(in, "exchange_id", k, "must be a non-negative integer");
+  if (!checkRun(c, max_on_s, in)) return false;
   in.kind = InboundKind::Control;
   return true;
 }
 
 }  // namespace
 
-void decodeInbound(const char* payload, size_t len, int own_id, JsonObject& o, Inbound& in) {
+void decodeInbound(const char* payload, size_t len, int own_id, uint32_t max_on_s, JsonObject& o, Inbound& in) {
   in = Inbound{};
   in.kind = InboundKind::Invalid;
   JsonError e = parseObject(payload, len, o);
@@ -134,6 +159,7 @@ void decodeInbound(const char* payload, size_t len, int own_id, JsonObject& o, I
     in.kind = InboundKind::HubReply;
     return;
   }
+  if (!checkNoNul(o, in)) return;
   const JsonField* rt = o.find("request_type");
   if (rt != nullptr) {
     if (rt->type != JsonType::String || std::strcmp(rt->str, "machine") != 0) {
@@ -143,7 +169,7 @@ void decodeInbound(const char* payload, size_t len, int own_id, JsonObject& o, I
     if (checkMachineId(o, own_id, false, in)) in.kind = InboundKind::ReportRequest;
     return;
   }
-  decodeControl(o, own_id, in);
+  decodeControl(o, own_id, max_on_s, in);
 }
 
 }  // namespace dc

@@ -15,6 +15,15 @@ constexpr const char* kTopicMachinePrefix = "external/machine/";  // Topics.mach
 constexpr const char* kNodeMachineHandler = "machine_handler";    // NodeNames.machineHandler
 constexpr int kMaxMachineId = 9999;                               // MachineId maximum
 
+// The longest the output may stay on from one control, whatever the hub sends (DESIGN §9 "No
+// control without a deadline"): a longer `active` run is refused naming scheduled_until, and an
+// `active` with no scheduled_until is bounded by it on the device. Build flag, default 4 h.
+#ifndef MAX_ON_SECONDS
+#define MAX_ON_SECONDS 14400
+#endif
+constexpr uint32_t kMaxOnSeconds = MAX_ON_SECONDS;
+static_assert(kMaxOnSeconds >= 1 && kMaxOnSeconds <= 7u * 24u * 3600u, "MAX_ON_SECONDS: 1 s .. 7 days");
+
 // external/machine/4 (the canonical topic, as machineTopic(id) builds it).
 void machineTopic(int id, char* buf, size_t n);
 // machine_004 (as machineNodeName(id) builds it).
@@ -59,7 +68,8 @@ struct Inbound {
   char message[96];  // "field: problem" when kind == Invalid
 };
 
-// Classifies and validates one payload received on external/machine/{own_id}.
-void decodeInbound(const char* payload, size_t len, int own_id, JsonObject& scratch, Inbound& out);
+// Classifies and validates one payload received on external/machine/{own_id}. An `active`
+// control must run more than 0 s and at most max_on_s (scheduled_until - timestamp).
+void decodeInbound(const char* payload, size_t len, int own_id, uint32_t max_on_s, JsonObject& scratch, Inbound& out);
 
 }  // namespace dc
