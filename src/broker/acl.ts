@@ -28,7 +28,7 @@ export function canPublish(identity: ClientIdentity, topic: string, payload: Buf
     if (topic !== Topics.machineHandler) return deny(`machine ${machineId} may publish only to ${Topics.machineHandler}`)
     const claimed = claimedNames(payload)
     if (claimed.machine_id !== undefined && claimed.machine_id !== machineId) {
-      return deny(`machine ${machineId} may not publish as machine_id ${String(claimed.machine_id)}`)
+      return deny(`machine ${machineId} may not publish as machine_id ${shown(claimed.machine_id)}`)
     }
     if (typeof claimed.origin_node === 'string' && machineIdFromNode(claimed.origin_node) !== machineId) {
       return deny(`machine ${machineId} may not publish as origin_node ${claimed.origin_node}`)
@@ -64,6 +64,16 @@ export function canSubscribe(identity: ClientIdentity, filter: string): AclDecis
   const named = replyTopic(identity.node)
   if (!FIXED_READER_TOPICS.has(named)) own.add(named)
   return own.has(filter) ? allow : deny(`node ${identity.node} may subscribe only to ${[...own].join(' and ')}`)
+}
+
+/**
+ * A claimed value in a refusal message. Never String() of an object: a 10,000-deep array in a payload
+ * overflowed the stack there, an uncaught RangeError in the publish hook that stopped the hub.
+ */
+function shown(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 64))
+  return Array.isArray(value) ? 'a list' : `a value of type ${typeof value}`
 }
 
 /** The identity fields a payload claims, when it is a JSON object; else nothing (bad input is the adapter's job). */
