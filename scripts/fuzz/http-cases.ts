@@ -170,8 +170,10 @@ export function hostileHttp(rng: Rng, ctx: PayloadContext, tokens: HttpTokens): 
     }
     case 17: {
       const h: Record<string, string> = { ...headers }
-      h[rng.pick(['x-forwarded-for', 'x-real-ip', 'forwarded', 'host', 'origin', 'cookie', 'accept-encoding', 'accept'])] = rng.pick(['1.2.3.4', '127.0.0.1, 10.0.0.1', 'x'.repeat(rng.int(100, 12_000)), '__proto__=1', '', 'gzip;q=1e300'])
-      c = { kind: 'http', method: 'GET', path: rng.pick(['/api/health', '/api/schedule', '/api/me']), headers: h, mutation: false, note: 'hostile header' }
+      const name = rng.pick(['x-forwarded-for', 'x-real-ip', 'forwarded', 'host', 'origin', 'cookie', 'accept-encoding', 'accept'])
+      const value = rng.pick(['1.2.3.4', '127.0.0.1, 10.0.0.1', 'x'.repeat(rng.int(100, 12_000)), '__proto__=1', '', 'gzip;q=1e300'])
+      h[name] = value
+      c = { kind: 'http', method: 'GET', path: rng.pick(['/api/health', '/api/schedule', '/api/me']), headers: h, mutation: false, note: `hostile header ${name}: ${value.slice(0, 30)}` }
       break
     }
     case 18: c = { kind: 'http', method: 'GET', path: `/api/${'x/'.repeat(rng.int(10, 2000))}?${'a=1&'.repeat(rng.int(10, 3000))}`, headers, mutation: false, note: 'long path and query' }; break
