@@ -14,6 +14,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Err, Result } from '../../lib/result.js'
+import { formatValidationError, type SchemaErrorLike } from '../../protocol/validation.js'
 
 export class HttpError extends Error {
   constructor(
@@ -57,53 +58,12 @@ export function unwrap<T>(result: Result<T>): T {
   return result.value
 }
 
-interface SchemaError {
-  instancePath: string
-  keyword: string
-  message?: string
-  params?: Record<string, unknown>
-}
-
-const depth = (e: SchemaError) => e.instancePath.split('/').length
-
-function fieldPath(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join('')
-}
-
-function describe(e: SchemaError): string {
-  const allowed = e.params?.allowedValues
-  if (e.keyword === 'enum' && Array.isArray(allowed)) return `must be one of ${allowed.join(', ')}`
-  return e.message ?? 'is invalid'
-}
-
 /**
- * "body.machine_id: must be integer" — names the field (DESIGN §6). For a union the deepest
- * failing branch is the most specific ("body.machine_id[1]: must be >= 1"); branches failing on
- * the field itself are joined ("must be integer or must be array").
+ * "body.machine_id: must be integer": the wording MQTT uses too (protocol/validation.ts),
+ * with the HTTP location in front.
  */
-export function validationMessage(errors: readonly SchemaError[], context: string | undefined): string {
-  const where = context === 'querystring' ? 'query' : (context ?? 'request')
-  const extra = errors.find((e) => e.keyword === 'additionalProperties')
-  if (extra) {
-    const names = (extra.params?.additionalProperties ?? extra.params?.additionalProperty) as string[] | string | undefined
-    const name = Array.isArray(names) ? names[0] : names
-    return `${where}${fieldPath(extra.instancePath)}.${name ?? '?'}: is not allowed`
-  }
-  const branches = errors.filter((e) => e.keyword !== 'anyOf')
-  const deepest = Math.max(...branches.map(depth))
-  const first = branches.find((e) => depth(e) === deepest) ?? errors[0]
-  if (!first) return `${where}: is invalid`
-  const path = fieldPath(first.instancePath)
-  if (first.keyword === 'required') {
-    const missing = first.params?.requiredProperties ?? first.params?.missingProperty
-    return `${where}${path}.${String(Array.isArray(missing) ? missing[0] : (missing ?? '?'))}: is required`
-  }
-  const siblings = branches.filter((e) => e.instancePath === first.instancePath)
-  return `${where}${path}: ${[...new Set(siblings.map(describe))].join(' or ')}`
+export function validationMessage(errors: readonly SchemaErrorLike[], context: string | undefined): string {
+  return formatValidationError(errors, context === 'querystring' ? 'query' : (context ?? 'request')).message
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { BrokerPort } from '../../broker/port.js'
 import type { Clock } from '../../lib/clock.js'
 import type { EventBus } from '../../lib/event-bus.js'
+import { envelope } from '../../protocol/envelope.js'
 import type { HubEvents } from '../../protocol/events.js'
 import { NodeNames, Topics, isValidNodeName, machineNodeName, replyTopic } from '../../protocol/topics.js'
 
@@ -23,7 +24,7 @@ export function createAdminFeed(deps: AdminFeedDeps): { stop(): void } {
   const { broker, events, clock, log } = deps
 
   const send = (topic: string, body: object, from: string, to: string) => {
-    const payload = { ...body, timestamp: clock.now() / 1000, origin_node: from, destination_node: to }
+    const payload = envelope(body, from, to, clock.now() / 1000)
     broker.publish(topic, payload, { qos: 1 }).catch((error: unknown) => log?.warn({ err: error, topic }, 'admin feed publish failed'))
   }
   const toAdmin = (body: object, from: string) => send(Topics.admin, body, from, NodeNames.admin)

@@ -1,15 +1,18 @@
 /**
  * The internal/handler adapter (DESIGN §4 "Interface nodes"): Request `machine` -> the
- * machine state(s); Machine (override) -> machines.override with the sender's role as
- * priority (DESIGN §5). Every answer and refusal goes through the node replier.
+ * machine state(s), for the roles GET /api/machines admits; Machine (override) ->
+ * machines.override with the sender's role as priority (DESIGN §5). Input comes through
+ * decodeInbound; every answer and refusal goes through the node replier.
  */
 import type { Logger } from 'pino'
 import type { BrokerPort, InboundMessage } from '../../broker/port.js'
 import type { CommandRequester, Machines } from '../../machines/types.js'
-import { decoderFor, type ReplyTo } from '../../protocol/codec.js'
-import { MachineOverride, Request } from '../../protocol/messages.js'
-import { Topics, isValidNodeName } from '../../protocol/topics.js'
-import { senderNode, type NodeReplier } from './node-replier.js'
+import { machineReadRefusal, type Actor } from '../../protocol/access.js'
+import type { ReplyAddress } from '../../protocol/envelope.js'
+import { decodeInbound } from '../../protocol/inbound.js'
+import type { MachineOverride, Request } from '../../protocol/messages.js'
+import { Topics } from '../../protocol/topics.js'
+import type { NodeReplier } from './node-replier.js'
 
 export interface HandlerNodeDeps {
   broker: BrokerPort
@@ -18,70 +21,37 @@ export interface HandlerNodeDeps {
   log?: Logger
 }
 
-const decodeRequest = decoderFor(Request)
-const decodeOverride = decoderFor(MachineOverride)
-
-/** What to echo even when the payload is bad: origin_node / exchange_id / request_id when well-formed. */
-function echoOf(raw: unknown): ReplyTo {
-  if (typeof raw !== 'object' || raw === null) return {}
-  const r = raw as Record<string, unknown>
-  const id = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined)
-  return {
-    origin_node: typeof r.origin_node === 'string' && isValidNodeName(r.origin_node) ? r.origin_node : undefined,
-    exchange_id: id(r.exchange_id),
-    request_id: id(r.request_id),
-  }
-}
-
-/** Priority comes from the authenticated role; in-process and anonymous dev clients act as admin. */
-function requesterOf(message: InboundMessage): CommandRequester | undefined {
-  const c = message.client
-  if (c === null || c.kind === 'anonymous') return { source: 'admin', node: senderNode(message) }
-  if (c.kind === 'node') return { source: c.role, node: c.node }
-  return undefined
-}
-
-function parse(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString('utf8'))
-  } catch {
-    return undefined
-  }
+/** Priority comes from the authenticated role (in-process and anonymous dev clients are admins). */
+function requesterOf(actor: Actor): CommandRequester {
+  return { source: actor.role, node: actor.name }
 }
 
 export function createHandlerNode(deps: HandlerNodeDeps): { stop(): void } {
   const { broker, machines, replier, log } = deps
 
-  const request = async (message: InboundMessage, raw: object) => {
-    const decoded = decodeRequest.check(raw)
-    if (!decoded.ok) return replier.reject(message, echoOf(raw), decoded.message)
-    const req = decoded.value
+  const request = async (message: InboundMessage, to: ReplyAddress, actor: Actor, req: Request) => {
     if (req.request_type !== 'machine') {
-      return replier.reject(message, req, `request_type: internal/handler answers "machine" requests; send "${req.request_type}" to ${Topics.manager}`)
+      return replier.reject(message, to, `request_type: internal/handler answers "machine" requests; send "${req.request_type}" to ${Topics.manager}`)
     }
-    if (req.machine_id === undefined) return replier.reply(message, req, { request_type: 'machine', machines: machines.list() })
+    // The same rule as GET /api/machines: machine state is for admins.
+    const refused = machineReadRefusal(actor)
+    if (refused) return replier.reply(to, { success: false, message: `request_type: ${refused}`, ...(req.machine_id !== undefined && { machine_id: req.machine_id }) })
+    if (req.machine_id === undefined) return replier.reply(to, { request_type: 'machine', machines: machines.list() })
     const state = machines.get(req.machine_id)
-    if (!state) return replier.reject(message, req, `machine_id: machine ${req.machine_id} is not served by this hub`, { machine_id: req.machine_id })
-    return replier.reply(message, req, state)
+    if (!state) return replier.reject(message, to, `machine_id: machine ${req.machine_id} is not served by this hub`, { machine_id: req.machine_id })
+    return replier.reply(to, state)
   }
 
-  const override = async (message: InboundMessage, raw: object) => {
-    // A release needs no target state: let `{"machine_id": 3, "release": true}` through.
-    const input = (raw as { release?: unknown }).release === true && !('status' in raw) ? { ...raw, status: 'idle' } : raw
-    const decoded = decodeOverride.check(input)
-    if (!decoded.ok) return replier.reject(message, echoOf(raw), decoded.message)
-    const cmd = decoded.value
-    const by = requesterOf(message)
-    if (!by) return replier.reject(message, cmd, '(sender): a machine may not command machines', { machine_id: cmd.machine_id })
-    const result = await machines.override(cmd, by)
+  const override = async (message: InboundMessage, to: ReplyAddress, actor: Actor, cmd: MachineOverride) => {
+    const result = await machines.override(cmd, requesterOf(actor))
     if (!result.ok) {
       const extra = { machine_id: cmd.machine_id, status: cmd.status }
       // Bad content counts as bad input (metrics); a held machine is an ordinary refusal.
-      if (result.code === 'MACHINE_HELD') return replier.reply(message, cmd, { success: false, message: result.message, ...extra })
-      return replier.reject(message, cmd, result.message, extra)
+      if (result.code === 'MACHINE_HELD') return replier.reply(to, { success: false, message: result.message, ...extra })
+      return replier.reject(message, to, result.message, extra)
     }
     const desired = result.value.desired
-    return replier.reply(message, cmd, {
+    return replier.reply(to, {
       success: true,
       machine_id: cmd.machine_id,
       status: desired?.status ?? result.value.status,
@@ -91,11 +61,13 @@ export function createHandlerNode(deps: HandlerNodeDeps): { stop(): void } {
   }
 
   const handle = async (message: InboundMessage) => {
-    const raw = parse(message.payload)
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      return replier.reject(message, echoOf(raw), '(payload): payload is not a JSON object')
+    const decoded = decodeInbound(message.topic, message.payload, message.client)
+    if (!decoded.ok) {
+      return replier.reject(message, decoded.reply, decoded.message, decoded.hint.machine_id !== undefined ? { machine_id: decoded.hint.machine_id } : {})
     }
-    return 'request_type' in raw ? request(message, raw) : override(message, raw)
+    if (decoded.sender.kind !== 'node') return // decodeInbound admits only nodes here
+    if (decoded.kind === 'request') return request(message, decoded.reply, decoded.sender.actor, decoded.value)
+    if (decoded.kind === 'override') return override(message, decoded.reply, decoded.sender.actor, decoded.value)
   }
 
   const off = broker.onMessage(Topics.handler, (message) => {

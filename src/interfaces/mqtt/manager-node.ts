@@ -1,7 +1,7 @@
 /**
  * The `internal/manager` adapter (DESIGN §4): Session create / update / cancel and Request
  * `session` / `schedule` from interface nodes, answered on the sender's reply topic. Thin:
- * decode -> scheduling call -> Confirmation / Session / Schedule. Every refusal is a
+ * decodeInbound -> scheduling call -> Confirmation / Session / Schedule. Every refusal is a
  * Confirmation `success: false` whose message names the field or the conflicting session and
  * bay; bad input never changes state. Session changes reach internal/admin and the owner
  * through the 'session.changed' event (the admin feed), not from here.
@@ -9,10 +9,12 @@
 import type { Logger } from 'pino'
 import type { BrokerPort, InboundMessage } from '../../broker/port.js'
 import type { Clock } from '../../lib/clock.js'
-import { decoderFor, type ReplyTo } from '../../protocol/codec.js'
-import { Request, Session, Topics, isValidNodeName, type Confirmation, type SessionRecord } from '../../protocol/index.js'
+import { sessionReadRefusal, type Actor } from '../../protocol/access.js'
+import type { ReplyAddress } from '../../protocol/envelope.js'
+import { decodeInbound } from '../../protocol/inbound.js'
+import { Topics, type Confirmation, type Request, type Session, type SessionRecord } from '../../protocol/index.js'
 import { dateAt, type Scheduling, type SubmitOptions } from '../../scheduling/index.js'
-import { senderNode, type NodeReplier } from './node-replier.js'
+import type { NodeReplier } from './node-replier.js'
 
 export interface ManagerNodeDeps {
   broker: BrokerPort
@@ -29,24 +31,15 @@ export interface ManagerNode {
   stop(): void
 }
 
-const decodeSession = decoderFor(Session)
-const decodeRequest = decoderFor(Request)
-// Same bound as the codec's decoders: a node cannot make the hub parse megabytes.
-const MAX_PAYLOAD_BYTES = 64 * 1024
-
 /** Codes that mean the payload itself is wrong (DESIGN §4 "Bad input": counted). */
 const BAD_INPUT = new Set(['SESSION_INVALID', 'MACHINE_UNKNOWN'])
 
 /**
- * Who asks: the authenticated client; a node with role admin may change any session. As on
- * internal/handler, the hub itself (in-process) and anonymous development clients
- * (HUB_MQTT_ALLOW_ANONYMOUS) act as admin; a machine never does.
+ * Who asks: the login decodeInbound established; a node with role admin may change any
+ * session. The hub itself (in-process) and anonymous development clients act as admin.
  */
-export function requesterOf(message: InboundMessage): SubmitOptions {
-  const client = message.client
-  if (!client || client.kind === 'anonymous') return { origin: senderNode(message), isAdmin: true }
-  if (client.kind === 'node') return { origin: client.node, isAdmin: client.role === 'admin' }
-  return { origin: client.clientId, isAdmin: false }
+export function requesterOf(actor: Actor): SubmitOptions {
+  return { origin: actor.name, isAdmin: actor.role === 'admin' }
 }
 
 /** The Confirmation of an accepted Session (also what an idempotent repeat gets again). */
@@ -58,48 +51,46 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
   const { broker, scheduling, replier, clock } = deps
   const timeZone = deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
 
-  const handleSession = async (message: InboundMessage, value: unknown, replyTo: ReplyTo) => {
-    const decoded = decodeSession.check(value)
-    if (!decoded.ok) return replier.reject(message, replyTo, decoded.message, { session_id: sessionIdOf(value) })
-    const session = decoded.value
-    const outcome = await scheduling.submit(session, requesterOf(message))
-    if (outcome.ok) return replier.reply(message, session, confirmationOf(outcome.value.session))
+  const handleSession = async (message: InboundMessage, to: ReplyAddress, actor: Actor, session: Session) => {
+    const outcome = await scheduling.submit(session, requesterOf(actor))
+    if (outcome.ok) return replier.reply(to, confirmationOf(outcome.value.session))
     const extra = { session_id: session.session_id ?? null }
-    if (BAD_INPUT.has(outcome.code)) return replier.reject(message, session, outcome.message, extra)
-    return replier.reply(message, session, { success: false, message: outcome.message, ...extra })
+    if (BAD_INPUT.has(outcome.code)) return replier.reject(message, to, outcome.message, extra)
+    return replier.reply(to, { success: false, message: outcome.message, ...extra })
   }
 
-  const handleRequest = async (message: InboundMessage, value: unknown, replyTo: ReplyTo) => {
-    const decoded = decodeRequest.check(value)
-    if (!decoded.ok) return replier.reject(message, replyTo, decoded.message, { session_id: sessionIdOf(value) })
-    const request = decoded.value
+  const handleRequest = async (message: InboundMessage, to: ReplyAddress, actor: Actor, request: Request) => {
     if (request.request_type === 'machine') {
-      return replier.reject(message, request, `request_type: machine reports are requested on ${Topics.handler}`)
+      return replier.reject(message, to, `request_type: machine reports are requested on ${Topics.handler}`)
     }
     if (request.request_type === 'schedule') {
       const schedule = scheduling.scheduleFor(request.date ?? dateAt(timeZone, clock.now() / 1000))
-      if (!schedule.ok) return replier.reject(message, request, schedule.message)
-      return replier.reply(message, request, schedule.value)
+      if (!schedule.ok) return replier.reject(message, to, schedule.message)
+      return replier.reply(to, schedule.value)
     }
     if (request.session_id === undefined) {
-      return replier.reject(message, request, 'session_id: is required for request_type session', { session_id: null })
+      return replier.reject(message, to, 'session_id: is required for request_type session', { session_id: null })
     }
     const found = scheduling.get(request.session_id)
-    if (!found) return replier.reply(message, request, { success: false, session_id: request.session_id, message: `session_id: no session ${request.session_id}` })
-    return replier.reply(message, request, found)
+    if (!found) return replier.reply(to, { success: false, session_id: request.session_id, message: `session_id: no session ${request.session_id}` })
+    // The same rule as GET /api/sessions/:id: a node reads only its own sessions, admins all.
+    const refused = sessionReadRefusal(actor, found)
+    if (refused) return replier.reply(to, { success: false, session_id: request.session_id, message: `session_id: ${refused}` })
+    return replier.reply(to, found)
   }
 
   const handle = async (message: InboundMessage) => {
-    const value = parse(message.payload)
-    if (!value.ok) return replier.reject(message, {}, value.message, { session_id: null })
-    const replyTo = replyToOf(value.value)
+    const decoded = decodeInbound(message.topic, message.payload, message.client)
+    if (!decoded.ok) return replier.reject(message, decoded.reply, decoded.message, { session_id: decoded.hint.session_id })
+    if (decoded.sender.kind !== 'node') return // decodeInbound admits only nodes here
+    const { actor } = decoded.sender
     try {
-      const isRequest = typeof value.value === 'object' && value.value !== null && 'request_type' in value.value
-      await (isRequest ? handleRequest : handleSession)(message, value.value, replyTo)
+      if (decoded.kind === 'request') await handleRequest(message, decoded.reply, actor, decoded.value)
+      else if (decoded.kind === 'session') await handleSession(message, decoded.reply, actor, decoded.value)
     } catch (error) {
       // I/O failure (the session was not stored): say so rather than stay silent.
       deps.log?.error({ err: error, topic: message.topic }, 'manager request failed')
-      await replier.reply(message, replyTo, { success: false, session_id: sessionIdOf(value.value), message: 'internal error: nothing was changed' })
+      await replier.reply(decoded.reply, { success: false, session_id: decoded.value.session_id ?? null, message: 'internal error: nothing was changed' })
     }
   }
 
@@ -107,30 +98,4 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
     handle(message).catch((error: unknown) => deps.log?.error({ err: error }, 'manager reply failed'))
   })
   return { stop: unsubscribe }
-}
-
-function parse(payload: Buffer): { ok: true; value: unknown } | { ok: false; message: string } {
-  if (payload.length > MAX_PAYLOAD_BYTES) return { ok: false, message: `(payload): larger than ${MAX_PAYLOAD_BYTES} bytes` }
-  try {
-    return { ok: true, value: JSON.parse(payload.toString('utf8')) }
-  } catch {
-    return { ok: false, message: '(payload): payload is not valid JSON' }
-  }
-}
-
-/** Echo what can be echoed even from a payload that failed validation. */
-function replyToOf(value: unknown): ReplyTo {
-  if (typeof value !== 'object' || value === null) return {}
-  const v = value as Record<string, unknown>
-  const id = (x: unknown) => (Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined)
-  return {
-    origin_node: typeof v.origin_node === 'string' && isValidNodeName(v.origin_node) ? v.origin_node : undefined,
-    exchange_id: id(v.exchange_id),
-    request_id: id(v.request_id),
-  }
-}
-
-function sessionIdOf(value: unknown): number | null {
-  const id = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).session_id : undefined
-  return Number.isSafeInteger(id) && (id as number) > 0 ? (id as number) : null
 }

@@ -1,19 +1,19 @@
 /**
- * How the internal/* adapters answer nodes: one place that picks the reply topic,
- * echoes exchange_id / request_id, and counts bad input (DESIGN §4).
+ * How the internal/* adapters answer nodes: to the address decodeInbound chose (the login's
+ * reply topic), enveloped by the one envelope helper, and bad input counted (DESIGN §4).
  */
 import type { BrokerPort, InboundMessage } from '../../broker/port.js'
 import type { Clock } from '../../lib/clock.js'
 import type { EventBus } from '../../lib/event-bus.js'
-import { replyFor, refusal, type ReplyTo } from '../../protocol/codec.js'
+import { addressed, refusal, type ReplyAddress } from '../../protocol/envelope.js'
 import type { HubEvents } from '../../protocol/events.js'
 import type { Confirmation } from '../../protocol/messages.js'
 
 export interface NodeReplier {
-  /** Send `body` to the sender's reply topic. */
-  reply(message: InboundMessage, request: ReplyTo, body: object): Promise<void>
-  /** Refuse bad input: Confirmation success:false naming the problem, counted as bad input. */
-  reject(message: InboundMessage, request: ReplyTo, text: string, extra?: Partial<Confirmation>): Promise<void>
+  /** Send `body` to `to`. */
+  reply(to: ReplyAddress, body: object): Promise<void>
+  /** Refuse bad input: Confirmation success:false naming the problem, counted as bad input; sent when there is someone to tell. */
+  reject(message: InboundMessage, to: ReplyAddress | undefined, text: string, extra?: Partial<Confirmation>): Promise<void>
 }
 
 export interface NodeReplierDeps {
@@ -24,7 +24,7 @@ export interface NodeReplierDeps {
   from: string
 }
 
-/** The sender's node name: its client identity, used when the message names no origin_node. */
+/** The sender's login name, for logs and the bad-input count. */
 export function senderNode(message: InboundMessage): string {
   const client = message.client
   if (!client) return 'admin_portal'
@@ -32,15 +32,15 @@ export function senderNode(message: InboundMessage): string {
 }
 
 export function createNodeReplier({ broker, clock, events, from }: NodeReplierDeps): NodeReplier {
-  const reply = async (message: InboundMessage, request: ReplyTo, body: object) => {
-    const out = replyFor(request, body, from, senderNode(message), clock.now() / 1000)
+  const reply = async (to: ReplyAddress, body: object) => {
+    const out = addressed(to, body, from, clock.now() / 1000)
     await broker.publish(out.topic, out.payload, { qos: 1 })
   }
   return {
     reply,
-    async reject(message, request, text, extra = {}) {
+    async reject(message, to, text, extra = {}) {
       events.emit('input.rejected', { topic: message.topic, client: senderNode(message), message: text })
-      await reply(message, request, refusal(text, extra))
+      if (to) await reply(to, refusal(text, extra))
     },
   }
 }

@@ -25,14 +25,28 @@ async function withHandler(t: Parameters<typeof buildWorld>[0]): Promise<World> 
 
 t.test('Request machine: one machine or all, answered on the origin reply topic with ids echoed', async (t) => {
   const w = await withHandler(t)
-  w.broker.inject(Topics.handler, { request_id: 65833, request_type: 'machine', machine_id: 3, origin_node: 'kiosk_interface' }, kiosk)
-  w.broker.inject(Topics.handler, { request_id: 65834, request_type: 'machine' }, kiosk)
+  w.broker.inject(Topics.handler, { request_id: 65833, request_type: 'machine', machine_id: 3, origin_node: 'admin_portal' }, admin)
+  w.broker.inject(Topics.handler, { request_id: 65834, request_type: 'machine' }, admin)
+  await w.idle()
+  const replies = w.broker.to(Topics.admin)
+  t.equal(replies.length, 2)
+  t.match(replies[0]?.payload, { request_id: 65833, machine_id: 3, status: 'idle', online: true, ball_level: 'medium', origin_node: 'machine_handler', destination_node: 'admin_portal' })
+  t.equal((replies[1]?.payload.machines as unknown[]).length, 5)
+  t.match(replies[1]?.payload, { request_id: 65834, request_type: 'machine' })
+  w.broker.inject(Topics.handler, { request_id: 65835, request_type: 'machine', machine_id: 42 }, admin)
+  await w.idle()
+  t.match(w.broker.to(Topics.admin).at(-1)?.payload, { success: false, request_id: 65835, message: /^machine_id: machine 42 is not served/ })
+})
+
+t.test('Request machine from a kiosk is refused as GET /api/machines refuses it (admin only)', async (t) => {
+  const w = await withHandler(t)
+  w.broker.inject(Topics.handler, { request_id: 1, request_type: 'machine', machine_id: 3 }, kiosk)
+  w.broker.inject(Topics.handler, { request_id: 2, request_type: 'machine' }, kiosk)
   await w.idle()
   const replies = w.broker.to(Topics.kiosk)
   t.equal(replies.length, 2)
-  t.match(replies[0]?.payload, { request_id: 65833, machine_id: 3, status: 'idle', online: true, ball_level: 'medium', origin_node: 'machine_handler', destination_node: 'kiosk_interface' })
-  t.equal((replies[1]?.payload.machines as unknown[]).length, 5)
-  t.match(replies[1]?.payload, { request_id: 65834, request_type: 'machine' })
+  for (const r of replies) t.match(r.payload, { success: false, message: 'request_type: role kiosk may not read machine state (needs admin)' })
+  t.notOk(replies.some((r) => 'machines' in r.payload || 'online' in r.payload), 'no machine state leaks')
 })
 
 t.test('Machine override from an admin node: Confirmation on internal/admin and the command goes out', async (t) => {
@@ -68,7 +82,7 @@ t.test('in-process and anonymous senders act as admin; a machine may not command
   w.broker.inject(Topics.handler, { machine_id: 3, status: 'maintenance' }, m3)
   await w.idle()
   t.match(w.machines.get(3)?.desired, { source: 'default' })
-  t.match(named(w, 'input.rejected').at(-1), { message: '(sender): a machine may not command machines' })
+  t.match(named(w, 'input.rejected').at(-1), { message: '(sender): a machine may not publish to internal/handler' })
 })
 
 t.test('bad payloads get a Confirmation naming the field and change nothing', async (t) => {
@@ -84,7 +98,6 @@ t.test('bad payloads get a Confirmation naming the field and change nothing', as
     ['until in the past', { machine_id: 3, status: 'active', scheduled_until: 5 }, /^scheduled_until: is in the past/],
     ['unknown request_type', { request_type: 'weather', request_id: 4 }, /^request_type:/],
     ['session request here', { request_type: 'schedule', date: '2026-01-01' }, /^request_type: internal\/handler answers "machine"/],
-    ['unknown machine in request', { request_type: 'machine', machine_id: 42 }, /^machine_id: machine 42/],
   ]
   for (const [, payload] of cases) {
     w.broker.inject(Topics.handler, payload, kiosk)

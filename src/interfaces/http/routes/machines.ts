@@ -4,6 +4,7 @@
  * (DESIGN §5 priority admin > schedule > kiosk/reservation).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { MACHINE_READ_ROLES } from '../../../protocol/access.js'
 import { MachineState } from '../../../protocol/messages.js'
 import { principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
@@ -14,7 +15,9 @@ const security = [{ bearer: [] }]
 const tags = ['machines']
 
 export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const guard = ctx.guard('admin')
+  // Reads follow the rule internal/handler applies too (protocol/access.ts); overrides here are admin's.
+  const guard = ctx.guard(...MACHINE_READ_ROLES)
+  const adminGuard = ctx.guard('admin')
 
   app.get(
     '/api/machines',
@@ -44,7 +47,7 @@ export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.post(
     '/api/machines/:id/override',
     {
-      onRequest: guard,
+      onRequest: adminGuard,
       schema: {
         tags,
         security,

@@ -5,6 +5,7 @@
  * only their own sessions, admins all (scheduling enforces it on changes, SESSION_FORBIDDEN).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { mayAccessSession, sessionReadRefusal } from '../../../protocol/access.js'
 import { Session, SessionRecord } from '../../../protocol/messages.js'
 import { ALL_ROLES, principalOf } from '../auth.js'
 import { dayBounds } from '../../../scheduling/index.js'
@@ -19,10 +20,10 @@ function optionsFor(principal: Principal) {
   return { origin: principal.name, isAdmin: principal.role === 'admin' }
 }
 
+/** The read rule internal/manager applies too (protocol/access.ts). */
 function assertCanSee(principal: Principal, session: SessionRecord): void {
-  if (principal.role !== 'admin' && session.origin_node !== principal.name) {
-    throw new HttpError(403, 'SESSION_FORBIDDEN', `session ${session.session_id} belongs to ${session.origin_node}`)
-  }
+  const refused = sessionReadRefusal(principal, session)
+  if (refused) throw new HttpError(403, 'SESSION_FORBIDDEN', refused)
 }
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
@@ -79,7 +80,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       // scheduling.list returns sessions overlapping [from, to), ordered by start
       return ctx.scheduling
         .list({ from, to, ...(machine_id !== undefined && { machineId: machine_id }), ...(status !== undefined && { status }) })
-        .filter((s) => principal.role === 'admin' || s.origin_node === principal.name)
+        .filter((s) => mayAccessSession(principal, s))
     },
   )
 
