@@ -50,6 +50,12 @@
 #ifndef LEVEL_FULL_CM
 #define LEVEL_FULL_CM 10.0f
 #endif
+// Task watchdog: longer than the longest blocking call (PubSubClient connect: ~6 s).
+#ifndef WATCHDOG_TIMEOUT_MS
+#define WATCHDOG_TIMEOUT_MS 10000
+#endif
+// MAX_ON_SECONDS (the longest one control may keep the output on, default 4 h) is read by the
+// core (lib/dispenser_core/src/protocol.h); set it here with -D like the others.
 #ifndef FIRMWARE_VERSION
 #define FIRMWARE_VERSION "1.0.0"
 #endif

@@ -30,6 +30,11 @@ t.test('make check: core unit tests pass, glue and virtual dispenser compile, th
   t.equal(passed, total, 'every host test passed')
   const notOk = result.stdout.split('\n').filter((line) => line.startsWith('not ok'))
   t.same(notOk, [], 'no "not ok" lines')
+  // The glue's boot test (relay level before direction, watchdog, deadline task, Wi-Fi), per polarity.
+  for (const polarity of [1, 0]) {
+    const boot = new RegExp(`^# glue boot \\(RELAY_ACTIVE_HIGH=${polarity}\\): (\\d+) checks, (\\d+) failed$`, 'm').exec(result.stdout)
+    t.ok(boot && Number(boot[1]) >= 15 && boot[2] === '0', `glue boot test, RELAY_ACTIVE_HIGH=${polarity}: ${boot?.[0] ?? 'no summary'}`)
+  }
   // "# fuzz 100000 inputs seed 1 in 1234 ms: ..., invariants held"
   const fuzz = /^# fuzz (\d+) inputs seed (\d+) in (\d+) ms: .*invariants held$/m.exec(result.stdout)
   t.ok(fuzz, 'the fuzz run printed its summary')

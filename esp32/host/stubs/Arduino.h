@@ -1,10 +1,12 @@
 // Host stand-in for the parts of the Arduino-ESP32 core that src/main.cpp uses. Declarations
-// only, signatures as in arduino-esp32 2.x: the glue is compiled (not linked) against these
-// so a type error in it fails `make glue` without an ESP32 toolchain.
+// only, signatures as in arduino-esp32 3.x (the version platformio.ini pins): the glue is
+// compiled against these so a type error in it fails `make glue` without an ESP32 toolchain,
+// and linked with host/stubs/recorder.cpp for the boot test (test/glue/boot_test.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 typedef bool boolean;
