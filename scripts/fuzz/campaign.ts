@@ -58,21 +58,21 @@ function buildMqttCases(seed: number, count: number, world: World) {
   for (let i = 0; i < count; i++) {
     const rng = createRng(seed).fork(`mqtt:${i}`)
     const r = rng.next()
-    if (r < 0.55) {
+    if (r < 0.7) {
       const who = rng.chance(0.75) ? rng.pick(NODE_ATTACKERS) : rng.pick(MACHINE_ATTACKERS.slice(0, 2))
       const p = hostilePublish(rng, world.ctx, who)
       const bytes = publishPacket(p.topic, p.payload, { qos: p.qos, retain: p.retain, id: rng.int(1, 65535) })
       perSession.get(who.name)!.push({ kind: 'publish', bytes, note: p.note })
-    } else if (r < 0.6) {
+    } else if (r < 0.74) {
       const who = rng.pick(SESSION_ATTACKERS)
       const filter = rng.pick(['#', '$SYS/#', 'internal/#', 'external/#', 'internal/admin', 'internal/kiosk2', 'internal/web_owner', 'external/machine/1', 'external/machine/+', 'internal/+', '+/#', 'internal/manager', 'external/handler', '$share/x/internal/admin'])
       perSession.get(who.name)!.push({ kind: 'subscribe', bytes: subscribePacket([[filter, rng.int(0, 2)]], rng.int(1, 59_999)), note: `${who.name} subscribes ${filter}` })
-    } else if (r < 0.75) {
+    } else if (r < 0.84) {
       const who = rng.chance(0.8) ? rng.pick(NODE_ATTACKERS) : ONE_SHOT_MACHINE
       const c = postAuthCase(rng, who.machineId)
       const clientId = who.role === 'machine' ? who.name : `fz-pa-${i}`
       shots.push({ kind: 'post-auth', first: [connectPacket(creds(who, clientId))], after: c.bytes, note: `${who.name}: ${c.note}` })
-    } else if (r < 0.92) {
+    } else if (r < 0.96) {
       const c = preAuthCase(rng, { knownNames: ['kiosk_victim', 'machine_009', 'machine_010', 'web_owner', 'nobody', 'machine_018'], machineIds: BAYS })
       shots.push({ kind: 'pre-auth', first: c.bytes, note: `anonymous: ${c.note}` })
     } else {
@@ -186,7 +186,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       recent.push(what)
       if (recent.length > 16) recent.shift()
     }
-    world.hub.child.once('exit', () => fail(`the hub died; the cases last started were:\n    ${recent.join('\n    ')}`))
+    let attacking = true
+    world.hub.child.once('exit', () => attacking && fail(`the hub died; the cases last started were:\n    ${recent.join('\n    ')}`))
     const runSession = async (s: RawSession) => {
       const cases = perSession.get(s.label)!
       for (const [i, c] of cases.entries()) {
@@ -213,11 +214,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }
 
     // ---------------------------------------------------------------- one-shot connections
+    const shotTimes: Record<string, { n: number; ms: number; timeouts: number }> = {}
     const runShot = async (c: ShotCase, i: number, lane: number) => {
       if (hubGone()) return
       begin(`shot ${i}: ${c.note}`)
-      const r = await oneShot(mqttPort, `127.0.0.${20 + lane}`, c.first, c.after, c.kind === 'pre-auth' ? 60 : 150)
+      const r = await oneShot(mqttPort, `127.0.0.${20 + lane}`, c.first, c.after, 1000)
       bump(c.kind)
+      const t = (shotTimes[c.kind] ??= { n: 0, ms: 0, timeouts: 0 })
+      t.n++
+      t.ms += r.ms
+      if (!r.closedByHub) t.timeouts++
       // accepted under the client id of another identity's live connection: a takeover
       const victimLive = c.victim === 'fuzz-observer' || sessions.some((s) => sessionClientId(SESSION_ATTACKERS.find((a) => a.name === s.label)!) === c.victim && s.connected)
       if (c.kind === 'identity' && r.connack === 0 && victimLive) fail(`shot ${i}: ${c.note} was accepted (CONNACK 0)`)
@@ -250,13 +256,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     const ticker = setInterval(() => progress(`  sent ${JSON.stringify(sent)}`), 5000)
     try {
-      await Promise.all([Promise.all(sessions.map(runSession)), pool(shots, 6, runShot), pool(webCases, 4, runWeb)])
+      await Promise.all([Promise.all(sessions.map(runSession)), pool(shots, 8, runShot), pool(webCases, 4, runWeb)])
     } finally {
       clearInterval(ticker)
     }
     // every session's last packets are read before the checks
     for (const s of sessions) if (s.connected) await s.ping(15_000)
     for (const s of sessions) s.close()
+    attacking = false
+    progress(`  one-shot connections: ${Object.entries(shotTimes).map(([k, v]) => `${k} ${v.n} x ${Math.round(v.ms / v.n)} ms (${v.timeouts} not closed by the hub)`).join(', ')}`)
     progress(`  attack done in ${Math.round(performance.now() - started)} ms: ${JSON.stringify(sent)}`)
 
     // ---------------------------------------------------------------- what must hold

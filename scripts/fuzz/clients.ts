@@ -159,7 +159,8 @@ export function oneShot(port: number, localAddress: string, first: Buffer[], aft
       if (p.cmd !== 'connack' || connack !== undefined) return
       connack = p.returnCode ?? -1
       if (after && connack === 0) {
-        socket.write(after)
+        // half-close after the bytes: the hub reads all of them, then sees the end
+        socket.end(after)
         arm(waitMs)
       } else if (after) finish(false)
     })
@@ -175,7 +176,8 @@ export function oneShot(port: number, localAddress: string, first: Buffer[], aft
     socket.on('close', () => finish(true))
     socket.on('connect', () => {
       for (const b of first) socket.write(b)
-      // wait for CONNACK (bounded) before the post-auth bytes; pre-auth junk gets waitMs
+      // pre-auth junk: half-close at once (the hub still reads it all); else wait for CONNACK first
+      if (!after) socket.end()
       arm(after ? 5000 : waitMs)
     })
   })
