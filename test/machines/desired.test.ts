@@ -59,3 +59,8 @@ t.test('identical repeats are accepted without change; release; validation', asy
   t.match(past, { ok: false, code: 'MACHINE_INVALID', message: 'scheduled_until: is in the past' })
   t.same(decideOverride({ ...again, release: true }, byKiosk, { ...none, direct: kiosk }, now, fmt), { kind: 'release', slot: 'direct' })
 })
+
+t.test('a kiosk release of an admin hold is refused naming the hold (found by the fuzzer)', async (t) => {
+  const decision = decideOverride({ machine_id: 3, status: 'idle', release: true }, { source: 'kiosk', node: 'kiosk_interface' }, { ...none, admin }, now, fmt)
+  t.match(decision, { ok: false, code: 'MACHINE_HELD', message: /held by an admin override/ })
+})
