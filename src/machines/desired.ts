@@ -88,9 +88,12 @@ function decideDirect(cmd: MachineOverride, held: HeldCommand, holds: Holds, now
   const id = cmd.machine_id
   const direct = isLive(holds.direct, nowS) ? holds.direct : null
   if (cmd.release) {
-    if (!direct) return { kind: 'same' }
-    if (direct.node === held.node) return { kind: 'release', slot: 'direct' }
-    return held_(heldMessage(id, holderOf(direct), direct.scheduled_until, fmt))
+    if (direct && direct.node === held.node) return { kind: 'release', slot: 'direct' }
+    if (direct) return held_(heldMessage(id, holderOf(direct), direct.scheduled_until, fmt))
+    // A kiosk cannot release what an admin holds: refused naming the hold, not "released" with
+    // nothing done (the fuzzer found kiosks told success for an admin's maintenance).
+    if (isLive(holds.admin, nowS)) return held_(heldMessage(id, holderOf(holds.admin), holds.admin.scheduled_until, fmt))
+    return { kind: 'same' }
   }
   if (isLive(holds.admin, nowS)) return held_(heldMessage(id, holderOf(holds.admin), holds.admin.scheduled_until, fmt))
   if (holds.schedule) {
