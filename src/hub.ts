@@ -13,7 +13,7 @@ import { createAdminFeed } from './interfaces/mqtt/admin-feed.js'
 import { createHandlerNode } from './interfaces/mqtt/handler-node.js'
 import { createManagerNode } from './interfaces/mqtt/manager-node.js'
 import { createNodeReplier } from './interfaces/mqtt/node-replier.js'
-import { systemClock, type Clock } from './lib/clock.js'
+import { createTrustedClock, systemClock, type Clock } from './lib/clock.js'
 import { EventBus } from './lib/event-bus.js'
 import type { Logger } from './lib/logger.js'
 import { createMachines, type Machines } from './machines/index.js'
@@ -23,6 +23,7 @@ import { createScheduling } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
 import { createSimulator } from './simulator/index.js'
 import { createLink, type Link } from './link/index.js'
+import { createSystemTimeSync, createTimekeeping, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
 
 export interface HubOptions {
   config: Config
@@ -30,6 +31,8 @@ export interface HubOptions {
   clock?: Clock
   /** credentials to use instead of `${dataDir}/credentials.json` (benchmarks with in-memory secrets) */
   credentials?: CredentialStore
+  /** is the system clock synchronised (default: ask chrony / timesyncd); tests give a fake state */
+  timeSync?: TimeSyncPort
 }
 
 export interface Hub {
@@ -39,6 +42,7 @@ export interface Hub {
   machines: Machines
   scheduling: Scheduling
   link: Link
+  timekeeping: Timekeeping
   adminToken: string
   ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
   close(): Promise<void>
@@ -50,7 +54,9 @@ async function untilOnline(machines: Machines, count: number, timeoutMs: number)
   while (machines.stats().online < count && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
 }
 
-export async function createHub({ config, log, clock = systemClock, ...options }: HubOptions): Promise<Hub> {
+export async function createHub({ config, log, clock: baseClock = systemClock, ...options }: HubOptions): Promise<Hub> {
+  // issue 15: every module runs on this one clock, so a staff-confirmed time applies everywhere at once
+  const clock = createTrustedClock(baseClock)
   const stops: Array<() => Promise<void> | void> = []
   const close = async () => {
     for (const stop of stops.reverse()) {
@@ -68,6 +74,9 @@ export async function createHub({ config, log, clock = systemClock, ...options }
     stops.push(() => db.close())
 
     const events = new EventBus<HubEvents>(log.child({ module: 'events' }))
+    const timekeeping = createTimekeeping({ clock, timeSync: options.timeSync ?? createSystemTimeSync(), events, log: log.child({ module: 'clock' }) })
+    await timekeeping.start()
+    stops.push(() => timekeeping.stop())
     const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
     const adminToken = await ensureAdminToken({ config, log })
 
@@ -100,6 +109,13 @@ export async function createHub({ config, log, clock = systemClock, ...options }
     // A session change (booked, activated, moved, ended) re-drives exactly its bays.
     events.on('session.changed', 'hub', ({ session, previous }) => {
       machines.reconcile([...new Set([...session.machine_id, ...(previous?.machine_id ?? [])])])
+    })
+    // The hub's time stepped (staff confirmed it, or the clock synchronised): sessions due at the
+    // new time start or end now, and every bay gets the state that time requires.
+    events.on('clock.changed', 'hub', ({ stepMs }) => {
+      if (stepMs === 0) return
+      scheduling.recheck()
+      machines.reconcile()
     })
     await scheduling.start()
     stops.push(() => scheduling.stop())
@@ -137,6 +153,7 @@ export async function createHub({ config, log, clock = systemClock, ...options }
       machines,
       scheduling,
       adminToken,
+      timekeeping,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
       metrics: () => link.metrics(),
@@ -164,7 +181,7 @@ export async function createHub({ config, log, clock = systemClock, ...options }
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, adminToken, ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, adminToken, ports, close }
   } catch (error) {
     await close()
     throw error

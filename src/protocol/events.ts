@@ -2,6 +2,7 @@
  * Facts the hub emits after a durable change, shared by the WS feed, internal/admin
  * publishing, metrics and the reconciler. Past tense; emitted only after the write.
  */
+import type { ClockStatus } from './clock.js'
 import type { Alert, MachineConfirmation, MachineControl, MachineState, SessionRecord } from './messages.js'
 
 export type SessionChange = 'created' | 'updated' | 'cancelled' | 'activated' | 'completed'
@@ -15,6 +16,8 @@ export interface HubEvents extends Record<string, unknown> {
   'command.confirmed': { command: MachineControl; confirmation: MachineConfirmation; latencyMs: number }
   'command.failed': { command: MachineControl; reason: string }
   'input.rejected': { topic: string; client: string; message: string }
+  /** the hub's clock changed trust or source, or stepped (issue 15) */
+  'clock.changed': { clock: ClockStatus; stepMs: number; reason: string }
 }
 
 export type HubEventName = keyof HubEvents

@@ -86,6 +86,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     },
     availability: (query) => availability(query),
     desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
+    recheck: () => ticker.consider(nowS()),
     async start() {
       await service.load()
       await ticker.start()

@@ -64,6 +64,8 @@ export interface Scheduling {
   availability(query: AvailabilityQuery): Result<AvailabilityOption[], SchedulingErrorCode>
   /** What the schedule requires of a machine at `nowS` (epoch seconds); undefined = nothing scheduled. */
   desiredStateFor(machineId: number, nowS: number): DesiredState | undefined
+  /** the hub's clock stepped (issue 15): run the lifecycle step at the new time now, not within a minute */
+  recheck(): void
   start(): Promise<void>
   stop(): Promise<void>
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { buildWorld, connectMachine, type World } from '../interfaces/http/world.js'
+import { buildWorld, connectMachine, type World, type WorldOptions } from '../interfaces/http/world.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts')
@@ -25,8 +25,8 @@ export interface BrowserWorld extends World {
   page(errors: string[]): Promise<Page>
 }
 
-export async function buildBrowserWorld(t: Test, bays = 20, device: { touch?: boolean } = {}): Promise<BrowserWorld> {
-  const world = await buildWorld(t)
+export async function buildBrowserWorld(t: Test, bays = 20, device: { touch?: boolean } = {}, options: WorldOptions = {}): Promise<BrowserWorld> {
+  const world = await buildWorld(t, options)
   for (let id = 1; id <= bays; id++) await connectMachine(world, id, { ball_level: id === 9 ? 'low' : 'full' })
   await world.app.listen({ host: '127.0.0.1', port: 0 })
   const address = world.app.server.address()

@@ -15,11 +15,17 @@ interface Timer {
 export class FakeClock implements Clock {
   private timers: Timer[] = []
   private seq = 0
+  /** moves with advance() only, never with jump(): what performance.now() is to Date.now() */
+  private elapsed = 0
 
   constructor(private time = Date.UTC(2026, 0, 1, 10, 0, 0)) {}
 
   now(): number {
     return this.time
+  }
+
+  monotonic(): number {
+    return this.elapsed
   }
 
   nowSeconds(): number {
@@ -47,11 +53,16 @@ export class FakeClock implements Clock {
         .sort((a, b) => a.at - b.at || a.seq - b.seq)[0]
       if (!next) break
       this.timers = this.timers.filter((t) => t !== next)
-      this.time = Math.max(this.time, next.at)
+      this.move(Math.max(this.time, next.at))
       next.fn()
     }
-    this.time = target
+    this.move(target)
     await settle()
+  }
+
+  private move(to: number): void {
+    this.elapsed += to - this.time
+    this.time = to
   }
 
   /** Set the wall clock (forward or back); timers keep their absolute due times. */

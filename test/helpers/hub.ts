@@ -28,7 +28,9 @@ export async function startTestHub(t: Test, env: Record<string, string> = {}, cl
   const config = loadConfig({ HUB_DATA_DIR: dataDir, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_TIMEZONE: 'UTC', HUB_MACHINES: '1-20', ...env })
   for (const id of config.machineIds.slice(0, 20)) await addMachine(dataDir, id, `secret-${id}`)
   for (const [name, role] of Object.entries(ROLE)) await addNode(dataDir, name, role, `secret-${name}`)
-  const hub = await createHub({ config, log: pino({ level: 'silent' }), clock })
+  // a synchronised clock unless a test says otherwise: no banner, no host commands run (issue 15)
+  const timeSync = { read: async () => ({ synchronised: true, service: 'timesyncd' as const, detail: 'test: synchronised' }) }
+  const hub = await createHub({ config, log: pino({ level: 'silent' }), clock, timeSync })
   const url = `mqtt://127.0.0.1:${hub.ports.mqtt}`
   const cleanup: Array<() => Promise<unknown>> = []
   t.teardown(async () => {

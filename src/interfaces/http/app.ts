@@ -21,6 +21,7 @@ import { sessionRoutes } from './routes/sessions.js'
 import { scheduleRoutes } from './routes/schedule.js'
 import { machineRoutes } from './routes/machines.js'
 import { alertRoutes } from './routes/alerts.js'
+import { clockRoutes } from './routes/clock.js'
 import { pageRoutes } from './routes/pages.js'
 import { readVersion } from './version.js'
 
@@ -74,6 +75,7 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(scheduleRoutes, ctx)
   await app.register(machineRoutes, ctx)
   await app.register(alertRoutes, ctx)
+  if (deps.timekeeping) await app.register(clockRoutes, { ...ctx, timekeeping: deps.timekeeping })
   await app.register(feed.routes, ctx)
   await app.register(pageRoutes, ctx)
   return app

@@ -11,6 +11,7 @@ import type { Role } from '../../protocol/identity.js'
 import type { HubEvents } from '../../protocol/events.js'
 import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
+import type { Timekeeping } from '../../timekeeping/index.js'
 
 export type { Role }
 
@@ -35,6 +36,8 @@ export interface HttpDeps {
   health?: () => object
   /** extra Prometheus text appended to /metrics */
   metrics?: () => string
+  /** the hub's clock trust (issue 15): /api/clock, `clock` on /api/health, the live feed */
+  timekeeping?: Timekeeping
   /** reported by /api/health; defaults to package.json's version */
   version?: string
 }

@@ -38,6 +38,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   BAYS_NOT_ADJACENT: 400,
   MACHINE_INVALID: 400,
   SESSION_FORBIDDEN: 403,
+  CLOCK_SYNCHRONISED: 409,
+  CLOCK_INVALID: 400,
 }
 
 export function statusForCode(code: string): number {

@@ -4,10 +4,11 @@
  * WebSocket, so the token comes as `?token=` or as the first message `{"token": "..."}`.
  *
  * Server -> client messages:
- *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, layout?, machines?, alerts? } }   once, after auth
+ *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, layout?, machines?, alerts?, clock? } }   once, after auth
  *   { topic: 'session.changed', payload: { change, session, previous? } }
  *   { topic: 'machine.changed', payload: { machine } }                              admin only
  *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 admin only
+ *   { topic: 'clock.changed', payload: { clock, stepMs, reason } }                   admin only (issue 15)
  *   { topic: 'pong', payload: { now } }                                              reply to {"type":"ping"}
  * kiosk / reservation tokens receive only their own sessions. `now` is hub time in epoch
  * seconds so pages can count down against the hub's clock, not the tablet's.
@@ -26,8 +27,8 @@ const OWNER = 'http-live-feed'
 /** WebSocket close codes in the application range (4000-4999), mirroring HTTP statuses. */
 export const CloseCodes = { unauthorized: 4401, slowConsumer: 4408 } as const
 
-type FeedTopic = 'session.changed' | 'machine.changed' | 'alert.raised' | 'alert.cleared'
-const FEED_TOPICS: FeedTopic[] = ['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared']
+type FeedTopic = 'session.changed' | 'machine.changed' | 'alert.raised' | 'alert.cleared' | 'clock.changed'
+const FEED_TOPICS: FeedTopic[] = ['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared', 'clock.changed']
 
 interface LiveClient {
   socket: WebSocket
@@ -74,7 +75,7 @@ export function createLiveFeed(deps: LiveFeedDeps) {
     // The grid's shape, so the admin page needs no /api/schedule (about 11 KB per bay and day) to draw it.
     const { machineIds, layoutRows, slotMinutes, openingHours } = deps.config
     const layout = { machines: machineIds, rows: layoutRows, slot_minutes: slotMinutes, opening_hours: openingHours }
-    return { ...base, layout, machines: deps.machines.list(), alerts: deps.machines.alerts() }
+    return { ...base, layout, machines: deps.machines.list(), alerts: deps.machines.alerts(), ...(deps.timekeeping && { clock: deps.timekeeping.status() }) }
   }
 
   const admit = (socket: WebSocket, principal: Principal) => {

@@ -3,6 +3,7 @@
  * MachineState, Alert, ...) comes from src/protocol and is not declared again here.
  */
 import { Type, type Static } from 'typebox'
+import { ClockStatus } from '../../protocol/clock.js'
 import {
   Alert,
   CommandStatus,
@@ -89,6 +90,7 @@ export const Health = Type.Object(
     version: Type.String(),
     uptime_s: Type.Number(),
     machines: Type.Object({ online: Type.Integer(), total: Type.Integer() }),
+    clock: Type.Optional(ClockStatus),
   },
   { additionalProperties: true },
 )

@@ -40,6 +40,8 @@ export function createAdminFeed(deps: AdminFeedDeps): { stop(): void } {
 
   events.on('alert.raised', OWNER, ({ alert }) => toAdmin({ ...alert, event: 'alert.raised' }, NodeNames.machineHandler))
   events.on('alert.cleared', OWNER, ({ alert }) => toAdmin({ ...alert, event: 'alert.cleared' }, NodeNames.machineHandler))
+  // issue 15: the hub's clock lost or regained trust, or stepped
+  events.on('clock.changed', OWNER, ({ clock, stepMs, reason }) => toAdmin({ event: 'clock.changed', clock, step_ms: stepMs, reason }, NodeNames.scheduleManager))
 
   // The machine's own Confirmation, relayed as it came (origin: the machine).
   events.on('command.confirmed', OWNER, ({ command, confirmation, latencyMs }) =>

@@ -1,5 +1,6 @@
 // Admin page (/): sign in, then bays, schedule grid, alerts and utilization, kept live by /api/live.
 import { connectLive, createApi, createHubClock } from './api.js'
+import { createClockBanner } from './admin-clock.js'
 import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
 import { renderAlerts, renderBays, renderChart, renderLink } from './admin-panels.js'
@@ -26,6 +27,21 @@ const dialogs = createDialogs({ api, state, toast })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => dialogs.openBook({ bays, startS, minutes, onClosed: clear }),
   onOpenSession: (id) => dialogs.openSession(id),
+})
+
+const clockBanner = createClockBanner({
+  el: $('clock-banner'),
+  text: $('clock-text'),
+  button: $('clock-confirm'),
+  api,
+  toast,
+  getFmt: () => state.fmt,
+  // the page counts on the hub's time: take the confirmed time at once, not at the next pong
+  onConfirmed: (clock) => {
+    state.clock.sync(clock.now)
+    renderSide()
+    renderGrid()
+  },
 })
 
 function toast(text, bad = false) {
@@ -91,6 +107,7 @@ function onMessage({ topic, payload }) {
     state.alerts = new Map(payload.alerts.map((a) => [a.alert_id, a]))
     void loadDay(state.date ?? payload.date)
     renderSide()
+    clockBanner.show(payload.clock)
     void refreshLink()
   } else if (topic === 'pong') {
     state.clock.sync(payload.now)
@@ -104,6 +121,10 @@ function onMessage({ topic, payload }) {
     else state.sessions.delete(s.session_id)
     renderGrid()
     renderChartPanel()
+  } else if (topic === 'clock.changed') {
+    if (payload.stepMs) state.clock.sync(payload.clock.now)
+    clockBanner.show(payload.clock)
+    if (!payload.clock.trusted) toast("The hub's clock is not synchronised: check the time", true)
   } else if (topic === 'alert.raised' || topic === 'alert.cleared') {
     state.alerts.set(payload.alert.alert_id, payload.alert)
     renderAlertsPanel()
@@ -199,6 +220,7 @@ async function refreshLink() {
   try {
     const health = await (await fetch('/api/health')).json()
     renderLink($('link'), health.link, { fmt: state.fmt })
+    clockBanner.show(health.clock)
   } catch {
     renderLink($('link'), null, { fmt: state.fmt })
   }

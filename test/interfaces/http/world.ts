@@ -20,6 +20,8 @@ import { createScheduling, type StoredSession } from '../../../src/scheduling/in
 import type { Scheduling } from '../../../src/scheduling/types.js'
 import { FakeBroker } from '../../helpers/fake-broker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
+import { createTrustedClock, type TrustedClock } from '../../../src/lib/clock.js'
+import { createTimekeeping, type Timekeeping, type TimeSyncPort } from '../../../src/timekeeping/index.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 export const TOKENS: Record<string, Principal> = {
@@ -78,14 +80,31 @@ export interface World {
   broker: DispenserBroker
   scheduling: Scheduling & { idle(): Promise<void> }
   machines: Machines
+  /** the hub's clock over the FakeClock (issue 15): what the modules run on */
+  hubClock: TrustedClock
+  /** with `timeSync` given: the clock trust service (/api/clock, health, banner) */
+  timekeeping?: Timekeeping
 }
 
-export async function buildWorld(t: Test, extra: { health?: () => object; metrics?: () => string } = {}): Promise<World> {
+export interface WorldOptions {
+  health?: () => object
+  metrics?: () => string
+  /** a (fake) time-sync state: the world gets timekeeping and its routes */
+  timeSync?: TimeSyncPort
+  /** where the FakeClock starts (default 2026-01-10 10:00 UTC) */
+  startMs?: number
+}
+
+export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<World> {
+  const { timeSync, startMs, ...extra } = options
   const dir = t.testdir()
   const config = loadConfig({ HUB_MACHINES: '1-20', HUB_TIMEZONE: 'UTC', HUB_DATA_DIR: dir })
-  const clock = new FakeClock(Date.UTC(2026, 0, 10, 10, 0, 0))
+  const fakeClock = new FakeClock(startMs ?? Date.UTC(2026, 0, 10, 10, 0, 0))
+  const clock = createTrustedClock(fakeClock)
   const log = pino({ level: 'silent' })
   const events = new EventBus<HubEvents>(log)
+  const timekeeping = timeSync ? createTimekeeping({ clock, timeSync, events, log }) : undefined
+  await timekeeping?.start()
   const broker = new DispenserBroker()
   // RULES §8: one LevelDB, a sublevel per module.
   const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
@@ -100,19 +119,27 @@ export async function buildWorld(t: Test, extra: { health?: () => object; metric
   })
   // STYLE §2.3: a session change re-drives the machines it touches.
   events.on('session.changed', 'test-wiring', (e) => machines.reconcile(e.session.machine_id))
+  // as src/hub.ts: a clock step re-runs the lifecycle at the new time
+  events.on('clock.changed', 'test-wiring', ({ stepMs }) => {
+    if (stepMs !== 0) {
+      scheduling.recheck()
+      machines.reconcile()
+    }
+  })
   await scheduling.start()
   await machines.start()
   const app = await buildHttpApp({
     config, log, clock, events, machines, scheduling, adminToken: ADMIN_TOKEN,
-    verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra,
+    verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra, ...(timekeeping && { timekeeping }),
   })
   t.teardown(async () => {
+    timekeeping?.stop()
     await app.close()
     await machines.stop()
     await scheduling.stop()
     await db.close()
   })
-  return { app, clock, config, events, broker, scheduling, machines }
+  return { app, clock: fakeClock, config, events, broker, scheduling, machines, hubClock: clock, ...(timekeeping && { timekeeping }) }
 }
 
 /** A dispenser connects and reports (DESIGN §4: report on connect). */

@@ -5,15 +5,18 @@ import type { RouteContext } from '../deps.js'
 import { ErrorBody, Health, Me } from '../schemas.js'
 
 export const healthRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const startedAt = ctx.clock.now()
+  // monotonic: a clock step (NTP, a staff-confirmed time) does not change the uptime
+  const elapsed = () => ctx.clock.monotonic?.() ?? ctx.clock.now()
+  const startedAt = elapsed()
 
   app.get('/api/health', { schema: { tags: ['health'], summary: 'Is the hub up (no token needed)', response: { 200: Health } } }, () => {
     const machines = ctx.machines.list()
     return {
       ok: true,
       version: ctx.version ?? '0.0.0',
-      uptime_s: Math.round((ctx.clock.now() - startedAt) / 1000),
+      uptime_s: Math.round((elapsed() - startedAt) / 1000),
       machines: { online: machines.filter((m) => m.online).length, total: machines.length },
+      ...(ctx.timekeeping && { clock: ctx.timekeeping.status() }),
       ...(ctx.health?.() ?? {}),
     }
   })

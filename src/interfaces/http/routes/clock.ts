@@ -1,0 +1,40 @@
+/**
+ * /api/clock (issue 15, time you can trust): the hub's clock, and the staff confirmation of the
+ * time from the tablet's own clock while the system clock is not synchronised.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ClockConfirm, ClockStatus } from '../../../protocol/clock.js'
+import type { Timekeeping } from '../../../timekeeping/index.js'
+import { principalOf } from '../auth.js'
+import type { RouteContext } from '../deps.js'
+import { unwrap } from '../errors.js'
+import { ErrorBody, authErrors } from '../schemas.js'
+
+const security = [{ bearer: [] }]
+const tags = ['clock']
+
+export const clockRoutes: FastifyPluginAsyncTypebox<RouteContext & { timekeeping: Timekeeping }> = async (app, ctx) => {
+  const guard = ctx.guard('admin')
+
+  app.get(
+    '/api/clock',
+    { onRequest: guard, schema: { tags, security, summary: "The hub's clock: synchronised, source, offset in use", response: { 200: ClockStatus, ...authErrors } } },
+    () => ctx.timekeeping.status(),
+  )
+
+  app.post(
+    '/api/clock/confirm',
+    {
+      onRequest: guard,
+      schema: {
+        tags,
+        security,
+        summary: "Run on the tablet's time until the system clock is synchronised",
+        description: 'Refused (409) while the system clock is synchronised. Every confirmation is logged as a clock step.',
+        body: ClockConfirm,
+        response: { 200: ClockStatus, 400: ErrorBody, 409: ErrorBody, ...authErrors },
+      },
+    },
+    (request) => unwrap(ctx.timekeeping.confirm(request.body.epoch_ms, principalOf(request).name)),
+  )
+}

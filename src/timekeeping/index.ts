@@ -1,0 +1,156 @@
+/**
+ * createTimekeeping: time you can trust (issue 15). Polls the time-sync service (time-sync.ts);
+ * while the system clock is not synchronised it says so (health, live feed, admin banner, log),
+ * and staff may confirm the time from a tablet: the hub's one TrustedClock (src/lib/clock.ts) then
+ * runs on that time until the system clock is synchronised, and steps back to it then. Every step
+ * of the hub's time, and every step of the system clock seen between two polls, is logged.
+ */
+import type { Logger } from 'pino'
+import type { TrustedClock } from '../lib/clock.js'
+import type { EventBus } from '../lib/event-bus.js'
+import { err, ok, type Result } from '../lib/result.js'
+import { CONFIRM_MAX_MS, CONFIRM_MIN_MS, type ClockStatus } from '../protocol/clock.js'
+import type { HubEvents } from '../protocol/events.js'
+import type { TimeSyncPort, TimeSyncState } from './time-sync.js'
+
+export { createSystemTimeSync, type TimeSyncPort, type TimeSyncState } from './time-sync.js'
+
+export type TimekeepingErrorCode = 'CLOCK_SYNCHRONISED' | 'CLOCK_INVALID'
+
+export interface Timekeeping {
+  status(): ClockStatus
+  /** staff say the time is `epochMs` now (the tablet's clock) */
+  confirm(epochMs: number, by: string): Result<ClockStatus, TimekeepingErrorCode>
+  /** ask the time-sync service now (also done every poll interval) */
+  check(): Promise<ClockStatus>
+  start(): Promise<void>
+  stop(): void
+}
+
+export interface TimekeepingDeps {
+  clock: TrustedClock
+  timeSync: TimeSyncPort
+  events: EventBus<HubEvents>
+  log: Logger
+  /** how often the time-sync service is asked (default 30 s) */
+  pollMs?: number
+}
+
+/** A difference between wall and monotonic time above this between two polls is a step, not drift. */
+const STEP_MS = 1000
+const DEFAULT_POLL_MS = 30_000
+
+export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
+  const { clock, timeSync, events, log } = deps
+  const pollMs = deps.pollMs ?? DEFAULT_POLL_MS
+  let sync: TimeSyncState = { synchronised: null, service: null, detail: 'not checked yet' }
+  let checkedAt: number | null = null
+  let confirmed: { at: number; by: string } | null = null
+  let last = { system: clock.system(), mono: clock.monotonic() }
+  let cancel: (() => void) | null = null
+  let stopped = false
+
+  const status = (): ClockStatus => {
+    const anchored = clock.anchored()
+    return {
+      synchronised: sync.synchronised,
+      service: sync.service,
+      source: anchored ? 'staff' : sync.synchronised === true ? 'ntp' : 'system',
+      trusted: anchored || sync.synchronised !== false,
+      offset_ms: clock.offsetMs(),
+      now: clock.now() / 1000,
+      system_now: clock.system() / 1000,
+      confirmed_at: anchored && confirmed ? confirmed.at : null,
+      confirmed_by: anchored && confirmed ? confirmed.by : null,
+      checked_at: checkedAt,
+      detail: sync.detail,
+    }
+  }
+
+  const announce = (stepMs: number, reason: string) => events.emit('clock.changed', { clock: status(), stepMs, reason })
+
+  /** A step of the system clock since the last look (fake-hwclock at boot, an NTP step, a person). */
+  const watchSystemSteps = () => {
+    const now = { system: clock.system(), mono: clock.monotonic() }
+    const stepMs = Math.round(now.system - last.system - (now.mono - last.mono))
+    last = now
+    if (Math.abs(stepMs) < STEP_MS) return
+    const anchored = clock.anchored()
+    log.warn(
+      { stepMs, systemNow: new Date(now.system).toISOString(), hubNow: new Date(clock.now()).toISOString(), kept: anchored },
+      anchored ? 'clock step: the system clock moved; the hub keeps the staff-confirmed time' : 'clock step: the system clock moved',
+    )
+    if (!anchored) announce(stepMs, 'system clock stepped')
+  }
+
+  const check = async () => {
+    let next: TimeSyncState
+    try {
+      next = await timeSync.read()
+    } catch (error) {
+      next = { synchronised: null, service: null, detail: `time-sync check failed: ${(error as Error).message}` }
+    }
+    watchSystemSteps()
+    const before = status()
+    sync = next
+    checkedAt = clock.now() / 1000
+    if (sync.synchronised === true && clock.anchored()) {
+      const hubBefore = clock.now()
+      clock.release()
+      confirmed = null
+      const stepMs = Math.round(clock.now() - hubBefore)
+      log.warn({ stepMs, hubNow: new Date(clock.now()).toISOString(), service: sync.service, detail: sync.detail }, 'clock step: the system clock is synchronised; leaving the staff-confirmed time')
+      announce(stepMs, 'system clock synchronised')
+      return status()
+    }
+    const after = status()
+    if (before.synchronised !== after.synchronised) {
+      const fields = { synchronised: after.synchronised, service: sync.service, source: after.source, detail: sync.detail, hubNow: new Date(clock.now()).toISOString() }
+      if (!after.trusted) log.warn(fields, 'clock not synchronised: sessions may start at the wrong time; confirm the time on the admin page')
+      else log.info(fields, 'clock state')
+    }
+    if (before.trusted !== after.trusted) announce(0, after.trusted ? 'clock trusted' : 'clock not synchronised')
+    return after
+  }
+
+  const arm = () => {
+    if (stopped) return
+    cancel = clock.setTimeout(() => {
+      void check().finally(arm)
+    }, pollMs)
+  }
+
+  return {
+    status,
+    check,
+    confirm(epochMs, by) {
+      if (sync.synchronised === true) {
+        return err('CLOCK_SYNCHRONISED', `the system clock is synchronised (${sync.detail}); the hub keeps it`)
+      }
+      if (!Number.isFinite(epochMs) || epochMs < CONFIRM_MIN_MS || epochMs > CONFIRM_MAX_MS) {
+        return err('CLOCK_INVALID', `epoch_ms: must be a time between ${new Date(CONFIRM_MIN_MS).toISOString()} and ${new Date(CONFIRM_MAX_MS).toISOString()}`, 'epoch_ms')
+      }
+      const hubBefore = clock.now()
+      clock.anchor(Math.round(epochMs))
+      confirmed = { at: clock.now() / 1000, by }
+      const stepMs = Math.round(clock.now() - hubBefore)
+      log.warn(
+        { stepMs, by, offsetMs: clock.offsetMs(), from: new Date(hubBefore).toISOString(), to: new Date(clock.now()).toISOString() },
+        'clock step: staff confirmed the time; the hub runs on it until the system clock is synchronised',
+      )
+      announce(stepMs, `time confirmed by ${by}`)
+      return ok(status())
+    },
+    async start() {
+      stopped = false
+      last = { system: clock.system(), mono: clock.monotonic() }
+      await check()
+      arm()
+    },
+    stop() {
+      stopped = true
+      cancel?.()
+      cancel = null
+    },
+  }
+}
