@@ -64,7 +64,8 @@ export async function startHub(dataDir: string, timeoutMs = 60_000): Promise<Hub
 
 export interface Inbox {
   messages: Array<{ topic: string; body: Record<string, unknown>; atMs: number }>
-  waitFor(match: (body: Record<string, unknown>, topic: string) => boolean, timeoutMs: number): Promise<Record<string, unknown>>
+  /** The first message (already received from index `from` on, or future) that matches. */
+  waitFor(match: (body: Record<string, unknown>, topic: string) => boolean, timeoutMs: number, from?: number): Promise<Record<string, unknown>>
 }
 
 /** Collects every message the client receives; waitFor looks at past and future ones. */
@@ -81,10 +82,10 @@ export function inboxOf(client: MqttClient): Inbox {
   })
   return {
     messages,
-    waitFor: (match, timeoutMs) =>
+    waitFor: (match, timeoutMs, from = 0) =>
       new Promise((resolve, reject) => {
         const check = () => {
-          const found = messages.find((m) => match(m.body, m.topic))
+          const found = messages.slice(from).find((m) => match(m.body, m.topic))
           if (!found) return false
           clearTimeout(timer)
           wakers.delete(check)
@@ -107,8 +108,11 @@ export interface FirmwareWorld {
   inbox: Inbox
 }
 
-/** Hub + machine 1 provisioned with the CLI + the virtual dispenser connected + an admin node. */
-export async function buildFirmwareWorld(t: Test, machineId = 1): Promise<FirmwareWorld> {
+/**
+ * Hub + machine 1 provisioned with the CLI + the virtual dispenser connected + an admin node.
+ * `maxOnSeconds` builds the dispenser with that device maximum (MAX_ON_SECONDS).
+ */
+export async function buildFirmwareWorld(t: Test, machineId = 1, opts: { maxOnSeconds?: number } = {}): Promise<FirmwareWorld> {
   // One teardown, run in reverse order of setup: dispenser, admin client, hub, then the data dir.
   const cleanups: Array<() => Promise<unknown>> = []
   t.teardown(async () => {
@@ -124,7 +128,7 @@ export async function buildFirmwareWorld(t: Test, machineId = 1): Promise<Firmwa
     const node = await cli(dataDir, ['node', 'add', ADMIN_NODE, '--role', 'admin'])
     return [machine, node] as const
   })()
-  const [binary, [secret, adminSecret]] = await Promise.all([buildDir(t).then(buildVirtualDispenser), credentials])
+  const [binary, [secret, adminSecret]] = await Promise.all([buildDir(t).then((dir) => buildVirtualDispenser(dir, opts.maxOnSeconds)), credentials])
   const hub = await startHub(dataDir)
   cleanups.push(() => hub.kill('SIGKILL'))
   const admin = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, {
