@@ -3,7 +3,7 @@
  * adapters ask these functions, so a kiosk sees over MQTT exactly what its token shows over
  * HTTP. Pure; an Actor is an HTTP principal or an MQTT login (node name + role).
  */
-import type { Role } from '../broker/port.js'
+import type { Role } from './identity.js'
 
 export interface Actor {
   /** the node / token name; owner of the sessions it creates */

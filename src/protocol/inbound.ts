@@ -14,7 +14,7 @@
  */
 import type { TObject } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { ClientIdentity } from '../broker/port.js'
+import { machineOf, roleOf, type ClientIdentity } from './identity.js'
 import type { Actor } from './access.js'
 import { MAX_PAYLOAD_BYTES, parseJsonObject } from './codec.js'
 import { nodeAddress, type ReplyAddress, type ReplyTo } from './envelope.js'
@@ -102,22 +102,18 @@ function hintOf(raw: Record<string, unknown> | undefined): InboundHint {
   return { session_id: safeId(raw?.session_id, 1) ?? null, ...(machine !== undefined && { machine_id: machine }) }
 }
 
-/** The node a login speaks as: the hub itself and anonymous development clients act as admin. */
+/** The node a login speaks as (identity.ts roleOf): the hub itself and anonymous development clients act as admin. */
 function nodeSender(identity: ClientIdentity | null): NodeSender | undefined {
   if (identity === null) return { kind: 'node', actor: { name: NodeNames.admin, role: 'admin' } }
-  if (identity.kind === 'node') return { kind: 'node', actor: { name: identity.node, role: identity.role } }
-  if (identity.kind === 'anonymous' && machineIdFromNode(identity.clientId) === undefined) {
-    return { kind: 'node', actor: { name: identity.clientId, role: 'admin' } }
-  }
-  return undefined
+  const role = roleOf(identity)
+  if (!role) return undefined
+  return { kind: 'node', actor: { name: identity.kind === 'node' ? identity.node : identity.clientId, role } }
 }
 
-/** The machine a login is: in-process and anonymous development clients are trusted by name, then by payload. */
+/** The machine a login is (identity.ts machineOf); the hub itself and anonymous development clients are trusted by payload. */
 function machineSender(identity: ClientIdentity | null, raw: Record<string, unknown> | undefined): number | undefined {
-  if (identity?.kind === 'machine') return identity.machineId
   if (identity?.kind === 'node') return undefined
-  const byName = identity ? machineIdFromNode(identity.clientId) : undefined
-  return byName ?? safeId(raw?.machine_id, 1)
+  return (identity ? machineOf(identity) : undefined) ?? safeId(raw?.machine_id, 1)
 }
 
 function machineAddress(id: number, echo: ReplyTo): ReplyAddress {
@@ -189,7 +185,7 @@ export function decodeInbound(topic: string, payload: Buffer, identity: ClientId
     reply = machineAddress(id, echo)
   } else {
     if (!asNode) {
-      const id = identity?.kind === 'machine' ? identity.machineId : machineIdFromNode(identity?.clientId ?? '')
+      const id = identity ? machineOf(identity) : undefined
       const mreply = id === undefined ? undefined : machineAddress(id, echo)
       return refuse('(sender)', `(sender): a machine may not publish to ${topic}`, undefined, mreply, raw)
     }

@@ -171,7 +171,7 @@ export const MachineConfirmation = Type.Object({
   exchange_id: ExchangeId,
   session_id: Type.Optional(Type.Union([SessionId, Type.Null()])),
   status: Type.Optional(CommandStatus),
-  message: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String({ maxLength: 500 })),
   machine_id: Type.Optional(MachineId),
   timestamp: Type.Optional(EpochSeconds),
   origin_node: Type.Optional(NodeName),
