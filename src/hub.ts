@@ -84,6 +84,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       config,
       log: log.child({ module: 'broker' }),
       credentials,
+      clock,
       // DESIGN §4: refusals are counted as bad input; a fixed topic label keeps the metric's cardinality bounded
       onRefused: (who, what, reason) =>
         events.emit('input.rejected', { topic: what.startsWith('publish') ? 'acl:publish' : 'acl:subscribe', client: who.clientId, message: `${what}: ${reason}` }),
@@ -156,7 +157,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       timekeeping,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
-      metrics: () => link.metrics(),
+      metrics: () => link.metrics() + '\n' + broker.metrics(),
     })
     await http.register(link.webhook)
     await http.listen({ host: config.httpHost, port: config.httpPort })

@@ -47,6 +47,23 @@ export function canPublish(identity: ClientIdentity, topic: string, payload: Buf
   return allow
 }
 
+/** The hub's inboxes: read once by the hub, so a retained copy has no meaning there. */
+const INBOXES = new Set<string>([Topics.manager, Topics.handler, Topics.machineHandler])
+
+/**
+ * Why a client's retained publish is refused (issue 10 defect 13). Clients may only publish to
+ * the hub's inboxes, where a retained copy would be replayed to every new subscriber (an admin
+ * tool on internal/#) and mean nothing: no client publish may be retained.
+ */
+export function retainRefusal(topic: string): string {
+  return INBOXES.has(topic)
+    ? `retain is not allowed on ${topic}: it is the hub's inbox and keeps no retained messages`
+    : `retain is not allowed on ${topic}`
+}
+
+/** Topics whose retained messages the broker drops at start (kept there by older versions). */
+export const NO_RETAIN_TOPICS: readonly string[] = [...INBOXES]
+
 export function canSubscribe(identity: ClientIdentity, filter: string): AclDecision {
   const machineId = machineOf(identity)
   if (machineId !== undefined) {

@@ -1,14 +1,21 @@
 /**
- * Aedes hooks for authentication and the ACL (DESIGN §4). Aedes hooks are callback-style:
+ * Aedes hooks for authentication and the ACL (DESIGN §4, §9). Aedes hooks are callback-style:
  * every hook here calls back exactly once and never throws into Aedes (STYLE §3.13).
  */
 import type { AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
-import { machineIdFromNode, machineNodeName } from '../protocol/topics.js'
+import type { Clock } from '../lib/clock.js'
 import { machineOf, type ClientIdentity } from '../protocol/identity.js'
-import { canPublish, canSubscribe } from './acl.js'
-import type { CredentialStore } from './credentials.js'
+import { machineIdFromNode, machineNodeName } from '../protocol/topics.js'
+import { canSubscribe } from './acl.js'
+import { createAuthThrottle } from './auth-throttle.js'
+import type { BrokerCounters } from './counters.js'
+import type { CredentialStore, VerifyOptions } from './credentials.js'
+import type { LogLimiter } from './log-limiter.js'
+import { createPublishPolicy } from './publish-policy.js'
+
+export { REFUSED_TOPIC } from './publish-policy.js'
 
 interface ConnectFacts {
   clientId: string
@@ -16,17 +23,20 @@ interface ConnectFacts {
   keepalive: number
 }
 
-/** Where refused publishes go to die: '$' keeps it out of every wildcard and of onMessage ([MQTT-4.7.2-1]). */
-export const REFUSED_TOPIC = '$hub/refused'
-
 // MQTT CONNACK return codes (3.1.1 §3.2.2.3)
 const IDENTIFIER_REJECTED = 2
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
-function refusal(code: number, message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError
+function refusal(code: number, message: string, reason: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code, reason }) as AuthenticateError
 }
+
+/** The label a refusal is counted under in /metrics. */
+const reasonOf = (error: AuthenticateError) => (error as AuthenticateError & { reason?: string }).reason ?? 'error'
+
+/** The peer address the listener recorded on the stream it gave Aedes (packet-guard.ts). */
+const addressOf = (client: Client): string | undefined => (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress
 
 export interface AuthHooks {
   preConnect(client: Client, packet: ConnectPacket, cb: (e: Error | null, ok: boolean) => void): void
@@ -40,51 +50,94 @@ export interface AuthDeps {
   config: Config
   credentials: CredentialStore
   log: Logger
+  clock: Clock
+  counters: BrokerCounters
+  /** bounded warnings about clients not (yet) trusted */
+  noisy: LogLimiter
+  /** who holds a client id now, other than `except` (connection-tracker.ts) */
+  holderOf(clientId: string, except: Client): ClientIdentity | undefined
+  /** publish a hub message in-process (refusal Confirmations) */
+  send(topic: string, payload: object): void
   /** a publish or subscription refused by the ACL (counted as bad input) */
   onRefused?: (identity: ClientIdentity, what: string, reason: string) => void
 }
 
-export function createAuthHooks({ config, credentials, log, onRefused }: AuthDeps): AuthHooks {
+export function createAuthHooks(deps: AuthDeps): AuthHooks {
+  const { config, credentials, log, clock, counters, noisy, holderOf, onRefused } = deps
   const facts = new WeakMap<Client, ConnectFacts>()
   const identities = new WeakMap<Client, ClientIdentity>()
   const served = new Set(config.machineIds)
+  const throttle = createAuthThrottle({ clock, maxFailures: config.mqttAuthFailures, backoffMaxMs: config.mqttAuthBackoffMaxS * 1000 })
+  const maxId = config.mqttMaxIdLength
+
+  /** Runs the secret check unless the login is in back-off; counts the outcome per username and address. */
+  const verified = async <T>(username: string, address: string | undefined, verify: (options: VerifyOptions) => Promise<T>): Promise<T | undefined> => {
+    const wait = throttle.blockedFor(username, address)
+    if (wait > 0) throw refusal(BAD_USERNAME_OR_PASSWORD, `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`, 'throttled')
+    let skipped = false
+    // asked again when the check's turn comes: a guess queued behind a storm costs no scrypt once throttled
+    const shouldRun = () => {
+      skipped = throttle.blockedFor(username, address) > 0
+      return !skipped
+    }
+    const result = await verify({ shouldRun })
+    if (skipped) throw refusal(BAD_USERNAME_OR_PASSWORD, 'too many failed logins; retry later', 'throttled')
+    if (result) throttle.succeeded(username, address)
+    else throttle.failed(username, address)
+    return result || undefined
+  }
 
   const decide = async (client: Client, username: string | undefined, password: Buffer | undefined): Promise<ClientIdentity> => {
     const connect = facts.get(client)!
     // [MQTT-3.1.3-8]: an empty client id requires a clean session
-    if (connect.clientId === '' && !connect.clean) throw refusal(IDENTIFIER_REJECTED, 'an empty client id needs a clean session')
+    if (connect.clientId === '' && !connect.clean) throw refusal(IDENTIFIER_REJECTED, 'an empty client id needs a clean session', 'identifier')
+    // DESIGN §9: bounded ids keep every log line and map key small
+    if (connect.clientId.length > maxId) throw refusal(IDENTIFIER_REJECTED, `client id longer than ${maxId} characters`, 'too_long')
+    if (username !== undefined && username.length > maxId) throw refusal(BAD_USERNAME_OR_PASSWORD, `username longer than ${maxId} characters`, 'too_long')
     const secret = password?.toString('utf8') ?? ''
     if (username === undefined || username === '') {
-      if (!config.mqttAllowAnonymous) throw refusal(NOT_AUTHORIZED, 'anonymous clients are refused')
+      if (!config.mqttAllowAnonymous) throw refusal(NOT_AUTHORIZED, 'anonymous clients are refused', 'anonymous')
       const identity: ClientIdentity = { kind: 'anonymous', clientId: connect.clientId }
       const machineId = machineOf(identity)
       if (machineId !== undefined) checkMachine(machineId, connect)
+      else checkTakeover(client, connect.clientId, (holder) => holder.kind === 'anonymous')
       return identity
     }
+    const address = addressOf(client)
     const machineId = machineIdFromNode(username)
     if (machineId !== undefined) {
-      if (!(await credentials.verifyMachine(machineId, secret))) throw refusal(BAD_USERNAME_OR_PASSWORD, `bad secret for ${username}`)
+      if (!(await verified(username, address, (o) => credentials.verifyMachine(machineId, secret, o)))) {
+        throw refusal(BAD_USERNAME_OR_PASSWORD, 'bad username or secret', 'bad_credentials')
+      }
       if (machineIdFromNode(connect.clientId) !== machineId) {
-        throw refusal(IDENTIFIER_REJECTED, `client id "${connect.clientId}" must name machine ${machineId}`)
+        throw refusal(IDENTIFIER_REJECTED, `client id must name machine ${machineId}`, 'identifier')
       }
       checkMachine(machineId, connect)
       return { kind: 'machine', clientId: connect.clientId, machineId, keepalive: connect.keepalive }
     }
-    const role = await credentials.verifyNode(username, secret)
-    if (!role) throw refusal(BAD_USERNAME_OR_PASSWORD, `bad username or secret for ${username}`)
+    const role = await verified(username, address, (o) => credentials.verifyNode(username, secret, o))
+    if (!role) throw refusal(BAD_USERNAME_OR_PASSWORD, 'bad username or secret', 'bad_credentials')
     // else a node could take over (disconnect) a dispenser's session by using its client id
-    if (machineIdFromNode(connect.clientId) !== undefined) throw refusal(IDENTIFIER_REJECTED, `client id "${connect.clientId}" is a machine's`)
+    if (machineIdFromNode(connect.clientId) !== undefined) throw refusal(IDENTIFIER_REJECTED, `client id is a machine's`, 'identifier')
+    // ... or another node's: a kiosk disconnected the admin console (issue 10 defect 7)
+    checkTakeover(client, connect.clientId, (holder) => holder.kind === 'node' && holder.node === username)
     return { kind: 'node', clientId: connect.clientId, node: username, role }
   }
 
+  /** [MQTT-3.1.4-2] lets a new connection take over its client id; only its own holder may. */
+  const checkTakeover = (client: Client, clientId: string, mayTakeOver: (holder: ClientIdentity) => boolean) => {
+    const holder = holderOf(clientId, client)
+    if (holder && !mayTakeOver(holder)) throw refusal(IDENTIFIER_REJECTED, 'client id is in use by another client', 'identifier')
+  }
+
   const checkMachine = (machineId: number, connect: ConnectFacts) => {
-    if (!served.has(machineId)) throw refusal(NOT_AUTHORIZED, `machine ${machineId} is not in HUB_MACHINES`)
+    if (!served.has(machineId)) throw refusal(NOT_AUTHORIZED, `machine ${machineId} is not in HUB_MACHINES`, 'not_authorized')
     // DESIGN §4: a dispenser must use a keep-alive of 1..limit so offline is known in 1.5 x keep-alive
     if (connect.keepalive === 0 || connect.keepalive > config.mqttMaxKeepalive) {
-      throw refusal(NOT_AUTHORIZED, `machine keep-alive ${connect.keepalive} s is outside 1..${config.mqttMaxKeepalive}`)
+      throw refusal(NOT_AUTHORIZED, `machine keep-alive ${connect.keepalive} s is outside 1..${config.mqttMaxKeepalive}`, 'not_authorized')
     }
     // DESIGN §4: a command queued for hours in a persistent session would run past its session.
-    if (!connect.clean) throw refusal(NOT_AUTHORIZED, `machine ${machineId} must connect with a clean session`)
+    if (!connect.clean) throw refusal(NOT_AUTHORIZED, `machine ${machineId} must connect with a clean session`, 'not_authorized')
   }
 
   // A looping firmware can send thousands of refused packets: log the first few per client, then every 100th.
@@ -95,6 +148,8 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
     if (count <= 3 || count % 100 === 0) log.warn({ clientId: client.id, what, reason, count }, 'refused')
     if (identity) onRefused?.(identity, what, reason)
   }
+
+  const policy = createPublishPolicy({ config, clock, counters, send: deps.send, onRefused: noteRefusal })
 
   return {
     preConnect(client, packet, cb) {
@@ -112,24 +167,17 @@ export function createAuthHooks({ config, credentials, log, onRefused }: AuthDep
           done(null, true)
         },
         (error: AuthenticateError) => {
-          log.warn({ clientId: facts.get(client)?.clientId, username, reason: error.message }, 'connection refused')
-          done(error.returnCode ? error : refusal(NOT_AUTHORIZED, String(error)), false)
+          const reason = reasonOf(error)
+          counters.inc('dispenser_mqtt_refused_connections_total', reason)
+          // pre-auth: the client chose every field here, so the lines are bounded and rate-limited (defect 14)
+          noisy.warn('connection refused', { clientId: facts.get(client)?.clientId, username, address: addressOf(client), reason: error.message })
+          done(error.returnCode ? error : refusal(NOT_AUTHORIZED, String(error), 'error'), false)
         },
       )
     },
     authorizePublish(client, packet, cb) {
       if (!client) return cb(null) // the hub itself
-      const identity = identities.get(client)
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      const decision = identity ? canPublish(identity, packet.topic, payload) : { ok: false as const, reason: 'not authenticated' }
-      if (decision.ok) return cb(null)
-      noteRefusal(client, identity, `publish ${packet.topic}`, decision.reason)
-      // MQTT 3.1.1 [MQTT-3.3.5-2]: a server refusing a PUBLISH must either acknowledge it as usual or
-      // close the connection. An error here makes Aedes close it (moscajs/aedes#210), and a dispenser
-      // would reconnect and loop. So we acknowledge and drop: the packet goes on to a topic no client
-      // may subscribe to and that onMessage skips, and is never retained.
-      packet.topic = REFUSED_TOPIC
-      packet.retain = false
+      policy.apply(client, identities.get(client), packet)
       cb(null)
     },
     authorizeSubscribe(client, sub, cb) {

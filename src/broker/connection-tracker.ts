@@ -19,6 +19,8 @@ export interface ConnectionTracker {
   onUp(handler: (c: ClientIdentity) => void): () => void
   onDown(handler: (c: ClientIdentity, r: DisconnectReason) => void): () => void
   connected(): ClientIdentity[]
+  /** who holds `clientId` now (connected, or authenticated and about to be), other than `except` */
+  holderOf(clientId: string, except: Client): ClientIdentity | undefined
   /** from now on every down is 'shutdown' */
   closing(): void
 }
@@ -124,6 +126,18 @@ export function trackConnections(aedes: Aedes, identityOf: (c: Client) => Client
       return () => downHandlers.delete(handler)
     },
     connected: () => [...connected.values()],
+    holderOf(clientId, except) {
+      // aedes.clients is a null-prototype object: an id like `constructor` finds nothing inherited
+      const registered = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]
+      if (registered && registered !== except) {
+        const identity = connected.get(registered)
+        if (identity) return identity
+      }
+      for (const pending of authenticating) {
+        if (pending.id === clientId && pending !== except) return identityOf(pending)
+      }
+      return undefined
+    },
     closing() {
       shuttingDown = true
     },

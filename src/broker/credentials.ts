@@ -50,7 +50,7 @@ export function credentialsPath(dataDir: string): string {
 }
 
 export function emptyCredentials(): CredentialFile {
-  return { version: 1, machines: {}, nodes: {}, tokens: {} }
+  return { version: 1, machines: Object.create(null), nodes: Object.create(null), tokens: Object.create(null) }
 }
 
 export function readCredentials(path: string): CredentialFile {
@@ -61,13 +61,31 @@ export function readCredentials(path: string): CredentialFile {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyCredentials()
     throw error
   }
-  let parsed: Partial<CredentialFile>
+  let parsed: unknown
   try {
-    parsed = JSON.parse(text) as Partial<CredentialFile>
+    parsed = JSON.parse(text)
   } catch (error) {
     throw new Error(`${path} is not valid JSON (${(error as Error).message}); restore it or move it away`)
   }
-  return { ...emptyCredentials(), ...parsed, version: 1 }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${path} must hold a JSON object`)
+  const sections = parsed as Record<string, unknown>
+  return { version: 1, machines: section(sections, 'machines', path), nodes: section(sections, 'nodes', path), tokens: section(sections, 'tokens', path) }
+}
+
+/**
+ * A section as a null-prototype record: names are looked up in it (by the CLI with `in`), and
+ * `constructor`, `__proto__` or `toString` must be absent unless really written there.
+ */
+function section<T>(parsed: Record<string, unknown>, name: string, path: string): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>
+  const value = Object.hasOwn(parsed, name) ? parsed[name] : undefined
+  if (value === undefined) return out
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}: "${name}" must be an object`)
+  for (const [key, entry] of Object.entries(value)) {
+    // defineProperty: a plain assignment of "__proto__" would set the prototype instead
+    Object.defineProperty(out, key, { value: entry as T, enumerable: true, writable: true, configurable: true })
+  }
+  return out
 }
 
 /**
@@ -127,10 +145,19 @@ function tokenName(token: string): string | undefined {
   return m ? m[1] : undefined
 }
 
+/** Limits what a verification may cost, from the caller (auth throttling). */
+export interface VerifyOptions {
+  /**
+   * Asked when the check's turn comes, before scrypt runs: false skips it (the result is then
+   * false and not remembered). Lets a login that got throttled while it waited cost nothing.
+   */
+  shouldRun?: () => boolean
+}
+
 export interface CredentialStore {
-  verifyMachine(id: number, secret: string): Promise<boolean>
+  verifyMachine(id: number, secret: string, options?: VerifyOptions): Promise<boolean>
   /** the node's role, or undefined when unknown or wrong secret */
-  verifyNode(name: string, secret: string): Promise<Role | undefined>
+  verifyNode(name: string, secret: string, options?: VerifyOptions): Promise<Role | undefined>
   /** `dh_<name>_<secret>` -> who it is, or undefined (unknown name, wrong or malformed token) */
   verifyApiToken(token: string): { name: string; role: Role } | undefined
   /** a secret for an in-process simulated dispenser; kept in memory only, never written */
@@ -143,25 +170,59 @@ export interface CredentialStoreDeps {
   log?: Logger
 }
 
-/** Runs at most `limit` tasks at once, the rest in arrival order. */
-function createLimiter(limit: number) {
+/**
+ * Runs at most `limit` tasks at once. Waiting tasks are queued per key (the login name) and the
+ * keys take turns, so 500 queued guesses at one name delay another name's login by one scrypt
+ * run, not 500 (issue 10 defect 6).
+ */
+export function createFairLimiter(limit: number) {
   let running = 0
-  const waiting: Array<() => void> = []
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
-    running++
+  // Map keeps insertion order: the first key is the next to run; it goes to the back after its turn.
+  const queues = new Map<string, Array<() => void>>()
+  const next = () => {
+    while (running < limit) {
+      const first = queues.entries().next()
+      if (first.done) return
+      const [key, queue] = first.value
+      queues.delete(key)
+      const start = queue.shift()!
+      if (queue.length > 0) queues.set(key, queue)
+      running++
+      start()
+    }
+  }
+  return async <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    await new Promise<void>((resolve) => {
+      const queue = queues.get(key)
+      if (queue) queue.push(resolve)
+      else queues.set(key, [resolve])
+      next()
+    })
     try {
       return await task()
     } finally {
       running--
-      waiting.shift()?.()
+      next()
     }
   }
 }
 
+/** The file's sections as Maps: lookups by network-supplied names see only real entries. */
+interface Index {
+  machines: Map<string, SecretHash>
+  nodes: Map<string, SecretHash & { role: Role }>
+  tokens: Map<string, { sha256: string; role: Role; created_at: string }>
+}
+
+const indexOf = (file: CredentialFile): Index => ({
+  machines: new Map(Object.entries(file.machines)),
+  nodes: new Map(Object.entries(file.nodes)),
+  tokens: new Map(Object.entries(file.tokens)),
+})
+
 export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): CredentialStore {
   const path = credentialsPath(dataDir)
-  let file = emptyCredentials()
+  let index = indexOf(emptyCredentials())
   let loadedStamp = ''
   // Verification results keyed by identity + SHA-256 of the secret, so a reconnect storm of 1,000
   // dispensers costs no scrypt after the first round, and a device retrying a stale secret costs one.
@@ -170,11 +231,11 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
   const refused = new Set<string>()
   // Concurrent checks of the same identity + secret (a dispenser retrying mid-storm) share one scrypt.
   const pending = new Map<string, Promise<boolean>>()
-  const limit = createLimiter(SCRYPT_CONCURRENCY)
+  const limit = createFairLimiter(SCRYPT_CONCURRENCY)
   const ephemeral = new Map<number, string>()
 
   // Checked at every use (one stat): mtime, inode (rename) and size together catch every CLI write.
-  const current = (): CredentialFile => {
+  const current = (): Index => {
     let stamp = 'none'
     try {
       const st = statSync(path)
@@ -182,29 +243,41 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
     } catch {
       stamp = 'none'
     }
-    if (stamp === loadedStamp) return file
+    if (stamp === loadedStamp) return index
     loadedStamp = stamp
     verified.clear()
     refused.clear()
     try {
-      file = stamp === 'none' ? emptyCredentials() : readCredentials(path)
+      index = indexOf(stamp === 'none' ? emptyCredentials() : readCredentials(path))
     } catch (error) {
       log?.error({ err: error, path }, 'credentials file unreadable; keeping the last good one')
     }
-    return file
+    return index
   }
 
-  const check = async (key: string, secret: string, stored: SecretHash | undefined): Promise<boolean> => {
+  const lookup = (key: string): SecretHash | undefined =>
+    key.startsWith('m') ? index.machines.get(key.slice(1)) : index.nodes.get(key.slice(1))
+
+  const check = async (key: string, secret: string, stored: SecretHash | undefined, options: VerifyOptions = {}): Promise<boolean> => {
     if (!stored) return false
     const cacheKey = `${key}:${sha256(secret)}`
     if (verified.has(cacheKey)) return true
     if (refused.has(cacheKey)) return false
     let run = pending.get(cacheKey)
+    let skipped = false
     if (!run) {
-      run = limit(() => matches(secret, stored)).finally(() => pending.delete(cacheKey))
+      const task = async () => {
+        if (options.shouldRun && !options.shouldRun()) {
+          skipped = true
+          return false
+        }
+        return matches(secret, stored)
+      }
+      run = limit(key, task).finally(() => pending.delete(cacheKey))
       pending.set(cacheKey, run)
     }
     const ok = await run
+    if (skipped) return false
     // remember it only if the entry is still the one checked (a reload makes new objects)
     current()
     if (lookup(key) === stored) {
@@ -217,24 +290,21 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
     return ok
   }
 
-  const lookup = (key: string): SecretHash | undefined =>
-    key.startsWith('m') ? file.machines[key.slice(1)] : file.nodes[key.slice(1)]
-
   return {
-    async verifyMachine(id, secret) {
+    async verifyMachine(id, secret, options) {
       const temp = ephemeral.get(id)
       if (temp !== undefined && timingSafeEqual(Buffer.from(sha256(temp)), Buffer.from(sha256(secret)))) return true
-      return check(`m${id}`, secret, current().machines[String(id)])
+      return check(`m${id}`, secret, current().machines.get(String(id)), options)
     },
-    async verifyNode(name, secret) {
-      const entry = current().nodes[name]
-      return entry && (await check(`n${name}`, secret, entry)) ? entry.role : undefined
+    async verifyNode(name, secret, options) {
+      const entry = current().nodes.get(name)
+      return entry && (await check(`n${name}`, secret, entry, options)) ? entry.role : undefined
     },
     verifyApiToken(token) {
       const name = tokenName(token)
-      const entry = name === undefined ? undefined : current().tokens[name]
-      if (!name || !entry) return undefined
-      const same = timingSafeEqual(Buffer.from(sha256(token)), Buffer.from(entry.sha256))
+      const entry = name === undefined ? undefined : current().tokens.get(name)
+      if (!name || !entry || typeof entry.sha256 !== 'string') return undefined
+      const same = timingSafeEqual(Buffer.from(sha256(token)), Buffer.from(entry.sha256.padEnd(64).slice(0, 64)))
       return same ? { name, role: entry.role } : undefined
     },
     issueEphemeralMachineSecret(id) {

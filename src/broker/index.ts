@@ -9,9 +9,13 @@ import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
 import { Level } from 'level'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
+import { systemClock, type Clock } from '../lib/clock.js'
 import { createAuthHooks } from './auth.js'
+import { NO_RETAIN_TOPICS } from './acl.js'
+import { createCounters } from './counters.js'
 import type { CredentialStore } from './credentials.js'
 import { startListeners } from './listeners.js'
+import { createLogLimiter } from './log-limiter.js'
 import type { BrokerPort, ClientIdentity, InboundMessage } from './port.js'
 import { trackConnections, type ConnectionTracker } from './connection-tracker.js'
 import { topicMatches } from './topic-filter.js'
@@ -22,6 +26,8 @@ export { ensureAdminToken } from './admin-token.js'
 
 export interface Broker extends BrokerPort {
   ports: { mqtt: number; ws: number | null; tls: number | null }
+  /** refused connections, closed connections and dropped publishes by reason (Prometheus text) */
+  metrics(): string
   close(): Promise<void>
 }
 
@@ -29,19 +35,35 @@ export interface BrokerDeps {
   config: Config
   log: Logger
   credentials: CredentialStore
+  /** time for rate limits, login back-off and log intervals (default: the system clock) */
+  clock?: Clock
   /** called when the ACL refuses a publish or subscription */
   onRefused?: (identity: ClientIdentity, what: string, reason: string) => void
 }
 
 type Handlers<T> = Set<T>
 
-export async function createBroker({ config, log, credentials, onRefused }: BrokerDeps): Promise<Broker> {
+export async function createBroker({ config, log, credentials, clock = systemClock, onRefused }: BrokerDeps): Promise<Broker> {
   const db = new Level<string, Buffer>(join(config.dataDir, 'broker'), { valueEncoding: 'buffer' })
   await db.open()
-  const auth = createAuthHooks({ config, credentials, log, ...(onRefused ? { onRefused } : {}) })
+  const counters = createCounters()
+  const noisy = createLogLimiter({ log, clock })
   let connections: ConnectionTracker | undefined // set right after Aedes is built, before any listener exists
+  let send = (_topic: string, _payload: object) => {}
+  const auth = createAuthHooks({
+    config,
+    credentials,
+    log,
+    clock,
+    counters,
+    noisy,
+    holderOf: (clientId, except) => connections?.holderOf(clientId, except),
+    send: (topic, payload) => send(topic, payload),
+    ...(onRefused ? { onRefused } : {}),
+  })
+  const persistence = new AsyncLevelPersistence(db)
   const aedes = await Aedes.createBroker({
-    persistence: new AsyncLevelPersistence(db),
+    persistence,
     preConnect: auth.preConnect,
     authenticate: (client, username, password, done) =>
       auth.authenticate(client, username, password, (error, ok) => {
@@ -56,6 +78,16 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
   })
   const tracked = trackConnections(aedes, auth.identityOf, log)
   connections = tracked
+  // Off the hook's stack: a refusal Confirmation is an ordinary hub publish (client null).
+  send = (topic, payload) =>
+    setImmediate(() =>
+      aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, (error) => {
+        if (error) log.warn({ err: error, topic }, 'refusal confirmation not published')
+      }),
+    )
+  // Issue 10 defect 13: retained messages kept on the inboxes by older versions would be replayed
+  // to every new subscriber; drop them before any client connects.
+  for (const topic of NO_RETAIN_TOPICS) await persistence.storeRetained({ topic, payload: Buffer.alloc(0) })
   if (config.mqttAllowAnonymous) log.warn('HUB_MQTT_ALLOW_ANONYMOUS=true: anonymous MQTT clients are accepted (development only)')
 
   const messageHandlers: Handlers<{ filter: string; handler: (m: InboundMessage) => void }> = new Set()
@@ -83,7 +115,12 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
     }
   })
 
-  const listeners = await startListeners(aedes, config).catch(async (error: unknown) => {
+  const listeners = await startListeners(aedes, config, {
+    onViolation: (code, reason, address) => {
+      counters.inc('dispenser_mqtt_closed_connections_total', code)
+      noisy.warn('connection closed: bad packet', { address, reason })
+    },
+  }).catch(async (error: unknown) => {
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await db.close()
     throw error
@@ -92,6 +129,7 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
 
   return {
     ports: listeners.ports,
+    metrics: () => counters.render(),
     publish(topic, payload, options = {}) {
       return new Promise((resolve, reject) => {
         aedes.publish(
@@ -120,6 +158,7 @@ export async function createBroker({ config, log, credentials, onRefused }: Brok
       listeners.stopAccepting()
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await listeners.close()
+      noisy.close()
       if (db.status !== 'closed') await db.close()
     },
   }

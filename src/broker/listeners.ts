@@ -6,9 +6,16 @@ import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Aedes } from 'aedes'
 import type { Config } from '../config/index.js'
+import { guardPackets, type ViolationCode } from './packet-guard.js'
+
+export interface ListenerOptions {
+  /** a connection closed for an oversized or malformed packet (before it was buffered) */
+  onViolation?: (code: ViolationCode, reason: string, address: string | undefined) => void
+}
 
 export interface Listeners {
   ports: { mqtt: number; ws: number | null; tls: number | null }
@@ -36,7 +43,16 @@ function track(server: Server | HttpServer, sockets: Set<Socket>, event: 'connec
   })
 }
 
-export async function startListeners(broker: Aedes, config: Config): Promise<Listeners> {
+export async function startListeners(broker: Aedes, config: Config, options: ListenerOptions = {}): Promise<Listeners> {
+  // Every door reads packets through the size guard: DESIGN §9, HUB_MQTT_MAX_PACKET before Aedes buffers.
+  const handle = (stream: Duplex, remoteAddress: string | undefined) => {
+    const guarded = guardPackets(stream, {
+      maxPacket: config.mqttMaxPacket,
+      remoteAddress,
+      onViolation: (code, reason) => options.onViolation?.(code, reason, remoteAddress),
+    })
+    broker.handle(guarded)
+  }
   const servers: Array<Server | HttpServer> = []
   const sockets = new Set<Socket>()
   let wss: WebSocketServer | undefined
@@ -53,7 +69,7 @@ export async function startListeners(broker: Aedes, config: Config): Promise<Lis
   }
   try {
     // DESIGN §7: without noDelay, Nagle adds ~44 ms to every command round trip.
-    const tcp = createTcpServer({ noDelay: true }, (socket) => broker.handle(socket))
+    const tcp = createTcpServer({ noDelay: true }, (socket) => handle(socket, socket.remoteAddress))
     track(tcp, sockets)
     servers.push(tcp)
     const mqtt = await listen(tcp, config.mqttHost, config.mqttPort)
@@ -63,9 +79,9 @@ export async function startListeners(broker: Aedes, config: Config): Promise<Lis
       const http = createHttpServer()
       track(http, sockets)
       servers.push(http)
-      // our messages are small JSON; ws would otherwise buffer frames up to 100 MiB
-      wss = new WebSocketServer({ server: http, maxPayload: 1024 * 1024 })
-      wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req))
+      // ws would otherwise buffer frames up to 100 MiB; one frame carries about one MQTT packet
+      wss = new WebSocketServer({ server: http, maxPayload: config.mqttMaxPacket + 1024 })
+      wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req.socket.remoteAddress))
       ws = await listen(http, config.mqttHost, config.mqttWsPort)
     }
 
@@ -73,7 +89,7 @@ export async function startListeners(broker: Aedes, config: Config): Promise<Lis
     if (config.mqttTlsPort !== null && config.tlsCert && config.tlsKey) {
       const server = createTlsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, (socket) => {
         socket.setNoDelay(true)
-        broker.handle(socket)
+        handle(socket, socket.remoteAddress)
       })
       track(server, sockets)
       servers.push(server)

@@ -17,7 +17,10 @@ t.test('machine 1 cannot publish as machine 2; the refusal is acknowledged and d
   await admin.subscribeAsync('external/#', { qos: 1 })
 
   const m1 = await b.connect(M1)
-  await m1.publishAsync('external/handler', report(2), { qos: 1 })
+  const told: Array<Record<string, unknown>> = []
+  m1.on('message', (_topic, payload) => told.push(JSON.parse(payload.toString()) as Record<string, unknown>))
+  await m1.subscribeAsync('external/machine/1', { qos: 1 })
+  await m1.publishAsync('external/handler', report(2, { exchange_id: 9 }), { qos: 1 })
   await m1.publishAsync('external/handler', report(1, { origin_node: 'machine_002' }), { qos: 1 })
   await m1.publishAsync('external/handler', report(2), { qos: 0 })
   await m1.publishAsync('external/machine/2', JSON.stringify({ status: 'active' }), { qos: 1, retain: true })
@@ -27,8 +30,13 @@ t.test('machine 1 cannot publish as machine 2; the refusal is acknowledged and d
   t.same(JSON.parse(seen[0]!.payload.toString()).machine_id, 1)
   t.ok(m1.connected, 'still connected after four refused publishes')
   t.same(downs, [], 'no disconnect')
-  await until(() => spied.length === 1, 5000, 'admin copy')
-  t.match(spied, [/^external\/handler .*"machine_id":1/], 'no subscriber saw the forged ones')
+  await until(() => spied.some((s) => s.startsWith('external/handler')), 5000, 'admin copy')
+  t.match(spied.filter((s) => s.startsWith('external/handler')), [/^external\/handler .*"machine_id":1/], 'no subscriber saw the forged ones')
+  // issue 10 defect 11: each refusal is answered on the dispenser's own topic, naming the problem
+  await until(() => told.length === 4, 5000, 'four refusal Confirmations')
+  t.match(told[0], { success: false, message: /may not publish as machine_id 2/, exchange_id: 9, origin_node: 'machine_handler', destination_node: 'machine_001' })
+  t.match(told[1], { success: false, message: /origin_node machine_002/ })
+  t.match(told[3], { success: false, message: /external\/machine\/2 refused: machine 1 may publish only to external\/handler/ })
   t.same(refused, [...Array(4).fill('machine_001 publish external/handler').slice(0, 3), 'machine_001 publish external/machine/2'], 'each refusal reported')
 
   const late = await b.connect({ ...ADMIN, clientId: 'a2' })

@@ -6,5 +6,7 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     constructor(db: Level<string, Buffer>)
     setup(broker: unknown): Promise<void>
     destroy(): Promise<void>
+    /** an empty payload deletes the retained message of `topic` */
+    storeRetained(packet: { topic: string; payload: Buffer }): Promise<void>
   }
 }
