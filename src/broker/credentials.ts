@@ -172,8 +172,8 @@ export interface CredentialStoreDeps {
 
 /**
  * Runs at most `limit` tasks at once. Waiting tasks are queued per key (the login name) and the
- * keys take turns, so 500 queued guesses at one name delay another name's login by one scrypt
- * run, not 500 (issue 10 defect 6).
+ * keys take turns, so 500 queued guesses at one name delay another name's login by about `limit`
+ * runs, not 500 (issue 10 defect 6).
  */
 export function createFairLimiter(limit: number) {
   let running = 0

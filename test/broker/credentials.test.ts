@@ -95,3 +95,51 @@ t.test('admin token: generated once, 0600, kept; HUB_ADMIN_TOKEN wins; an empty 
   t.ok(fresh.length >= 32, 'a new token after a torn write')
   t.equal(statSync(join(dir, 'admin-token')).mode & 0o777, 0o600)
 })
+
+// Issue 10 defect 1: `tokens[name]` on a plain object found `constructor` and threw in verifyApiToken.
+const INHERITED = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__']
+
+t.test('names inherited from Object.prototype are simply unknown: no throw, no match', async (t) => {
+  const dir = t.testdir()
+  await addMachine(dir, 1, 's1')
+  await addNode(dir, 'kiosk_interface', 'kiosk', 'ks')
+  const store = createCredentialStore({ dataDir: dir })
+  for (const name of INHERITED) {
+    t.equal(store.verifyApiToken(`dh_${name}_${'A'.repeat(43)}`), undefined, `token dh_${name}_…`)
+    t.equal(await store.verifyNode(name, 'x'), undefined, `node ${name}`)
+  }
+  t.equal(await store.verifyNode('kiosk_interface', 'ks'), 'kiosk', 'real names still work')
+})
+
+t.test('a file really holding such names keeps them as plain entries', async (t) => {
+  const dir = t.testdir()
+  const token = newApiToken('constructor')
+  writeFileSync(
+    credentialsPath(dir),
+    `{"version":1,"machines":{},"nodes":{},"tokens":{"__proto__":{"sha256":"${sha256('x')}","role":"admin","created_at":"t"},"constructor":{"sha256":"${sha256(token)}","role":"kiosk","created_at":"t"}}}`,
+  )
+  const file = readCredentials(credentialsPath(dir))
+  t.same(Object.keys(file.tokens).sort(), ['__proto__', 'constructor'], 'own entries, the prototype untouched')
+  t.notOk('toString' in file.tokens, 'sections have no prototype')
+  const store = createCredentialStore({ dataDir: dir })
+  t.same(store.verifyApiToken(token), { name: 'constructor', role: 'kiosk' })
+  t.equal(store.verifyApiToken(`dh___proto___${'A'.repeat(43)}`), undefined, 'wrong secret for __proto__')
+  writeCredentials(credentialsPath(dir), file)
+  t.match(readFileSync(credentialsPath(dir), 'utf8'), /"__proto__"/, 'written back as a key')
+})
+
+t.test('a malformed file section is refused with its name', async (t) => {
+  const dir = t.testdir()
+  writeFileSync(credentialsPath(dir), '{"version":1,"tokens":[1,2]}')
+  t.throws(() => readCredentials(credentialsPath(dir)), /"tokens" must be an object/)
+  writeFileSync(credentialsPath(dir), '[]')
+  t.throws(() => readCredentials(credentialsPath(dir)), /must hold a JSON object/)
+})
+
+t.test('a check throttled while it waited runs no scrypt and is not remembered', async (t) => {
+  const dir = t.testdir()
+  await addNode(dir, 'kiosk_interface', 'kiosk', 'ks')
+  const store = createCredentialStore({ dataDir: dir })
+  t.equal(await store.verifyNode('kiosk_interface', 'ks', { shouldRun: () => false }), undefined, 'skipped: refused')
+  t.equal(await store.verifyNode('kiosk_interface', 'ks', { shouldRun: () => true }), 'kiosk', 'the skip was not cached as a refusal')
+})

@@ -125,3 +125,15 @@ t.test('CLIs run at the same time lose no entry', async (t) => {
   const listed = await cli(dir, 'machine', 'list')
   t.equal(listed.length, 8, 'all eight machines stored')
 })
+
+t.test('inherited names (constructor, __proto__, toString) are ordinary names to the CLI', async (t) => {
+  const dir = t.testdir()
+  await t.rejects(cli(dir, 'token', 'remove', 'constructor'), /token constructor does not exist/, 'not found on the prototype')
+  await t.rejects(cli(dir, 'node', 'rotate', 'toString'), /does not exist; use add/)
+  await t.rejects(cli(dir, 'node', 'add', 'x', '--role', 'constructor'), /--role must be one of/)
+  const token = secretOf(await cli(dir, 'token', 'add', '__proto__', '--role', 'kiosk'))
+  t.same(createCredentialStore({ dataDir: dir }).verifyApiToken(token), { name: '__proto__', role: 'kiosk' }, 'stored as a key, not as a prototype')
+  t.match((await cli(dir, 'token', 'list')).join('\n'), /^__proto__\tkiosk\t/)
+  t.same(await cli(dir, 'token', 'remove', '__proto__'), ['removed token __proto__'])
+  t.same(await cli(dir, 'token', 'list'), ['no tokens'])
+})

@@ -34,7 +34,7 @@ export async function addNode(dataDir: string, name: string, role: Role, secret:
 export async function startTestBroker(
   dataDir: string,
   env: Record<string, string> = {},
-  extra: Pick<BrokerDeps, 'onRefused'> = {},
+  extra: Pick<BrokerDeps, 'onRefused' | 'clock'> = {},
 ): Promise<TestBroker> {
   const config = loadConfig({ HUB_DATA_DIR: dataDir, HUB_MQTT_PORT: '0', HUB_TIMEZONE: 'UTC', HUB_MACHINES: '1-20', ...env })
   const log = pino({ level: 'silent' })
