@@ -12,7 +12,7 @@
 import type { Client, PublishPacket } from 'aedes'
 import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
-import { refusal, replyFor } from '../protocol/codec.js'
+import { envelope, refusal } from '../protocol/envelope.js'
 import { machineOf, type ClientIdentity } from '../protocol/identity.js'
 import { isValidNodeName, machineNodeName, machineTopic, NodeNames, replyTopic, Topics } from '../protocol/topics.js'
 import { canPublish, retainRefusal } from './acl.js'
@@ -76,8 +76,7 @@ export function createPublishPolicy({ config, clock, counters, send, onRefused }
     if (!to) return
     const from = packet.topic === Topics.manager ? NodeNames.scheduleManager : NodeNames.machineHandler
     // Addressed to the authenticated sender, never to an origin_node the payload claims.
-    const out = replyFor(echoedIds(packet.payload), refusal(message), from, to.node, clock.now() / 1000)
-    send(to.topic, out.payload)
+    send(to.topic, envelope(refusal(message), from, to.node, clock.now() / 1000, echoedIds(packet.payload)))
   }
 
   const drop = (packet: PublishPacket) => {
