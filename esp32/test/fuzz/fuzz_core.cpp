@@ -299,6 +299,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkEnforced(*w);
   }
   deliver(*w, std::string(reinterpret_cast<const char*>(data), size));
+  // A few random steps (clock, ticks, link, polls), seeded by the input so a crash replays.
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 1099511628211ull;
+  g_rng = h;
+  for (int i = 0; i < 3; ++i) step(*w);
   return 0;
 }
 #else
