@@ -9,6 +9,7 @@ set -euo pipefail
 
 ROOT=""
 DRY_RUN=0
+FORCE=0
 IFACE="eth0"
 HTTP_HOST="0.0.0.0"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,7 +18,7 @@ CHANGES=0
 
 usage() {
   cat <<USAGE
-usage: install-pi.sh [--dry-run] [--root DIR] [--iface IFACE] [--http-host ADDR] [--source DIR]
+usage: install-pi.sh [--dry-run] [--root DIR] [--iface IFACE] [--http-host ADDR] [--source DIR] [--force]
 
   --dry-run        print every change, make none
   --root DIR       write everything under DIR (for tests); skips apt, user creation, npm,
@@ -26,6 +27,8 @@ usage: install-pi.sh [--dry-run] [--root DIR] [--iface IFACE] [--http-host ADDR]
   --http-host ADDR address of the web pages and REST API (default 0.0.0.0: staff tablets
                    may be on the venue Wi-Fi; every API call needs a token)
   --source DIR     the dispenser-hub checkout to install (default: this script's checkout)
+  --force          use --iface even when it carries the default route or this SSH session,
+                   or NetworkManager is not active (each is refused otherwise, saying why)
 USAGE
 }
 
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
     --iface) IFACE="${2:?--iface needs an interface}"; shift ;;
     --http-host) HTTP_HOST="${2:?--http-host needs an address}"; shift ;;
     --source) SOURCE="${2:?--source needs a directory}"; shift ;;
+    --force) FORCE=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install-pi.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -46,6 +50,8 @@ done
 . "$HERE/lib/install-common.sh"
 # shellcheck source=scripts/lib/install-services.sh
 . "$HERE/lib/install-services.sh"
+# shellcheck source=scripts/lib/install-checks.sh
+. "$HERE/lib/install-checks.sh"
 
 # Both end up in config files: refuse anything but a plain interface name / address.
 [[ "$IFACE" =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || { echo "install-pi.sh: --iface: \"$IFACE\" is not an interface name" >&2; exit 2; }
@@ -66,13 +72,18 @@ SYSCTL_FILE=/etc/sysctl.d/60-dispenser-hub.conf
 VERSION=$(version_of "$SOURCE")
 [ "$DRY_RUN" -eq 0 ] || echo "dry run: nothing below is changed"
 
-step "Node.js >= 20 (/usr/bin/node, as the unit runs it)"
+# Before any change: a wrong port would cut the Pi off its network (issue 15).
+step "checks: the dispenser port $IFACE and NetworkManager"
+check_iface "$IFACE"
+check_network_manager
+
+step "Node.js $NODE_MAJOR LTS (/usr/bin/node, as the unit runs it)"
 if [ -n "$ROOT" ]; then
-  note "checked only under --root: node $(node -v 2>/dev/null || echo missing) on PATH (on a Pi: Debian or NodeSource nodejs 20.x)"
-elif [ "$(node_major /usr/bin/node)" -ge 20 ]; then
+  note "checked only under --root: node $(node -v 2>/dev/null || echo missing) on PATH (on a Pi: Debian or NodeSource nodejs $NODE_MAJOR.x)"
+elif [ "$(node_major /usr/bin/node)" -ge "$NODE_MAJOR" ]; then
   note "unchanged: node $(/usr/bin/node -v)"
 else
-  run_cmd "install|installed" "Node.js 20 (Debian nodejs when it is >= 20, else NodeSource 20.x)" install_node20
+  run_cmd "install|installed" "Node.js $NODE_MAJOR (Debian nodejs when it is >= $NODE_MAJOR, else NodeSource $NODE_MAJOR.x; was $(/usr/bin/node -v 2>/dev/null || echo none))" install_node
 fi
 
 step "system user $USER_NAME"
@@ -137,7 +148,8 @@ step "DHCP for the dispensers on $IFACE only (dnsmasq)"
 put_file /etc/dnsmasq.d/dispenser-hub.conf 0644 <<DNSMASQ
 # Written by dispenser-hub install-pi.sh: DHCP on the dispenser port only, no DNS service.
 interface=$IFACE
-bind-interfaces
+# bind-dynamic: serves the port once it appears (a USB adapter, a cable plugged in later)
+bind-dynamic
 except-interface=lo
 port=0
 dhcp-authoritative
@@ -160,6 +172,10 @@ RestartSec=5
 DROPIN
 DNSMASQ_CHANGED=$((DNSMASQ_CHANGED | WROTE))
 DROPIN_CHANGED=$WROTE
+# Keep the Pi's own DNS: Debian's dnsmasq unit registers 127.0.0.1 as the system resolver
+# (resolvconf) unless DNSMASQ_EXCEPT names lo, and with port=0 nothing answers there.
+put_file /etc/default/dnsmasq 0644 < <(env_merge_plain "$ROOT/etc/default/dnsmasq" "DNSMASQ_EXCEPT=lo")
+DNSMASQ_CHANGED=$((DNSMASQ_CHANGED | WROTE))
 
 step "configuration $CONF_DIR/hub.env"
 # The installer sets these keys and keeps every other line: the operator's own settings survive a re-run.
@@ -175,10 +191,18 @@ HUB_CHANGED=$((HUB_CHANGED | WROTE))
 step "admin token"
 ensure_admin_token "$DATA_DIR/admin-token" "$USER_NAME"
 
-step "systemd unit"
+step "systemd unit, and the boot fallback to the previous release"
 put_file "/etc/systemd/system/$SERVICE.service" 0644 <"$SOURCE/scripts/systemd/dispenser-hub.service"
 UNIT_CHANGED=$((WROTE | DROPIN_CHANGED))
 HUB_CHANGED=$((HUB_CHANGED | WROTE))
+# Outside the releases: the fallback must not depend on the release that fails.
+ensure_dir "$APP_DIR/bin" 0755
+put_file "$APP_DIR/bin/boot-fallback.sh" 0755 <"$SOURCE/scripts/boot-fallback.sh"
+put_file "/etc/systemd/system/$SERVICE-fallback.service" 0644 <"$SOURCE/scripts/systemd/dispenser-hub-fallback.service"
+UNIT_CHANGED=$((UNIT_CHANGED | WROTE))
+
+step "time: network time, fake-hwclock, RTC"
+setup_time
 
 step "mosquitto"
 handle_mosquitto

@@ -10,7 +10,7 @@ ROOT=""
 DRY_RUN=0
 SOURCE="$(dirname "$HERE")"
 PREBUILT=""
-HEALTH_URL="http://127.0.0.1:8080/api/health"
+HEALTH_URL=""
 TIMEOUT=60
 SETTLE=3
 RESTART_CMD=""
@@ -24,7 +24,8 @@ usage: update.sh [--source DIR | --release DIR] [--health-url URL] [--timeout S]
 
   --source DIR       checkout to build and install (default: this script's checkout)
   --release DIR      an already built release directory (package.json, dist/, node_modules/)
-  --health-url URL   polled after the restart (default $HEALTH_URL)
+  --health-url URL   polled after the restart (default: http://127.0.0.1:<HUB_HTTP_PORT of
+                     /etc/dispenser-hub/hub.env, 8080 when unset>/api/health)
   --timeout S        seconds the new version has to become healthy (default $TIMEOUT)
   --settle N         healthy answers in a row, 1 s apart, that count as healthy (default $SETTLE)
   --restart-cmd CMD  how to restart the hub (default: \$SYSTEMCTL restart dispenser-hub,
@@ -69,6 +70,24 @@ if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 [ "$KEEP" -ge 2 ] || { echo "update.sh: --keep must be 2 or more (current and previous)" >&2; exit 2; }
 
+# hub_setting KEY DEFAULT: KEY's value in hub.env (the hub's own settings file), else DEFAULT.
+hub_setting() {
+  local value=""
+  [ ! -r "$ROOT/etc/dispenser-hub/hub.env" ] || value=$(sed -n "s/^$1=\(.*\)$/\1/p" "$ROOT/etc/dispenser-hub/hub.env" | tail -n 1)
+  value="${value%\"}"
+  value="${value#\"}"
+  echo "${value:-$2}"
+}
+if [ -z "$HEALTH_URL" ]; then
+  HTTP_PORT=$(hub_setting HUB_HTTP_PORT 8080)
+  HTTP_HOST=$(hub_setting HUB_HTTP_HOST 127.0.0.1)
+  case "$HTTP_HOST" in 0.0.0.0|::|"") HTTP_HOST=127.0.0.1 ;; esac
+  [[ "$HTTP_PORT" =~ ^[0-9]{1,5}$ ]] || { echo "update.sh: HUB_HTTP_PORT in hub.env is \"$HTTP_PORT\", not a port" >&2; exit 1; }
+  [[ "$HTTP_HOST" =~ ^[0-9A-Fa-f.:]+$ ]] || { echo "update.sh: HUB_HTTP_HOST in hub.env is \"$HTTP_HOST\", not an address" >&2; exit 1; }
+  [[ "$HTTP_HOST" != *:* ]] || HTTP_HOST="[$HTTP_HOST]"
+  HEALTH_URL="http://$HTTP_HOST:$HTTP_PORT/api/health"
+fi
+
 APP="$ROOT/opt/dispenser-hub"
 [ -L "$APP/current" ] || { echo "update.sh: $APP/current is missing: run install-pi.sh first" >&2; exit 1; }
 PREVIOUS=$(readlink "$APP/current")
@@ -101,10 +120,18 @@ restart() {
   bash -c "$RESTART_CMD" || note "restart command failed (exit $?): $RESTART_CMD"
 }
 
+# link_to TARGET NAME: replace APP/NAME atomically: a crash leaves the old or the new link, never none.
+link_to() {
+  ln -sfn "$1" "$APP/$2.new"
+  mv -T "$APP/$2.new" "$APP/$2"
+}
+
 switch_to() {
-  # Replace the link atomically: a crash leaves the old or the new link, never none.
-  ln -sfn "$1" "$APP/current.new"
-  mv -T "$APP/current.new" "$APP/current"
+  # sync first: the release's files must be on disk before a link that a power cut could keep points
+  # at them; sync after: the link itself survives one (issue 15).
+  sync
+  link_to "$1" current
+  sync
 }
 
 # Keeps the current release, the previous one and the newest others up to KEEP in all.
@@ -130,6 +157,7 @@ if [ "$DRY_RUN" -eq 1 ]; then
   changed "install|installed" "$NAME from $FROM"
   changed "link|linked" "/opt/dispenser-hub/current -> $NAME (now $PREVIOUS)"
   changed "run|ran" "$RESTART_CMD, then poll $HEALTH_URL for up to ${TIMEOUT}s"
+  note "(previous -> $PREVIOUS for the boot fallback; sync before and after the switch)"
   note "and if it is not healthy: link current back to $PREVIOUS and run $RESTART_CMD again"
   exit 0
 fi
@@ -148,6 +176,9 @@ else
 fi
 
 step "switch current: $PREVIOUS -> $NAME, restart"
+# The boot fallback (dispenser-hub-fallback.service) goes back to `previous` if the new release
+# keeps failing to start after a reboot or power cut, when this script is no longer running.
+link_to "$PREVIOUS" previous
 switch_to "$NAME"
 restart
 if healthy "$VERSION"; then

@@ -74,12 +74,17 @@ run_cmd() {
 # env_merge FILE KEY=VALUE...: FILE's lines with each KEY set to VALUE (replaced in place or
 # appended); every other line, the operator's own settings and comments included, is kept.
 env_merge() {
-  local file="$1" pair
+  ENV_HEADER=$'# dispenser-hub settings (README "Settings"); after an edit: systemctl restart dispenser-hub\n# install-pi.sh sets the keys below again on a re-run and keeps every other line.' \
+    env_merge_plain "$@"
+}
+
+# env_merge_plain FILE KEY=VALUE...: the same for a file of another package (/etc/default/dnsmasq);
+# a new file starts with ENV_HEADER (default: one line saying who set the keys).
+env_merge_plain() {
+  local file="$1" pair header="${ENV_HEADER:-# install-pi.sh (dispenser-hub) sets the keys below and keeps every other line.}"
   shift
-  local -a lines=(
-    '# dispenser-hub settings (README "Settings"); after an edit: systemctl restart dispenser-hub'
-    '# install-pi.sh sets the keys below again on a re-run and keeps every other line.'
-  )
+  local -a lines
+  mapfile -t lines <<<"$header"
   [ ! -f "$file" ] || mapfile -t lines <"$file"
   for pair in "$@"; do
     local key="${pair%%=*}" i found=0
@@ -102,20 +107,23 @@ node_major() {
   "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 }
 
-install_node20() {
+# Node.js 22 LTS: Node 20 reached end of life on 2026-04-30 (the code still runs on 20+).
+NODE_MAJOR=22
+
+install_node() {
   apt-get update
   local candidate
   candidate=$(apt-cache policy nodejs 2>/dev/null | sed -n 's/^ *Candidate: *\([0-9]*\).*/\1/p')
-  if [ "${candidate:-0}" -ge 20 ]; then
-    # Debian trixie and later ship Node 20+; npm is a separate package there.
+  if [ "${candidate:-0}" -ge "$NODE_MAJOR" ]; then
+    # Debian trixie ships Node 22 (npm is a separate package there).
     DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
     return 0
   fi
-  # Debian bookworm (Raspberry Pi OS 12) ships Node 18; NodeSource publishes 20.x for arm64/armhf.
+  # Debian bookworm (Raspberry Pi OS 12) ships Node 18; NodeSource publishes 22.x for arm64/armhf.
   DEBIAN_FRONTEND=noninteractive apt-get install -y ca-certificates curl gnupg
   install -d -m 0755 /etc/apt/keyrings
   curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key | gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
-  echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_20.x nodistro main" >/etc/apt/sources.list.d/nodesource.list
+  echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main" >/etc/apt/sources.list.d/nodesource.list
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs
 }

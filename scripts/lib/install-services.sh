@@ -39,7 +39,8 @@ ensure_package() {
   if dpkg -s "$1" >/dev/null 2>&1; then
     note "unchanged: package $1 installed"
   else
-    run_cmd "install|installed" "package $1" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$1"
+    # --force-confold: keep the settings this script wrote before the package came (/etc/default/dnsmasq)
+    run_cmd "install|installed" "package $1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confold "$1"
   fi
 }
 
@@ -56,6 +57,36 @@ ensure_running() {
   else
     note "unchanged: $unit enabled and running"
   fi
+}
+
+# Time you can trust (issue 15): a Pi 4 has no RTC, so after a power cut the clock is what
+# fake-hwclock saved (it only moves the clock forward) until a time server answers; the hub asks
+# chrony or timesyncd whether it is synchronised and shows staff a banner until it is.
+setup_time() {
+  local rtc=""
+  [ ! -e "$ROOT/sys/class/rtc/rtc0" ] || rtc=$(cat "$ROOT/sys/class/rtc/rtc0/name" 2>/dev/null || echo rtc0)
+  if [ -n "$rtc" ]; then
+    note "RTC present ($rtc, Raspberry Pi 5): the kernel sets the clock from it at boot and the time service keeps it right;"
+    note "without a battery on the J5 connector it forgets the time on a power cut (fake-hwclock then covers it)"
+  else
+    note "no RTC (Raspberry Pi 4 and older): fake-hwclock restores the last saved time at boot"
+  fi
+  if [ -n "$ROOT" ]; then
+    note "skipped under --root: apt-get install systemd-timesyncd fake-hwclock, timedatectl set-ntp true"
+    return 0
+  fi
+  if dpkg -s chrony >/dev/null 2>&1; then
+    note "unchanged: chrony keeps the time (the hub asks chronyc tracking)"
+    ensure_running chrony 0
+  else
+    ensure_package systemd-timesyncd
+    if [ "$(timedatectl show -p NTP --value 2>/dev/null || true)" != yes ]; then
+      run_cmd "enable|enabled" "network time (timedatectl set-ntp true: systemd-timesyncd)" timedatectl set-ntp true
+    else
+      note "unchanged: network time on (systemd-timesyncd)"
+    fi
+  fi
+  ensure_package fake-hwclock
 }
 
 # apply_services: uses NM_CHANGED, SYSCTL_CHANGED, DNSMASQ_CHANGED, UNIT_CHANGED, HUB_CHANGED.

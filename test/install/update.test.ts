@@ -91,6 +91,40 @@ t.test('update.sh switches to a healthy release and prunes old ones, never curre
   t.same(await health(w.url), { status: 200, body: { ok: true, version: '2.0.0' } })
   t.same(readdirSync(join(w.app, 'releases')).sort(), ['1.0.0', current.slice('releases/'.length)], 'kept current and previous only')
   t.match(r.out, /removed releases\/0\.9\.0/)
+  t.equal(readlinkSync(join(w.app, 'previous')), 'releases/1.0.0', 'previous names the release the boot fallback goes back to')
+})
+
+t.test('update.sh polls the HTTP port of hub.env (issue 15), and syncs before and after switching', async (t) => {
+  const root = t.testdir()
+  const app = join(root, 'opt/dispenser-hub')
+  build(join(app, 'releases/1.0.0'), '1.0.0', 200)
+  symlinkSync('releases/1.0.0', join(app, 'current'))
+  mkdirSync(join(root, 'etc/dispenser-hub'), { recursive: true })
+  const c = build(join(root, 'builds/c'), '2.0.0', 200)
+  const env = join(root, 'etc/dispenser-hub/hub.env')
+  const dry = (hubEnv: string) => {
+    writeFileSync(env, hubEnv)
+    return spawnSync('bash', [join(repo, 'scripts/update.sh'), '--root', root, '--release', c, '--dry-run'], { encoding: 'utf8', env: { ...process.env, SYSTEMCTL: 'true' } })
+  }
+  t.match(dry('HUB_HTTP_PORT=8181\nHUB_HTTP_HOST=0.0.0.0\n').stdout, /poll http:\/\/127\.0\.0\.1:8181\/api\/health/, 'the port from hub.env, on loopback for a wildcard host')
+  t.match(dry('HUB_HTTP_HOST=192.168.4.1\n').stdout, /poll http:\/\/192\.168\.4\.1:8080\/api\/health/, 'the host from hub.env, the default port')
+  const bad = dry('HUB_HTTP_PORT=80; rm -rf /\n')
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /HUB_HTTP_PORT in hub\.env is "80; rm -rf \/", not a port/)
+
+  // a real update with `sync` replaced by a recorder on PATH: it runs around the link switch
+  const port = await freePort()
+  const bin = join(root, 'bin')
+  mkdirSync(bin)
+  const log = join(root, 'calls.log')
+  writeFileSync(join(bin, 'sync'), `#!/bin/sh\necho "sync current=$(readlink ${app}/current)" >> ${log}\n`, { mode: 0o755 })
+  writeFileSync(env, `HUB_HTTP_PORT=${port}\n`)
+  const restart = `echo restart >> ${log}; FAKE_PORT=${port} setsid node ${app}/current/dist/main.js >/dev/null 2>&1 < /dev/null & echo $! > ${join(root, 'pid')}`
+  t.teardown(() => void spawnSync('bash', ['-c', `[ -f ${join(root, 'pid')} ] && kill $(cat ${join(root, 'pid')}) 2>/dev/null`]))
+  const r = spawnSync('bash', [join(repo, 'scripts/update.sh'), '--root', root, '--release', c, '--restart-cmd', restart, '--settle', '1', '--timeout', '20'], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } })
+  t.equal(r.status, 0, r.stdout + r.stderr)
+  const calls = readFileSync(log, 'utf8').trim().split('\n')
+  t.match(calls, [/^sync current=releases\/1\.0\.0$/, /^sync current=releases\/2\.0\.0-\d{14}$/, 'restart'], 'sync, switch, sync, then restart')
 })
 
 t.test('update.sh --dry-run changes nothing; --root without a systemctl stand-in is refused', async (t) => {
