@@ -8,8 +8,16 @@ import { Type, type Static } from 'typebox'
 export const MachineId = Type.Integer({ minimum: 1, maximum: 9999, description: 'bay / machine number' })
 export type MachineId = Static<typeof MachineId>
 
-export const EpochSeconds = Type.Number({ minimum: 0, description: 'Unix epoch seconds (float allowed)' })
-export const SessionId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+/**
+ * The latest instant any message may name (2^32 s, year 2106). A static bound so that a value
+ * like 1e300 is refused by the schema, naming the field, before any date arithmetic sees it;
+ * bookings are further held to now + 400 days by scheduling (rules.ts bookingWindow).
+ */
+export const MAX_EPOCH_S = 2 ** 32
+export const EpochSeconds = Type.Number({ minimum: 0, maximum: MAX_EPOCH_S, description: 'Unix epoch seconds (float allowed)' })
+/** Session ids are the hub's (issue 10): small, bounded, never chosen by a client for a new session. */
+export const MAX_SESSION_ID = 2 ** 31 - 1
+export const SessionId = Type.Integer({ minimum: 1, maximum: MAX_SESSION_ID })
 export type SessionId = Static<typeof SessionId>
 export const ExchangeId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
 export const NodeName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' })

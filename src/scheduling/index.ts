@@ -11,17 +11,19 @@ import type { HubEvents } from '../protocol/events.js'
 import type { SessionRecord } from '../protocol/messages.js'
 import { findAvailability } from './availability.js'
 import { buildScheduleGrid } from './grid.js'
-import { desiredStateFor } from './rules.js'
+import { createGridCache } from './grid-cache.js'
+import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S } from './rules.js'
 import { createSessionService } from './service.js'
 import { createLevelSessionStore, type SessionDb } from './store.js'
 import { createTicker } from './ticker.js'
-import { dayBounds } from './tz.js'
+import { dateAt, dayBounds } from './tz.js'
 import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
 
 export type * from './types.js'
 /** Calendar helpers in HUB_TIMEZONE for the adapters (today's date, a day's bounds). */
 export { dateAt, dayBounds } from './tz.js'
 export type { SessionDb, StoredSession } from './store.js'
+export { KEY_RETENTION_S, MAX_KEY_LENGTH } from './idempotency.js'
 
 export interface SchedulingDeps {
   config: Config
@@ -34,23 +36,31 @@ export interface SchedulingDeps {
   maxBatch?: number
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/
-
 export interface SchedulingInternals {
   /** writer batches and steps so far (group commit: steps/batches = changes per synced write) */
   stats(): { batches: number; steps: number }
   /** resolves when no change is queued (tests, benchmarks) */
   idle(): Promise<void>
+  /** schedule grid cache: hits, builds, dates kept */
+  gridStats(): { hits: number; builds: number; dates: number }
 }
 
 export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingInternals {
   const { config, clock, log } = deps
   const nowS = () => clock.now() / 1000
   let ticker: ReturnType<typeof createTicker> | undefined
+  const grids = createGridCache({
+    bounds: (date) => dayBounds(config.timezone, date),
+    build(date) {
+      const { from, to } = dayBounds(config.timezone, date)
+      return buildScheduleGrid(date, config.timezone, config.slotMinutes, config.openingHours, config.machineIds, list({ from, to }))
+    },
+  })
   const service = createSessionService({
     ...deps,
     store: createLevelSessionStore(deps.store),
     onDue: (atS) => ticker?.consider(atS),
+    onCommitted: (event) => grids.changed(event.session, event.previous),
   })
   ticker = createTicker({ clock, log, advance: service.advance })
 
@@ -77,13 +87,10 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     },
     list,
     scheduleFor(date) {
-      if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-        return err('SESSION_INVALID', `date: "${date}" is not a date (YYYY-MM-DD)`, 'date')
-      }
-      const { from, to } = dayBounds(config.timezone, date)
-      const sessions = list({ from, to })
-      return ok(buildScheduleGrid(date, config.timezone, config.slotMinutes, config.openingHours, config.machineIds, sessions))
+      const checked = checkDate(date, dateAt(config.timezone, nowS()))
+      return checked.ok ? ok(grids.get(date)) : checked
     },
+    checkDate: (date) => checkDate(date, dateAt(config.timezone, nowS())),
     availability: (query) => availability(query),
     desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
     recheck: () => ticker.consider(nowS()),
@@ -97,6 +104,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     },
     stats: () => service.stats(),
     idle: () => service.idle(),
+    gridStats: () => grids.stats(),
   }
 
   function availability(query: AvailabilityQuery) {
@@ -109,6 +117,10 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     }
     const limit = query.limit ?? 5
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) return err('SESSION_INVALID', 'limit: must be from 1 to 100', 'limit')
+    // The booking window (rules.ts): a preferred start past it could only find nothing, slowly.
+    if (query.near !== undefined && !(Number.isFinite(query.near) && query.near <= nowS() + MAX_AHEAD_S)) {
+      return err('SESSION_INVALID', `near: more than ${MAX_AHEAD_DAYS} days ahead (bookings open at most ${MAX_AHEAD_DAYS} days in advance)`, 'near')
+    }
     return ok(
       findAvailability({
         bays: query.bays,

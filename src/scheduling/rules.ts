@@ -87,9 +87,20 @@ export function checkBays(
 }
 
 /**
- * DESIGN §4: a start in the past by less than one slot means "now"; older starts are refused.
+ * How far ahead anything may be booked or asked about (issue 10: bounded times). One rule for
+ * both doors: HTTP and MQTT reach it through the same module calls.
+ */
+export const MAX_AHEAD_DAYS = 400
+export const MAX_AHEAD_S = MAX_AHEAD_DAYS * 86_400
+
+/**
+ * DESIGN §4: a start in the past by less than one slot means "now"; older starts are refused,
+ * and so are starts more than MAX_AHEAD_DAYS ahead (the window is now − 1 slot … now + 400 days).
  */
 export function normalizeStart(startS: number, nowS: number, slotS: number): Result<number, SchedulingErrorCode> {
+  if (startS > nowS + MAX_AHEAD_S) {
+    return err('SESSION_INVALID', `start_time: more than ${MAX_AHEAD_DAYS} days ahead (bookings open at most ${MAX_AHEAD_DAYS} days in advance)`, 'start_time')
+  }
   if (startS >= nowS) return ok(startS)
   if (nowS - startS < slotS) return ok(nowS)
   return err('SESSION_INVALID', `start_time: ${Math.round(nowS - startS)} s in the past (a start may be at most one slot, ${slotS} s, late)`, 'start_time')
@@ -141,4 +152,25 @@ export function nextTransition(sessions: Iterable<SessionRecord>, nowS: number):
     if (phase === 'reserved' || phase === 'active') consider(s.end_time)
   }
   return next
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/**
+ * A schedule date: 'YYYY-MM-DD' that exists in the calendar (2026-02-30 does not) and lies
+ * within MAX_AHEAD_DAYS of `today` either way (history is kept as long as bookings open ahead).
+ * `field` names the input in the refusal (`date`).
+ */
+export function checkDate(date: string, today: string, field = 'date'): Result<string, SchedulingErrorCode> {
+  const m = DATE.exec(date)
+  const invalid = (why: string) => err('SESSION_INVALID', `${field}: "${date.slice(0, 40)}" ${why}`, field)
+  if (!m) return invalid('is not a date (YYYY-MM-DD)')
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  const utc = Date.UTC(y, mo - 1, d)
+  const back = new Date(utc)
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return invalid('does not exist in the calendar')
+  const todayUtc = Date.parse(`${today}T00:00:00Z`)
+  const days = Math.round((utc - todayUtc) / 86_400_000)
+  if (Math.abs(days) > MAX_AHEAD_DAYS) return invalid(`is more than ${MAX_AHEAD_DAYS} days from today (${today})`)
+  return ok(date)
 }

@@ -6,9 +6,10 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
-import { ok, type Result } from '../lib/result.js'
+import { err, ok, type Result } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
-import type { Session, SessionRecord } from '../protocol/messages.js'
+import { MAX_SESSION_ID, type Session, type SessionRecord } from '../protocol/messages.js'
+import { createKeyMemory, keyId, requestFingerprint } from './idempotency.js'
 import { nextTransition, phaseAt } from './rules.js'
 import { createSessionIndex, type Tx } from './session-index.js'
 import { planSubmission, type PlanContext } from './submission.js'
@@ -24,6 +25,8 @@ export interface SessionServiceDeps {
   log: Logger
   /** told, after each committed change, when that session next needs the lifecycle step (ticker.consider) */
   onDue?: (atS: number) => void
+  /** told of each committed change before anyone else hears of it (the grid cache drops its dates) */
+  onCommitted?: (event: ChangeEvent) => void
   maxBatch?: number
 }
 
@@ -39,12 +42,14 @@ export function createSessionService(deps: SessionServiceDeps) {
   const announced = new Map<number, 'active' | 'completed'>()
 
   const publish = (event: ChangeEvent) => {
+    deps.onCommitted?.(event)
     events.emit('session.changed', event)
     const due = dueAt(event.session)
     if (due !== undefined) deps.onDue?.(due)
   }
-  const writer = createWriter({ index, store, log, publish, maxBatch: deps.maxBatch })
+  const keys = createKeyMemory()
   const nowS = () => clock.now() / 1000
+  const writer = createWriter({ index, keys, store, log, publish, maxBatch: deps.maxBatch, expiredKeys: () => keys.expired(nowS(), 1000) })
 
   /** When the lifecycle step must next look at this session: now if it is due already. */
   const dueAt = (r: SessionRecord): number | undefined => {
@@ -68,15 +73,29 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   const submitStep = (session: Session, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Outcome => {
     const ctx = contextFor(options)
+    const keyed = options.idempotency
+    const key = keyed && { id: keyId(options.origin, keyed.key), fingerprint: requestFingerprint(session, options.externalId) }
+    if (keyed && key) {
+      const seen = tx.remembered(key.id, ctx.nowS)
+      if (seen && seen.fingerprint !== key.fingerprint) {
+        const message = `${keyed.field}: ${keyed.key} was used for another request in the last 24 h; send a new ${keyed.field} for a new request`
+        return err('IDEMPOTENCY_KEY_REUSED', message, keyed.field)
+      }
+      if (seen) return ok({ session: seen.record, replay: true, created: seen.created })
+    }
     const id = session.session_id ?? (options.externalId !== undefined ? tx.idOfExternal(options.externalId) : undefined)
     const existing = id === undefined ? undefined : tx.get(id)
     const plan = planSubmission({ session, existing, newId: tx.freeId(), sessionsOn: (bays) => tx.sessionsOn(bays) }, ctx)
     if (!plan.ok) return plan
-    if (plan.value.kind === 'replay') return ok({ session: plan.value.record, replay: true })
+    const created = plan.value.kind === 'created'
+    if (key) tx.remember({ ...key, at: ctx.nowS, created, record: plan.value.record })
+    if (plan.value.kind === 'replay') return ok({ session: plan.value.record, replay: true, created: false })
     const { kind, record, previous, submitted } = plan.value
+    // A create never replaces a session (issue 10); the allocator makes this unreachable, the check keeps it so.
+    if (created && tx.get(record.session_id)) throw new Error(`session ${record.session_id} exists; refusing to overwrite it`)
     tx.put({ record, submitted })
     emit(previous ? { change: kind, session: record, previous } : { change: kind, session: record })
-    return ok({ session: record, replay: false })
+    return ok({ session: record, replay: false, created })
   }
 
   /** Moves sessions whose phase has changed by `now` (start -> active, end -> completed). */
@@ -110,8 +129,13 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   return {
     async load(): Promise<void> {
-      for (const entry of await store.load()) index.put(entry)
-      log.info({ sessions: [...index.all()].length, maxId: index.maxId() }, 'sessions loaded')
+      const loaded = await store.load()
+      for (const entry of loaded.sessions) {
+        if (entry.record.session_id > MAX_SESSION_ID) log.warn({ sessionId: entry.record.session_id }, 'session id above the bound (stored before ids were bounded)')
+        index.put(entry)
+      }
+      for (const key of loaded.keys.sort((a, b) => a.at - b.at)) keys.put(key)
+      log.info({ sessions: [...index.all()].length, maxId: index.maxId(), idempotencyKeys: keys.size() }, 'sessions loaded')
     },
     submit: (session: Session, options: SubmitOptions): Promise<Outcome> => writer.run(submitStep(session, options)),
     /** Runs the lifecycle step; resolves with the next transition (epoch s), if any. */

@@ -4,7 +4,8 @@
  * the durable write. A `Tx` is the writer's view during one group commit: the committed index
  * with the batch's pending changes laid over it.
  */
-import type { SessionRecord } from '../protocol/messages.js'
+import { MAX_SESSION_ID, type SessionRecord } from '../protocol/messages.js'
+import type { KeyMemory, RememberedKey } from './idempotency.js'
 import type { StoredSession } from './store.js'
 
 export interface SessionView {
@@ -62,7 +63,8 @@ export function createSessionIndex(): SessionIndex {
       if (old) unlink(old.record)
       byId.set(id, entry)
       link(entry.record)
-      if (id > max) max = id
+      // Ids above the bound (stored before ids were bounded) never steer the allocator.
+      if (id > max && id <= MAX_SESSION_ID) max = id
     },
     all: () => byId.values(),
     maxId: () => max,
@@ -70,15 +72,21 @@ export function createSessionIndex(): SessionIndex {
 }
 
 export interface Tx extends SessionView {
-  /** a free id for a new session (not yet taken by the index or this batch) */
-  freeId(): number
+  /** a free id for a new session (not yet taken by the index or this batch); undefined when none is left */
+  freeId(): number | undefined
   put(entry: StoredSession): void
   /** pending writes in order of first change */
   readonly writes: Map<number, StoredSession>
+  /** a remembered idempotency key (this batch's first), unless expired */
+  remembered(id: string, nowS: number): RememberedKey | undefined
+  remember(entry: RememberedKey): void
+  /** keys to remember with this batch */
+  readonly keyWrites: Map<string, RememberedKey>
 }
 
-export function createTx(index: SessionIndex): Tx {
+export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
   const writes = new Map<number, StoredSession>()
+  const keyWrites = new Map<string, RememberedKey>()
   let max = index.maxId()
   const get = (id: number) => writes.get(id) ?? index.get(id)
   return {
@@ -101,10 +109,17 @@ export function createTx(index: SessionIndex): Tx {
       return index.idOfExternal(externalId)
     },
     // Above every id ever stored, so ids stay unique across restarts (the index reloads them all).
-    freeId: () => max + 1,
+    // Clients never choose a new session's id, so only the hub's own allocations move `max`.
+    freeId: () => (max < MAX_SESSION_ID ? max + 1 : undefined),
     put(entry) {
       writes.set(entry.record.session_id, entry)
-      if (entry.record.session_id > max) max = entry.record.session_id
+      const id = entry.record.session_id
+      if (id > max && id <= MAX_SESSION_ID) max = id
+    },
+    keyWrites,
+    remembered: (id, nowS) => keyWrites.get(id) ?? keys.get(id, nowS),
+    remember(entry) {
+      if (!keyWrites.has(entry.id)) keyWrites.set(entry.id, entry)
     },
   }
 }

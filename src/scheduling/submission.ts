@@ -30,14 +30,14 @@ export interface PlanInput {
   session: Session
   /** the stored session with the submitted (or external) id, if any */
   existing: Existing | undefined
-  /** the id a new session gets when the submission names none */
-  newId: number
+  /** the id a new session gets (the hub's allocator; undefined when every id is used) */
+  newId: number | undefined
   /** sessions holding any of these bays (may include the session itself) */
   sessionsOn: (bays: readonly number[]) => Iterable<SessionRecord>
 }
 
 export type Plan =
-  | { kind: 'replay'; record: SessionRecord }
+  | { kind: 'replay'; record: SessionRecord; created?: undefined }
   | { kind: 'created' | 'updated' | 'cancelled'; record: SessionRecord; previous?: SessionRecord; submitted: string }
 
 type PlanResult = Result<Plan, SchedulingErrorCode>
@@ -57,6 +57,11 @@ export function planSubmission(input: PlanInput, ctx: PlanContext): PlanResult {
       return err('SESSION_FORBIDDEN', `session_id: session ${existing.record.session_id} belongs to ${owner}`, 'session_id')
     }
     if (existing.submitted === submitted) return ok({ kind: 'replay', record: existing.record })
+  }
+  if (!existing && session.session_id !== undefined && session.status !== 'cancelled') {
+    // Session ids are the hub's (issue 10): naming an unknown id never creates (nor moves the allocator).
+    const id = session.session_id
+    return err('SESSION_NOT_FOUND', `session_id: session ${id} does not exist; omit session_id to create one`, 'session_id')
   }
   if (session.status === 'cancelled') return planCancel(session, existing, submitted, ctx)
   if (session.status === 'maintenance' && !ctx.isAdmin) {
@@ -99,8 +104,10 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   if (end <= ctx.nowS) return err('SESSION_INVALID', 'duration: the session would end in the past; cancel it instead', 'duration')
 
   const status = session.status === 'maintenance' ? 'maintenance' : prev?.status === 'active' ? 'active' : 'reserved'
+  const id = prev?.session_id ?? input.newId
+  if (id === undefined) return err('SESSION_INVALID', 'session_id: the hub has no free session id left', 'session_id')
   const record: SessionRecord = {
-    session_id: prev?.session_id ?? session.session_id ?? input.newId,
+    session_id: id,
     machine_id: bays.value,
     status,
     start_time: start.value,

@@ -4,6 +4,9 @@
  */
 import type { Result } from '../lib/result.js'
 import type { DesiredState, Schedule, Session, SessionRecord } from '../protocol/messages.js'
+import type { IdempotencyKey } from './idempotency.js'
+
+export type { IdempotencyKey }
 
 export type SchedulingErrorCode =
   | 'SESSION_CONFLICT' // overlaps another session on a bay; message names session and bay
@@ -13,6 +16,7 @@ export type SchedulingErrorCode =
   | 'BAYS_NOT_ADJACENT' // group booking not on adjacent bays of one row
   | 'MACHINE_UNKNOWN'
   | 'SESSION_FORBIDDEN' // the requester may not change this session
+  | 'IDEMPOTENCY_KEY_REUSED' // the idempotency key answered another request in the last 24 h; key named
 
 export interface SubmitOptions {
   /** authenticated node that submits (owner of new sessions) */
@@ -21,12 +25,19 @@ export interface SubmitOptions {
   isAdmin?: boolean
   /** id of the reservation in an upstream system (cloud sync), for idempotent repeats */
   externalId?: string
+  /**
+   * The client's idempotency key (HTTP `Idempotency-Key`, MQTT `exchange_id`), scoped by `origin`:
+   * the same key and request within 24 h get the first answer again (idempotency.ts).
+   */
+  idempotency?: IdempotencyKey
 }
 
 export interface SubmitOutcome {
   session: SessionRecord
   /** true when this was an idempotent repeat: nothing changed */
   replay: boolean
+  /** this submission created the session (for a repeat by idempotency key: the first one did) */
+  created: boolean
 }
 
 export interface AvailabilityQuery {
@@ -60,7 +71,10 @@ export interface Scheduling {
   get(sessionId: number): SessionRecord | undefined
   findByExternalId(externalId: string): SessionRecord | undefined
   list(filter?: SessionFilter): SessionRecord[]
+  /** The grid of a date (cached until a session on it changes; do not mutate). Refuses dates that do not exist or lie over 400 days away. */
   scheduleFor(date: string): Result<Schedule, SchedulingErrorCode>
+  /** The same date rule for other date inputs (e.g. GET /api/sessions?date=): the date, or a refusal naming `date`. */
+  checkDate(date: string): Result<string, SchedulingErrorCode>
   availability(query: AvailabilityQuery): Result<AvailabilityOption[], SchedulingErrorCode>
   /** What the schedule requires of a machine at `nowS` (epoch seconds); undefined = nothing scheduled. */
   desiredStateFor(machineId: number, nowS: number): DesiredState | undefined

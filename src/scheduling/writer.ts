@@ -8,6 +8,7 @@
 import type { Logger } from 'pino'
 import type { SessionChange } from '../protocol/events.js'
 import type { SessionRecord } from '../protocol/messages.js'
+import type { KeyMemory } from './idempotency.js'
 import { createTx, type SessionIndex, type Tx } from './session-index.js'
 import type { SessionStore } from './store.js'
 
@@ -28,6 +29,10 @@ interface Job {
 
 export interface WriterDeps {
   index: SessionIndex
+  /** remembered idempotency keys; written with the sessions they answered */
+  keys: KeyMemory
+  /** ids of keys past their retention, dropped in the next batch */
+  expiredKeys?: () => string[]
   store: SessionStore
   log: Logger
   /** called with each event after the durable write, in order */
@@ -43,14 +48,14 @@ export interface Writer {
   stats(): { batches: number; steps: number }
 }
 
-export function createWriter({ index, store, log, publish, maxBatch = 256 }: WriterDeps): Writer {
+export function createWriter({ index, keys, expiredKeys, store, log, publish, maxBatch = 256 }: WriterDeps): Writer {
   const queue: Job[] = []
   let draining: Promise<void> | null = null
   let batches = 0
   let steps = 0
 
   const commit = async (jobs: Job[]) => {
-    const tx = createTx(index)
+    const tx = createTx(index, keys)
     const events: ChangeEvent[] = []
     const outcomes = jobs.map((job) => {
       try {
@@ -60,8 +65,11 @@ export function createWriter({ index, store, log, publish, maxBatch = 256 }: Wri
       }
     })
     const entries = [...tx.writes.values()]
+    const remember = [...tx.keyWrites.values()]
+    // Expired keys leave only with a batch that writes anyway: housekeeping never costs a sync of its own.
+    const forget = entries.length + remember.length > 0 ? (expiredKeys?.() ?? []).filter((id) => !tx.keyWrites.has(id)) : []
     try {
-      await store.write(entries)
+      await store.write({ sessions: entries, remember, forget })
     } catch (error) {
       // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
       log.error({ err: error, steps: jobs.length }, 'session write failed')
@@ -69,6 +77,8 @@ export function createWriter({ index, store, log, publish, maxBatch = 256 }: Wri
       return
     }
     for (const entry of entries) index.put(entry)
+    keys.forget(forget)
+    for (const entry of remember) keys.put(entry)
     batches++
     steps += jobs.length
     for (const event of events) publish(event)

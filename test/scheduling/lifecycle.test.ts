@@ -110,9 +110,10 @@ t.test('clock jumps forward and back', async (t) => {
 t.test('cancelling an active session stops the bay now; extending moves its end', async (t) => {
   const w = await buildWorld(t)
   const start = w.clock.nowSeconds() + 60
-  const body = { session_id: 40, machine_id: 3, status: 'reserved' as const, start_time: start, duration: 1800 }
-  await w.scheduling.submit(body, kiosk)
-  await w.scheduling.submit({ ...body, session_id: 41, machine_id: 4 }, kiosk)
+  const body = { session_id: 1, machine_id: 3, status: 'reserved' as const, start_time: start, duration: 1800 }
+  const { session_id: _, ...create } = body
+  await w.scheduling.submit(create, kiosk)
+  await w.scheduling.submit({ ...create, machine_id: 4 }, kiosk)
   await runFor(w, 120_000)
   t.equal(w.scheduling.desiredStateFor(3, w.clock.nowSeconds())?.status, 'active')
 
@@ -120,22 +121,22 @@ t.test('cancelling an active session stops the bay now; extending moves its end'
   t.ok(extend.ok)
   t.equal(w.changes.at(-1)?.change, 'updated')
   t.equal(w.scheduling.desiredStateFor(3, w.clock.nowSeconds())?.scheduled_until, start + 3600, 'new end for the machine')
-  t.equal(w.scheduling.get(40)?.status, 'active', 'still active')
+  t.equal(w.scheduling.get(1)?.status, 'active', 'still active')
   const move = await w.scheduling.submit({ ...body, start_time: start + 900, duration: 3600 }, kiosk)
   t.equal(move.ok ? 'ok' : move.field, 'start_time', 'a started session cannot move its start')
   const past = await w.scheduling.submit({ ...body, duration: 60 }, kiosk)
   t.equal(past.ok ? 'ok' : past.field, 'duration', 'cannot shorten into the past')
 
-  const cancel = await w.scheduling.cancel(41, kiosk)
+  const cancel = await w.scheduling.cancel(2, kiosk)
   t.ok(cancel.ok)
   t.equal(w.changes.at(-1)?.change, 'cancelled')
   t.equal(w.scheduling.desiredStateFor(4, w.clock.nowSeconds()), undefined, 'bay 4 stops now')
 
   await runFor(w, (1800 - 60) * 1000)
-  t.equal(w.scheduling.get(40)?.status, 'active', 'the old end passes without completing it')
+  t.equal(w.scheduling.get(1)?.status, 'active', 'the old end passes without completing it')
   await runFor(w, 1800 * 1000)
-  t.equal(w.scheduling.get(40)?.status, 'completed')
-  t.equal(w.scheduling.get(40)?.updated_at, start + 3600)
+  t.equal(w.scheduling.get(1)?.status, 'completed')
+  t.equal(w.scheduling.get(1)?.updated_at, start + 3600)
   const late = await w.scheduling.submit({ ...body, duration: 7200 }, kiosk)
   t.equal(late.ok ? 'ok' : late.code, 'SESSION_ENDED')
 })

@@ -52,6 +52,8 @@ function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: numbe
   const s = op.session
   const existing = s.session_id === undefined ? undefined : state.get(s.session_id)
   if (existing && existing.origin_node !== op.origin) return { ok: false, code: 'SESSION_FORBIDDEN' }
+  // Ids are the hub's: naming an unknown one never creates.
+  if (!existing && s.session_id !== undefined && s.status !== 'cancelled') return { ok: false, code: 'SESSION_NOT_FOUND' }
   if (s.status === 'cancelled') {
     if (!existing) return { ok: false, code: 'SESSION_NOT_FOUND' }
     return { ok: true, replay: existing.status === 'cancelled' }

@@ -23,8 +23,10 @@ t.test('create, conflict, idempotent repeat, update, cancel', async (t) => {
   }
   t.equal(w.scheduling.get(2), undefined, 'a refused group books nothing (all-or-nothing)')
 
-  const body = { session_id: 500, machine_id: 3, status: 'reserved' as const, start_time: now + H, duration: 1800 }
-  const first = await w.scheduling.submit(body, kiosk)
+  const first = await w.scheduling.submit({ machine_id: 3, status: 'reserved', start_time: now + H, duration: 1800 }, kiosk)
+  if (!first.ok) return t.fail('booked')
+  const id = first.value.session.session_id
+  const body = { session_id: id, machine_id: 3, status: 'reserved' as const, start_time: now + H, duration: 1800 }
   const again = await w.scheduling.submit({ ...body }, kiosk)
   t.ok(first.ok && again.ok)
   if (first.ok && again.ok) {
@@ -40,11 +42,11 @@ t.test('create, conflict, idempotent repeat, update, cancel', async (t) => {
   t.equal(w.changes.at(-1)!.previous?.start_time, now + H)
   const extended = await w.scheduling.submit({ ...body, start_time: now + H + 900, duration: 2 * H }, kiosk)
   t.ok(extended.ok)
-  t.equal(w.scheduling.get(500)?.end_time, now + H + 900 + 2 * H)
+  t.equal(w.scheduling.get(id)?.end_time, now + H + 900 + 2 * H)
 
-  const cancel = await w.scheduling.cancel(500, kiosk)
+  const cancel = await w.scheduling.cancel(id, kiosk)
   t.ok(cancel.ok)
-  t.equal(w.scheduling.get(500)?.status, 'cancelled')
+  t.equal(w.scheduling.get(id)?.status, 'cancelled')
   t.equal(w.changes.at(-1)!.change, 'cancelled')
   const cancelAgain = await w.scheduling.submit({ ...body, status: 'cancelled' }, kiosk)
   t.ok(cancelAgain.ok && cancelAgain.value.replay, 'cancelling twice is a replay')
@@ -90,14 +92,16 @@ t.test('a start less than one slot late means now', async (t) => {
 t.test('only the owner or an admin changes a session; maintenance is admin-only', async (t) => {
   const w = await buildWorld(t)
   const now = w.clock.nowSeconds()
-  const r = await w.scheduling.submit({ session_id: 7, machine_id: 4, status: 'reserved', start_time: now + H, duration: 600 }, kiosk)
+  const r = await w.scheduling.submit({ machine_id: 4, status: 'reserved', start_time: now + H, duration: 600 }, kiosk)
   t.ok(r.ok)
-  const other = await w.scheduling.submit({ session_id: 7, machine_id: 4, status: 'cancelled' }, { origin: 'reservation_interface' })
+  const other = await w.scheduling.submit({ session_id: 1, machine_id: 4, status: 'cancelled' }, { origin: 'reservation_interface' })
   t.equal(other.ok ? 'ok' : other.code, 'SESSION_FORBIDDEN')
   if (!other.ok) t.match(other.message, /belongs to kiosk_interface/)
-  const byAdmin = await w.scheduling.submit({ session_id: 7, machine_id: 4, status: 'reserved', start_time: now + 2 * H, duration: 600 }, admin)
+  const moveByOther = await w.scheduling.submit({ session_id: 1, machine_id: 5, status: 'reserved', start_time: now + H, duration: 600 }, { origin: 'reservation_interface' })
+  t.equal(moveByOther.ok ? 'ok' : moveByOther.code, 'SESSION_FORBIDDEN', 'nor move it')
+  const byAdmin = await w.scheduling.submit({ session_id: 1, machine_id: 4, status: 'reserved', start_time: now + 2 * H, duration: 600 }, admin)
   t.ok(byAdmin.ok)
-  t.equal(w.scheduling.get(7)?.origin_node, 'kiosk_interface', 'the owner stays')
+  t.equal(w.scheduling.get(1)?.origin_node, 'kiosk_interface', 'the owner stays')
   const block = await w.scheduling.submit({ machine_id: [4, 5], status: 'maintenance', start_time: now + 3 * H, duration: H }, admin)
   t.ok(block.ok)
   if (block.ok) t.equal(block.value.session.status, 'maintenance')

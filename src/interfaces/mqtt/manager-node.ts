@@ -32,7 +32,7 @@ export interface ManagerNode {
 }
 
 /** Codes that mean the payload itself is wrong (DESIGN §4 "Bad input": counted). */
-const BAD_INPUT = new Set(['SESSION_INVALID', 'MACHINE_UNKNOWN'])
+const BAD_INPUT = new Set(['SESSION_INVALID', 'MACHINE_UNKNOWN', 'IDEMPOTENCY_KEY_REUSED'])
 
 /**
  * Who asks: the login decodeInbound established; a node with role admin may change any
@@ -52,7 +52,9 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
   const timeZone = deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
 
   const handleSession = async (message: InboundMessage, to: ReplyAddress, actor: Actor, session: Session) => {
-    const outcome = await scheduling.submit(session, requesterOf(actor))
+    // issue 10: (origin, exchange_id) is the retry key of a Session, remembered 24 h by scheduling.
+    const key = session.exchange_id === undefined ? {} : { idempotency: { key: String(session.exchange_id), field: 'exchange_id' } }
+    const outcome = await scheduling.submit(session, { ...requesterOf(actor), ...key })
     if (outcome.ok) return replier.reply(to, confirmationOf(outcome.value.session))
     const extra = { session_id: session.session_id ?? null }
     if (BAD_INPUT.has(outcome.code)) return replier.reject(message, to, outcome.message, extra)

@@ -34,23 +34,26 @@ async function setup(t: Parameters<typeof buildWorld>[0]) {
 t.test('a kiosk books, is confirmed on internal/kiosk, and a repeat gets the same confirmation', async (t) => {
   const w = await setup(t)
   const start = w.clock.nowSeconds() + 3600
-  const body = { machine_id: [1, 2], session_id: 12345, status: 'reserved', start_time: start, duration: 3600, origin_node: 'kiosk_interface', destination_node: 'schedule_manager', exchange_id: 9 }
+  const body = { machine_id: [1, 2], status: 'reserved', start_time: start, duration: 3600, origin_node: 'kiosk_interface', destination_node: 'schedule_manager', exchange_id: 9 }
   const reply = await w.ask(body)
   t.equal(reply.topic, Topics.kiosk)
-  t.match(reply.payload, { success: true, session_id: 12345, status: 'reserved', machine_id: [1, 2], start_time: start, end_time: start + 3600, exchange_id: 9, origin_node: 'schedule_manager', destination_node: 'kiosk_interface' })
+  t.match(reply.payload, { success: true, session_id: 1, status: 'reserved', machine_id: [1, 2], start_time: start, end_time: start + 3600, exchange_id: 9, origin_node: 'schedule_manager', destination_node: 'kiosk_interface' })
   const again = await w.ask(body)
-  t.same(again, reply, 'idempotent: same confirmation')
+  t.same(again, reply, 'a retry with the same exchange_id gets the same confirmation (idempotency key)')
+  const byId = await w.ask({ ...body, session_id: 1, exchange_id: 10 })
+  t.same(byId.payload, { ...reply.payload, exchange_id: 10 }, 'same session_id + same content = idempotent')
   t.equal(w.scheduling.list().length, 1)
   const auto = await w.ask({ machine_id: 3, status: 'reserved', duration: 1800 })
-  t.match(auto.payload, { success: true, session_id: 12346, status: 'reserved' }, 'the hub assigns an id')
+  t.match(auto.payload, { success: true, session_id: 2, status: 'reserved' }, 'the hub assigns an id')
 })
 
 t.test('refusals are Confirmations naming the conflict or the field, and change nothing', async (t) => {
   const w = await setup(t)
   const start = w.clock.nowSeconds() + 3600
-  await w.ask({ machine_id: 2, session_id: 811, status: 'reserved', start_time: start, duration: 3600 })
+  await w.ask({ machine_id: 2, status: 'reserved', start_time: start, duration: 3600 })
   const cases: Array<[object | string, RegExp, number | null]> = [
-    [{ machine_id: [2, 3], session_id: 900, status: 'reserved', start_time: start + 60, duration: 600 }, /^bay 2 is taken by session 811 \(11:00-12:00\)$/, 900],
+    [{ machine_id: [2, 3], status: 'reserved', start_time: start + 60, duration: 600 }, /^bay 2 is taken by session 1 \(11:00-12:00\)$/, null],
+    [{ machine_id: 4, session_id: 900, status: 'reserved', start_time: start, duration: 600 }, /^session_id: session 900 does not exist; omit session_id to create one$/, 900],
     ['{not json', /not valid JSON/, null],
     [{ status: 'reserved', duration: 600, session_id: 901 }, /^machine_id: is required/, 901],
     [{ machine_id: 4, status: 'booked', duration: 600 }, /^status:/, null],
@@ -58,25 +61,25 @@ t.test('refusals are Confirmations naming the conflict or the field, and change 
     [{ machine_id: 4, status: 'reserved', duration: 600, start_time: start - 7200 }, /^start_time:/, null],
     [{ machine_id: 42, status: 'reserved', duration: 600 }, /^machine_id: bay 42 is not served/, null],
     [{ machine_id: [5, 6], status: 'reserved', duration: 600 }, /^machine_id: bays 5 and 6 are in different rows/, null],
-    [{ machine_id: 2, session_id: 811, status: 'cancelled' }, /^session_id: session 811 belongs to kiosk_interface$/, 811],
+    [{ machine_id: 2, session_id: 1, status: 'cancelled' }, /^session_id: session 1 belongs to kiosk_interface$/, 1],
   ]
   for (const [payload, message, sessionId] of cases) {
-    const reply = await w.ask(payload, typeof payload === 'object' && 'session_id' in payload && payload.session_id === 811 ? resClient : kioskClient)
+    const reply = await w.ask(payload, typeof payload === 'object' && 'session_id' in payload && payload.session_id === 1 ? resClient : kioskClient)
     t.equal(reply.payload.success, false, String(message))
     t.match(String(reply.payload.message), message)
     t.equal(reply.payload.session_id, sessionId)
   }
-  t.same(w.scheduling.list().map((s) => [s.session_id, s.status]), [[811, 'reserved']], 'state unchanged')
+  t.same(w.scheduling.list().map((s) => [s.session_id, s.status]), [[1, 'reserved']], 'state unchanged')
   t.equal(w.rejected.length, 6, 'bad input is counted; conflicts and forbidden changes are ordinary refusals')
 })
 
 t.test('cancel by the owner or an admin; replies go to the sender', async (t) => {
   const w = await setup(t)
   const start = w.clock.nowSeconds() + 600
-  await w.ask({ machine_id: 6, session_id: 70, status: 'reserved', start_time: start, duration: 600 }, resClient)
-  const reply = await w.ask({ machine_id: 6, session_id: 70, status: 'cancelled' }, adminClient)
+  await w.ask({ machine_id: 6, status: 'reserved', start_time: start, duration: 600 }, resClient)
+  const reply = await w.ask({ machine_id: 6, session_id: 1, status: 'cancelled' }, adminClient)
   t.equal(reply.topic, Topics.admin)
-  t.match(reply.payload, { success: true, session_id: 70, status: 'cancelled' })
+  t.match(reply.payload, { success: true, session_id: 1, status: 'cancelled' })
   const app = await w.ask({ machine_id: 7, status: 'reserved', duration: 600 }, { kind: 'node', clientId: 'app', node: 'golf_app', role: 'reservation' })
   t.equal(app.topic, 'internal/golf_app')
   t.equal(w.scheduling.get(app.payload.session_id as number)?.origin_node, 'golf_app', 'owned by the authenticated node')
@@ -91,16 +94,16 @@ t.test('cancel by the owner or an admin; replies go to the sender', async (t) =>
 t.test('Request session and schedule', async (t) => {
   const w = await setup(t)
   const start = w.clock.nowSeconds() + 600
-  await w.ask({ machine_id: [1, 2], session_id: 5, status: 'reserved', start_time: start, duration: 600 })
-  const session = await w.ask({ request_id: 65833, request_type: 'session', session_id: 5 })
-  t.match(session.payload, { session_id: 5, machine_id: [1, 2], status: 'reserved', start_time: start, request_id: 65833 })
+  await w.ask({ machine_id: [1, 2], status: 'reserved', start_time: start, duration: 600 })
+  const session = await w.ask({ request_id: 65833, request_type: 'session', session_id: 1 })
+  t.match(session.payload, { session_id: 1, machine_id: [1, 2], status: 'reserved', start_time: start, request_id: 65833 })
   const missing = await w.ask({ request_id: 1, request_type: 'session', session_id: 6 })
   t.match(missing.payload, { success: false, session_id: 6, message: 'session_id: no session 6', request_id: 1 })
   const schedule = await w.ask({ request_id: 2, request_type: 'schedule', date: '2026-06-01' })
   t.match(schedule.payload, { date: '2026-06-01', slot_minutes: 5, machines: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], request_id: 2 })
   const rows = schedule.payload.schedule as unknown[][]
   t.equal(rows.length, 288)
-  t.same(rows.find((r) => r[0] === '10:10')![1], { machine_id: 1, status: 'reserved', session_id: 5 })
+  t.same(rows.find((r) => r[0] === '10:10')![1], { machine_id: 1, status: 'reserved', session_id: 1 })
   const today = await w.ask({ request_type: 'schedule' })
   t.equal(today.payload.date, '2026-06-01', 'today in HUB_TIMEZONE by default')
   const machine = await w.ask({ request_id: 3, request_type: 'machine', machine_id: 1 })
