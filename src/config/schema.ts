@@ -49,6 +49,9 @@ export const EnvNames = {
   bridgePassword: 'HUB_BRIDGE_PASSWORD',
   bridgeCa: 'HUB_BRIDGE_CA',
   bridgeTopics: 'HUB_BRIDGE_TOPICS',
+  liveMaxClients: 'HUB_LIVE_MAX_CLIENTS',
+  httpAuthFailuresPerMinute: 'HUB_HTTP_AUTH_FAILURES_PER_MINUTE',
+  httpBookingsPerMinute: 'HUB_HTTP_BOOKINGS_PER_MINUTE',
 } as const
 
 export type SettingName = keyof typeof EnvNames
@@ -107,5 +110,9 @@ export const Settings = Type.Object({
   bridgePassword: OptionalString('remote broker password'),
   bridgeCa: OptionalString('CA file (PEM) for mqtts://'),
   bridgeTopics: Type.String({ minLength: 1, default: 'internal/admin', description: 'comma list of topic filters to bridge' }),
+  // HTTP limits (issue 10): a kiosk tablet or a stranger on the venue LAN cannot exhaust the Pi.
+  liveMaxClients: Type.Integer({ minimum: 1, maximum: 10000, default: 64, description: 'most open /api/live WebSocket connections' }),
+  httpAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 20, description: 'failed token checks per address and minute before 429' }),
+  httpBookingsPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 120, description: 'POST/PATCH/DELETE /api/sessions per token and minute before 429' }),
 })
 export type Settings = Static<typeof Settings>

@@ -8,11 +8,13 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
+import helmet from '@fastify/helmet'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createRoleGuard, createTokenCheck } from './auth.js'
 import { dateAt } from '../../scheduling/index.js'
 import type { HttpDeps, RouteContext } from './deps.js'
 import { installErrorHandlers } from './errors.js'
+import { installLimits } from './limits.js'
 import { createMetricsCollector } from './metrics-collector.js'
 import { createLiveFeed } from './live-feed.js'
 import { healthRoutes } from './routes/health.js'
@@ -24,6 +26,35 @@ import { alertRoutes } from './routes/alerts.js'
 import { clockRoutes } from './routes/clock.js'
 import { pageRoutes } from './routes/pages.js'
 import { readVersion } from './version.js'
+
+/**
+ * Security headers on every response (issue 10), pages, /docs and /api alike. The CSP admits
+ * only the hub's own scripts (the pages and swagger-ui load no inline script); inline *styles*
+ * stay allowed because the grid positions blocks with style attributes. The hub serves plain
+ * HTTP on the venue LAN, so no HSTS and no upgrade-insecure-requests (they would break the pages).
+ * `connect-src 'self'` covers the same-origin /api/live WebSocket.
+ */
+const securityHeaders = {
+  hsts: false,
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'none'"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'", 'data:'],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      imgSrc: ["'self'", 'data:'],
+      objectSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+    },
+  },
+  // The pages are never framed: no clickjacking of the admin overrides.
+  frameguard: { action: 'deny' as const },
+}
 
 function serializeRequest(req: { method: string; url: string; ip?: string }) {
   return { method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), remoteAddress: req.ip }
@@ -41,11 +72,14 @@ export async function buildHttpApp(deps: HttpDeps) {
   // for both doors); query strings and params are converted from text first.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   installErrorHandlers(app)
+  await app.register(helmet, securityHeaders)
+  const limits = await installLimits(app, deps.config)
   const check = createTokenCheck(deps)
   const ctx: RouteContext = {
     ...deps,
     version: deps.version ?? readVersion(),
-    guard: createRoleGuard(check),
+    guard: createRoleGuard(check, limits),
+    limits,
     today: () => dateAt(deps.config.timezone, deps.clock.now() / 1000),
   }
 

@@ -46,6 +46,8 @@ export interface HttpDeps {
 export interface RouteContext extends HttpDeps {
   /** onRequest hook admitting only the given roles */
   guard: (...roles: Role[]) => import('fastify').onRequestHookHandler
+  /** failed-auth and booking rate limits (limits.ts) */
+  limits: import('./limits.js').HttpLimits
   /** today's date in HUB_TIMEZONE */
   today(): string
 }

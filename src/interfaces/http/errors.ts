@@ -9,12 +9,16 @@
  *   MACHINE_INVALID                     -> 400 (the request itself is wrong whatever the state:
  *                                         retrying later cannot help, so it is not a conflict)
  * - SESSION_FORBIDDEN                   -> 403
+ * - IDEMPOTENCY_KEY_REUSED              -> 422 (the key answered another request)
  *
  * 5xx messages are hidden from the client and logged with the request.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Err, Result } from '../../lib/result.js'
 import { formatValidationError, type SchemaErrorLike } from '../../protocol/validation.js'
+import type { MachinesErrorCode } from '../../machines/types.js'
+import type { SchedulingErrorCode } from '../../scheduling/types.js'
+import type { TimekeepingErrorCode } from '../../timekeeping/index.js'
 
 export class HttpError extends Error {
   constructor(
@@ -27,7 +31,10 @@ export class HttpError extends Error {
   }
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
+/** Every code a module can refuse with. Typed: a new code does not compile until it has a status here. */
+export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode
+
+const STATUS_BY_CODE: Record<DomainCode, number> = {
   SESSION_CONFLICT: 409,
   MACHINE_HELD: 409,
   SESSION_ENDED: 409,
@@ -40,11 +47,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   SESSION_FORBIDDEN: 403,
   CLOCK_SYNCHRONISED: 409,
   CLOCK_INVALID: 400,
+  // RFC 9110 §15.5.21 / the IETF idempotency-key draft: the key was used with another body.
+  IDEMPOTENCY_KEY_REUSED: 422,
 }
 
 export function statusForCode(code: string): number {
-  const known = STATUS_BY_CODE[code]
-  if (known !== undefined) return known
+  if (Object.hasOwn(STATUS_BY_CODE, code)) return STATUS_BY_CODE[code as DomainCode]
   if (code.endsWith('_NOT_FOUND') || code.endsWith('_UNKNOWN')) return 404
   return 500
 }

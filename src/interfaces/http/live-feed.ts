@@ -15,6 +15,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WebSocket } from '@fastify/websocket'
+import type { FastifyRequest } from 'fastify'
 import type { HubEvents } from '../../protocol/events.js'
 import type { TokenCheck } from './auth.js'
 import { dayBounds } from '../../scheduling/index.js'
@@ -24,8 +25,11 @@ import type { Principal, RouteContext } from './deps.js'
 const MAX_BUFFERED_BYTES = 1024 * 1024
 const AUTH_TIMEOUT_MS = 10_000
 const OWNER = 'http-live-feed'
-/** WebSocket close codes in the application range (4000-4999), mirroring HTTP statuses. */
-export const CloseCodes = { unauthorized: 4401, slowConsumer: 4408 } as const
+/**
+ * WebSocket close codes: the application range (4000-4999) mirrors HTTP statuses; 1011 and
+ * 1013 are RFC 6455's "internal error" and "try again later".
+ */
+export const CloseCodes = { unauthorized: 4401, slowConsumer: 4408, rateLimited: 4429, internal: 1011, full: 1013 } as const
 
 type FeedTopic = 'session.changed' | 'machine.changed' | 'alert.raised' | 'alert.cleared' | 'clock.changed'
 const FEED_TOPICS: FeedTopic[] = ['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared', 'clock.changed']
@@ -47,6 +51,30 @@ function visible(principal: Principal, topic: FeedTopic, payload: HubEvents[Feed
 
 export function createLiveFeed(deps: LiveFeedDeps) {
   const clients = new Set<LiveClient>()
+  // Every open socket, signed in or not: the cap (HUB_LIVE_MAX_CLIENTS) counts both.
+  const sockets = new Set<WebSocket>()
+  const log = deps.log.child({ module: 'live-feed' })
+
+  /**
+   * Runs a handler of network input; an exception never reaches the event loop (issue 10):
+   * it is logged and the socket closed with 1011, the others carry on.
+   */
+  const guarded = (socket: WebSocket, what: string, fn: () => void | Promise<void>) => {
+    const fail = (error: unknown) => {
+      log.error({ err: error, what }, 'live feed handler failed; socket closed')
+      try {
+        socket.close(CloseCodes.internal, 'internal error')
+      } catch {
+        socket.terminate()
+      }
+    }
+    try {
+      const result = fn()
+      if (result) result.catch(fail)
+    } catch (error) {
+      fail(error)
+    }
+  }
 
   const send = (client: LiveClient, topic: string, payload: unknown) => {
     if (client.socket.readyState !== client.socket.OPEN) return
@@ -83,30 +111,45 @@ export function createLiveFeed(deps: LiveFeedDeps) {
     clients.add(client)
     socket.on('close', () => clients.delete(client))
     send(client, 'snapshot', snapshot(principal))
-    socket.on('message', (data) => {
-      if (parseJson(data)?.type === 'ping') send(client, 'pong', { now: deps.clock.now() / 1000 })
-    })
+    socket.on('message', (data) =>
+      guarded(socket, 'message', () => {
+        if (parseJson(data)?.type === 'ping') send(client, 'pong', { now: deps.clock.now() / 1000 })
+      }),
+    )
   }
 
   const refuse = (socket: WebSocket) => socket.close(CloseCodes.unauthorized, 'unknown or missing token')
 
-  const routes: FastifyPluginAsyncTypebox<RouteContext> = async (app) => {
-    app.get('/api/live', { websocket: true, schema: { hide: true } }, (socket, request) => {
-      const fromQuery = (request.query as { token?: unknown }).token
-      if (typeof fromQuery === 'string') {
-        const principal = deps.check(fromQuery)
-        return principal ? admit(socket, principal) : refuse(socket)
-      }
-      const cancel = deps.clock.setTimeout(() => refuse(socket), AUTH_TIMEOUT_MS)
-      socket.once('close', cancel)
-      socket.once('message', (data) => {
+  /** Checks a token, counting failures per address (limits.ts) like the REST guard does. */
+  const signIn = async (socket: WebSocket, request: FastifyRequest, token: unknown) => {
+    const wait = await deps.limits.authBlocked(request)
+    if (wait !== undefined) return socket.close(CloseCodes.rateLimited, `too many failed token checks; retry in ${wait} s`)
+    const principal = typeof token === 'string' ? deps.check(token) : undefined
+    if (principal) return admit(socket, principal)
+    await deps.limits.authFailed(request)
+    refuse(socket)
+  }
+
+  const open = (socket: WebSocket, request: FastifyRequest) => {
+    if (sockets.size >= deps.config.liveMaxClients) {
+      return socket.close(CloseCodes.full, `too many live connections (HUB_LIVE_MAX_CLIENTS=${deps.config.liveMaxClients})`)
+    }
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    const fromQuery = (request.query as { token?: unknown }).token
+    if (typeof fromQuery === 'string') return signIn(socket, request, fromQuery)
+    const cancel = deps.clock.setTimeout(() => guarded(socket, 'auth timeout', () => refuse(socket)), AUTH_TIMEOUT_MS)
+    socket.once('close', cancel)
+    socket.once('message', (data) =>
+      guarded(socket, 'sign-in', () => {
         cancel()
-        const token = parseJson(data)?.token
-        const principal = typeof token === 'string' ? deps.check(token) : undefined
-        if (principal) admit(socket, principal)
-        else refuse(socket)
-      })
-    })
+        return signIn(socket, request, parseJson(data)?.token)
+      }),
+    )
+  }
+
+  const routes: FastifyPluginAsyncTypebox<RouteContext> = async (app) => {
+    app.get('/api/live', { websocket: true, schema: { hide: true } }, (socket, request) => guarded(socket, 'open', () => open(socket, request)))
   }
 
   return {
@@ -114,8 +157,9 @@ export function createLiveFeed(deps: LiveFeedDeps) {
     clients: () => clients.size,
     stop() {
       deps.events.off(OWNER)
-      for (const client of clients) client.socket.close(1001, 'hub stopping')
+      for (const socket of sockets) socket.close(1001, 'hub stopping')
       clients.clear()
+      sockets.clear()
     },
   }
 }

@@ -12,10 +12,12 @@ import {
   MachineId,
   MachineReport,
   MachineState,
+  MAX_EPOCH_S,
   SessionId,
   SessionRecord,
   SessionStatus,
 } from '../../protocol/messages.js'
+import { MAX_KEY_LENGTH } from '../../scheduling/index.js'
 
 /** DESIGN §6: every error body. */
 export const ErrorBody = Type.Object({
@@ -24,6 +26,13 @@ export const ErrorBody = Type.Object({
 })
 
 export const SessionParams = Type.Object({ id: SessionId })
+
+/** POST /api/sessions: an optional client idempotency key (scheduling/idempotency.ts: 1-128 printable characters). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH, pattern: '^[\\x21-\\x7e]+$', description: 'retry key, remembered 24 h' }),
+  ),
+})
 export const MachineParams = Type.Object({ id: MachineId })
 export const AlertParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) })
 
@@ -51,7 +60,7 @@ export type SessionPatch = Static<typeof SessionPatch>
 export const AvailabilityQuery = Type.Object({
   bays: Type.Integer({ minimum: 1, maximum: 64, description: 'adjacent bays wanted' }),
   minutes: Type.Integer({ minimum: 1, maximum: 24 * 60, description: 'session length' }),
-  near: Type.Optional(Type.Number({ minimum: 0, description: 'preferred start, epoch seconds (default now)' })),
+  near: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_EPOCH_S, description: 'preferred start, epoch seconds (default now; at most 400 days ahead)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
 })
 

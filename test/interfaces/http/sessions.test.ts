@@ -153,15 +153,51 @@ t.test('GET /api/sessions?date= lists a day; kiosk sees its own', async (t) => {
   t.equal((await list('none')).statusCode, 401)
 })
 
-t.test('POST /api/sessions with a session_id: 201 new, 200 for the identical repeat, one session', async (t) => {
+t.test('POST /api/sessions: ids are the hub\'s; same session_id + same content = 200 repeat, one session', async (t) => {
   const w = await buildWorld(t)
-  const body = { machine_id: 8, session_id: 4242, status: 'reserved', start_time: inMinutes(w, 30), duration: 1800 }
-  const first = await book(w, 'reservation', body)
+  const create = { machine_id: 8, status: 'reserved', start_time: inMinutes(w, 30), duration: 1800 }
+  const first = await book(w, 'reservation', create)
   t.equal(first.statusCode, 201)
+  const body = { ...create, session_id: first.json().session_id }
   const again = await book(w, 'reservation', body)
   t.equal(again.statusCode, 200, 'idempotent repeat (DESIGN §4)')
   t.same(again.json(), first.json())
   t.equal(w.scheduling.list().length, 1, 'no duplicate')
   const other = await book(w, 'kiosk', { ...body, duration: 3600 })
   t.equal(other.statusCode, 403, 'another node may not change it through POST either')
+  const chosen = await book(w, 'kiosk', { ...create, machine_id: 9, session_id: 9007199254740991 })
+  t.equal(chosen.statusCode, 400, 'an id above 2^31-1 is refused by the schema')
+  t.match(chosen.json().message, /^body\.session_id: must be <= 2147483647$/)
+  const unknown = await book(w, 'kiosk', { ...create, machine_id: 9, session_id: 99999 })
+  t.equal(unknown.statusCode, 404, 'naming an unknown id never creates')
+  t.same(unknown.json(), { error: 'SESSION_NOT_FOUND', message: 'session_id: session 99999 does not exist; omit session_id to create one' })
+  const next = await book(w, 'kiosk', { ...create, machine_id: 9 })
+  t.equal(next.json().session_id, first.json().session_id + 1, 'the allocator did not move')
+})
+
+t.test('POST /api/sessions: Idempotency-Key makes a retry safe without choosing the id', async (t) => {
+  const w = await buildWorld(t)
+  const body = { machine_id: 5, status: 'reserved', start_time: inMinutes(w, 30), duration: 1800 }
+  const post = (key: string, payload: object = body, as: As = 'kiosk') =>
+    w.app.inject({ method: 'POST', url: '/api/sessions', headers: { ...auth(as), 'idempotency-key': key }, payload })
+  const first = await post('k-1')
+  t.equal(first.statusCode, 201)
+  const retry = await post('k-1')
+  t.equal(retry.statusCode, 201, 'the retry gets the first answer again, status included')
+  t.same(retry.json(), first.json())
+  t.equal(w.scheduling.list().length, 1, 'booked once')
+  const reused = await post('k-1', { ...body, duration: 3600 })
+  t.equal(reused.statusCode, 422)
+  t.same(reused.json().error, 'IDEMPOTENCY_KEY_REUSED')
+  t.match(reused.json().message, /^Idempotency-Key: k-1 was used for another request/)
+  const otherNode = await post('k-1', { ...body, machine_id: 6 }, 'reservation')
+  t.equal(otherNode.statusCode, 201, 'keys are per node: another token\'s k-1 is its own')
+  const noKey = await book(w, 'kiosk', body)
+  t.equal(noKey.statusCode, 409, 'without a key a repeat is a new booking, refused as a conflict')
+  const badKey = await post('has space')
+  t.equal(badKey.statusCode, 400)
+  t.match(badKey.json().message, /^headers\.idempotency-key: /)
+  await w.clock.advance(24 * 3600 * 1000 + 1000)
+  const late = await post('k-1', { ...body, start_time: inMinutes(w, 30) })
+  t.equal(late.statusCode, 201, 'after 24 h the key is forgotten')
 })

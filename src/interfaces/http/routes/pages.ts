@@ -19,7 +19,6 @@ const TYPES: Record<string, string> = {
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
 }
-const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 const ASSET = /^[a-z0-9-]+\.(js|css|svg)$/
 
 export function publicDir(): string {
@@ -38,10 +37,8 @@ export const pageRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app) =
     // no-cache: the Pi is updated in place; browsers revalidate instead of running old code.
     return reply
       .header('cache-control', 'no-cache')
-      .header('x-content-type-options', 'nosniff')
-      // Pages load only their own scripts; no framing; the kiosk's ?token= never leaves in a Referer.
-      .header('content-security-policy', CSP)
-      .header('referrer-policy', 'no-referrer')
+      // CSP, nosniff and referrer-policy no-referrer (the kiosk's ?token= never leaves in a
+      // Referer) come from the app-wide security headers (app.ts), as on every response.
       .type(TYPES[ext] ?? 'application/octet-stream')
       .send(await readFile(`${dir}${name}`))
   }

@@ -6,15 +6,22 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { mayAccessSession, sessionReadRefusal } from '../../../protocol/access.js'
+import type { FastifyRequest } from 'fastify'
 import { Session, SessionRecord } from '../../../protocol/messages.js'
 import { ALL_ROLES, principalOf } from '../auth.js'
-import { dayBounds } from '../../../scheduling/index.js'
+import { dayBounds, type IdempotencyKey } from '../../../scheduling/index.js'
 import type { Principal, RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
-import { ErrorBody, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
+import { ErrorBody, IdempotencyHeaders, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
 
 const security = [{ bearer: [] }]
 const tags = ['sessions']
+
+/** `Idempotency-Key` (issue 10), already checked by the header schema. */
+function idempotencyKeyOf(request: FastifyRequest): IdempotencyKey | undefined {
+  const key = request.headers['idempotency-key']
+  return typeof key === 'string' ? { key, field: 'Idempotency-Key' } : undefined
+}
 
 function optionsFor(principal: Principal) {
   return { origin: principal.name, isAdmin: principal.role === 'admin' }
@@ -28,6 +35,8 @@ function assertCanSee(principal: Principal, session: SessionRecord): void {
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
   const guard = ctx.guard(...ALL_ROLES)
+  // One booking budget per token across create / move / cancel (limits.ts), after the guard.
+  const booking = ctx.limits.booking((request) => principalOf(request).name)
 
   const mustGet = (id: number): SessionRecord => {
     const session = ctx.scheduling.get(id)
@@ -39,13 +48,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     '/api/sessions',
     {
       onRequest: guard,
+      preHandler: booking,
       schema: {
         tags,
         security,
         summary: 'Book (reserved), block (maintenance, admin) or cancel (cancelled) bays',
-        description: 'Same body and rules as a Session on internal/manager (DESIGN §4). 201 when created, 200 for an idempotent repeat or an update.',
+        description:
+          'Same body and rules as a Session on internal/manager (DESIGN §4). 201 when created, 200 for an idempotent repeat or an update. ' +
+          'Session ids are the hub\'s: omit session_id to create; a session_id names an existing session to change (404 when there is none). ' +
+          'Send an Idempotency-Key header to retry safely after a lost reply: the same key and body within 24 h get the first answer again; ' +
+          'the same key with another body is refused with 422.',
+        headers: IdempotencyHeaders,
         body: Session,
-        response: { 200: SessionRecord, 201: SessionRecord, 409: ErrorBody, ...authErrors, 400: ErrorBody },
+        response: { 200: SessionRecord, 201: SessionRecord, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, ...authErrors, 400: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -54,10 +69,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         throw new HttpError(403, 'FORBIDDEN', 'only admin may block bays for maintenance')
       }
       const body = { ...request.body, origin_node: principal.name }
-      const existed = body.session_id !== undefined && ctx.scheduling.get(body.session_id) !== undefined
-      const outcome = unwrap(await ctx.scheduling.submit(body, optionsFor(principal)))
-      const created = !outcome.replay && !existed
-      return reply.status(created ? 201 : 200).send(outcome.session)
+      const idempotency = idempotencyKeyOf(request)
+      const outcome = unwrap(await ctx.scheduling.submit(body, { ...optionsFor(principal), ...(idempotency && { idempotency }) }))
+      // A repeat by Idempotency-Key gets the first answer again, 201 included.
+      return reply.status(outcome.created ? 201 : 200).send(outcome.session)
     },
   )
 
@@ -76,7 +91,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     (request) => {
       const principal = principalOf(request)
       const { date, machine_id, status } = request.query
-      const { from, to } = dayBounds(ctx.config.timezone, date ?? ctx.today())
+      const day = unwrap(ctx.scheduling.checkDate(date ?? ctx.today()))
+      const { from, to } = dayBounds(ctx.config.timezone, day)
       // scheduling.list returns sessions overlapping [from, to), ordered by start
       return ctx.scheduling
         .list({ from, to, ...(machine_id !== undefined && { machineId: machine_id }), ...(status !== undefined && { status }) })
@@ -101,6 +117,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     '/api/sessions/:id',
     {
       onRequest: guard,
+      preHandler: booking,
       schema: {
         tags,
         security,
@@ -134,6 +151,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     '/api/sessions/:id',
     {
       onRequest: guard,
+      preHandler: booking,
       schema: {
         tags,
         security,
