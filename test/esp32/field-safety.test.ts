@@ -8,7 +8,10 @@
  * - [10 days] an admin override `active` for 10 days is refused naming scheduled_until and the
  *   output never turns on;
  * - [no end] an admin `active` with no end, the dispenser built with MAX_ON_SECONDS=8 and the
- *   hub killed: the dispenser turns off at its own maximum.
+ *   hub killed: the dispenser turns off at its own maximum;
+ * - [restart] then (same hub, override released) the hub killed and restarted mid-session: the
+ *   dispenser, still on, is back within its 5 s on-time reconnect cap (it took 49.9 s with the
+ *   old 60 s backoff).
  * Real time throughout (separate processes); the freeze makes this file about 2 minutes long.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -86,7 +89,7 @@ async function hubFrozenMidSession(t: Test): Promise<void> {
   t.notOk(w.dispenser.events.slice(from).some((e) => e.event === 'output' && e.on === true), '[freeze] the output stayed off after the session')
 }
 
-async function tenDayControlRefused(t: Test): Promise<void> {
+async function tenDayControlRefused(t: Test): Promise<FirmwareWorld> {
   const id = 2
   const w = await buildFirmwareWorld(t, id)
   const from = w.dispenser.events.length
@@ -115,6 +118,7 @@ async function tenDayControlRefused(t: Test): Promise<void> {
   await w.admin.publishAsync(Topics.handler, JSON.stringify({ request_type: 'machine', machine_id: id, request_id: 902, origin_node: 'admin_portal' }), { qos: 1 })
   await w.inbox.waitFor((m) => m.request_id === 902, 20_000, reportFrom)
   t.notOk(w.dispenser.events.some((e) => e.event === 'output' && e.on === true), '[10 days] the output never turned on')
+  return w
 }
 
 async function noEndStopsAtTheDeviceMaximum(t: Test): Promise<void> {
@@ -133,6 +137,33 @@ async function noEndStopsAtTheDeviceMaximum(t: Test): Promise<void> {
   t.ok(heldMs >= 7_900 && heldMs < 9_000, `[no end] held ${heldMs} ms on the monotonic clock (MAX_ON_SECONDS=8)`)
 }
 
-t.test('field safety against the real hub: frozen hub, 10-day control, no end', { skip: skip ?? false }, async (t) => {
-  await Promise.all([hubFrozenMidSession(t), tenDayControlRefused(t), noEndStopsAtTheDeviceMaximum(t)])
+async function hubRestartedMidSession(t: Test, w: FirmwareWorld): Promise<void> {
+  const id = 2
+  const released = w.inbox.messages.length
+  await override(w, { machine_id: id, release: true, exchange_id: 921 })
+  await w.inbox.waitFor((m) => m.success === true && m.exchange_id === 921, 20_000, released)
+  // Back to the schedule: idle confirmed, the refusal's error cleared.
+  await w.inbox.waitFor(
+    (m) => m.machine_id === id && m.error === null && m.reported_status === 'idle' && (m.desired as { status?: string } | null)?.status === 'idle',
+    20_000,
+    released,
+  )
+  const session = await bookNow(w, id)
+  await w.dispenser.waitFor((e) => e.event === 'output' && e.on === true, 20_000)
+  await w.inbox.waitFor((m) => m.origin_node === machineNodeName(id) && m.success === true && m.status === 'active', 20_000)
+  const from = w.dispenser.events.length
+  await w.restartHub()
+  const readyAt = Date.now()
+  const back = await w.dispenser.waitFor((e) => e.event === 'connected', 20_000, from)
+  const tookMs = Date.now() - readyAt
+  t.ok(Date.now() / 1000 < session.end_time, '[restart] the session was still running')
+  t.notOk(w.dispenser.events.slice(from, w.dispenser.events.indexOf(back)).some((e) => e.event === 'output' && e.on === false), '[restart] on all along')
+  const delays = w.dispenser.events.slice(from).filter((e) => e.event === 'link_down').map((e) => Number(e.retry_in_ms))
+  t.ok(delays.length > 0 && delays.every((d) => d <= 5_000), `[restart] every retry while on within 5 s: ${delays.join(', ')} ms`)
+  // 5 s cap + the connect itself on a loaded machine.
+  t.ok(tookMs < 7_000, `[restart] reconnected ${tookMs} ms after the hub was ready`)
+}
+
+t.test('field safety against the real hub: frozen hub, 10-day control, no end, restart', { skip: skip ?? false }, async (t) => {
+  await Promise.all([hubFrozenMidSession(t), tenDayControlRefused(t).then((w) => hubRestartedMidSession(t, w)), noEndStopsAtTheDeviceMaximum(t)])
 })

@@ -50,8 +50,9 @@ export function cli(dataDir: string, args: string[]): Promise<string> {
   })
 }
 
-export async function startHub(dataDir: string, timeoutMs = 60_000): Promise<HubChild> {
-  const hub = await startHubProcess(hubSettings(dataDir), timeoutMs)
+/** `mqttPort` pins the listener (a restart on the port the dispenser knows); 0 picks a free one. */
+export async function startHub(dataDir: string, timeoutMs = 60_000, mqttPort = 0): Promise<HubChild> {
+  const hub = await startHubProcess({ ...hubSettings(dataDir), HUB_MQTT_PORT: String(mqttPort) }, timeoutMs)
   return {
     child: hub.child,
     mqttPort: hub.mqttPort,
@@ -106,6 +107,8 @@ export interface FirmwareWorld {
   dispenser: VirtualDispenser
   admin: MqttClient
   inbox: Inbox
+  /** Kills the hub (SIGKILL) if it still runs and starts it again on the same data dir and MQTT port. */
+  restartHub(): Promise<HubChild>
 }
 
 /**
@@ -129,7 +132,8 @@ export async function buildFirmwareWorld(t: Test, machineId = 1, opts: { maxOnSe
     return [machine, node] as const
   })()
   const [binary, [secret, adminSecret]] = await Promise.all([buildDir(t).then((dir) => buildVirtualDispenser(dir, opts.maxOnSeconds)), credentials])
-  const hub = await startHub(dataDir)
+  // Generous: several hubs start side by side (tsx compiles each) on a shared, loaded machine.
+  let hub = await startHub(dataDir, 120_000)
   cleanups.push(() => hub.kill('SIGKILL'))
   const admin = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, {
     clientId: ADMIN_NODE,
@@ -149,5 +153,17 @@ export async function buildFirmwareWorld(t: Test, machineId = 1, opts: { maxOnSe
   })
   cleanups.push(() => dispenser.stop())
   await dispenser.waitFor((e) => e.event === 'connected', 30_000)
-  return { hub, dispenser, admin, inbox }
+  const world: FirmwareWorld = {
+    hub,
+    dispenser,
+    admin,
+    inbox,
+    async restartHub() {
+      await hub.kill('SIGKILL')
+      hub = await startHub(dataDir, 120_000, hub.mqttPort)
+      world.hub = hub
+      return hub
+    },
+  }
+  return world
 }
