@@ -15,6 +15,7 @@ import { createManagerNode } from './interfaces/mqtt/manager-node.js'
 import { createNodeReplier } from './interfaces/mqtt/node-replier.js'
 import { createTrustedClock, systemClock, type Clock } from './lib/clock.js'
 import { EventBus } from './lib/event-bus.js'
+import { makePrivate } from './lib/private-files.js'
 import type { Logger } from './lib/logger.js'
 import { createMachines, type Machines } from './machines/index.js'
 import type { HubEvents } from './protocol/events.js'
@@ -69,6 +70,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
   }
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o750 })
+    // LevelDB folders 0700, files 0600: the broker's sessions and the state are nobody else's
+    for (const part of ['state', 'broker', 'credentials.json', 'admin-token']) await makePrivate(join(config.dataDir, part))
     const db = new Level<string, unknown>(join(config.dataDir, 'state'), { valueEncoding: 'json' })
     await db.open()
     stops.push(() => db.close())

@@ -7,6 +7,9 @@ import { createHub } from './hub.js'
 import { createLogger } from './lib/logger.js'
 
 async function main(): Promise<void> {
+  // Everything the hub writes (LevelDB folders and files, credentials, admin token) is private:
+  // folders 0700, files 0600, whatever the service manager's umask.
+  process.umask(0o077)
   let config
   try {
     config = loadConfig()
