@@ -28,7 +28,7 @@ t.test('a kiosk cannot knock the admin console off by using its client id', asyn
   await admin.subscribeAsync('internal/admin', { qos: 1 })
   t.ok(admin.connected && !adminClosed, 'the admin console is still connected')
 
-  const replaced = new Promise((r) => admin.once('close', r))
+  const replaced = new Promise<void>((r) => admin.once('close', () => r()))
   const again = await mqtt.connectAsync(url, { clientId: 'admin-console', username: 'admin_portal', password: 'as', reconnectPeriod: 0 })
   await replaced
   t.ok(again.connected, 'the admin node itself may take over its own client id')

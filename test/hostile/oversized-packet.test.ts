@@ -87,7 +87,7 @@ t.test('HUB_MQTT_MAX_PACKET sets the limit', async (t) => {
   const m1 = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 'machine_001', username: 'machine_001', password: 's1', keepalive: 10, reconnectPeriod: 0 })
   await m1.publishAsync('external/handler', JSON.stringify({ machine_id: 1, status: 'idle', firmware: 'x'.repeat(1000) }), { qos: 1 })
   t.ok(m1.connected, 'under 2048 bytes passes')
-  const closed = new Promise((r) => m1.once('close', r))
+  const closed = new Promise<void>((r) => m1.once('close', () => r()))
   m1.publish('external/handler', JSON.stringify({ machine_id: 1, status: 'idle', pad: 'x'.repeat(3000) }), { qos: 1 })
   await closed
   t.pass('a 3 KB packet closed the connection')
