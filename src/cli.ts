@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `node dist/cli.js <machine|node|token> <add|list|rotate|remove> ...`: manage the credentials of
- * dispensers, interface nodes and API tokens in `${HUB_DATA_DIR}/credentials.json`. Works while
+ * dispensers, interface nodes and API tokens in `${HUB_DATA_DIR}/credentials.json`; `user ...`
+ * manages staff users in `users.json` (src/staff/cli.ts). Works while
  * the hub runs (it re-reads the file). A new secret is printed once and never stored.
  */
 import { closeSync, mkdirSync, openSync, realpathSync, rmSync, statSync } from 'node:fs'
@@ -17,8 +18,10 @@ import {
   writeCredentials,
   type CredentialFile,
 } from './broker/credentials.js'
-import { isRole, nodeNameProblem, ROLES, type Role } from './protocol/identity.js'
+import { nodeNameProblem, ROLES, type Role } from './protocol/identity.js'
+import { ApiTokenRoles } from './protocol/permissions.js'
 import { isValidNodeName, machineIdFromNode, machineNodeName } from './protocol/topics.js'
+import { runUserCommand, StaffUsageError } from './staff/cli.js'
 
 const USAGE = `usage: dispenser-hub-cli [--data-dir DIR] <kind> <action> [name] [--role ROLE]
 
@@ -27,8 +30,12 @@ const USAGE = `usage: dispenser-hub-cli [--data-dir DIR] <kind> <action> [name] 
   machine remove <id> | list
   node add <name> --role R         an interface node's MQTT login (R: ${ROLES.join(', ')})
   node rotate <name> | remove <name> | list
-  token add <name> --role R        an HTTP API bearer token
+  token add <name> --role R        an HTTP API bearer token (R: ${ApiTokenRoles.join(', ')};
+                                   monitor reads /metrics and /api/health only)
   token rotate <name> | remove <name> | list
+  user add <name> --role R [--password P]   a staff user for the admin page (R: manager, staff,
+                                   viewer); the password is asked for unless --password is given
+  user passwd <name> [--password P] | role <name> --role R | sign-out <name> | remove <name> | list
 
 The data dir is --data-dir, else HUB_DATA_DIR, else ./data.`
 
@@ -49,8 +56,9 @@ function keyFor(kind: Kind, name: string | undefined): string {
 }
 
 function roleOf(value: string | undefined, kind: Kind): Role {
-  if (!isRole(value)) throw new UsageError(`${kind} add: --role must be one of ${ROLES.join(', ')}`)
-  return value
+  const roles: readonly string[] = kind === 'token' ? ApiTokenRoles : ROLES
+  if (!value || !roles.includes(value)) throw new UsageError(`${kind} add: --role must be one of ${roles.join(', ')}`)
+  return value as Role
 }
 
 function parse(argv: string[]) {
@@ -58,7 +66,7 @@ function parse(argv: string[]) {
     return parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'data-dir': { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { 'data-dir': { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     })
   } catch (error) {
     throw new UsageError((error as Error).message) // unknown option, missing value
@@ -76,7 +84,19 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: st
   const { values, positionals } = parse(argv)
   if (values.help || positionals.length === 0) return out(USAGE)
   const [kindText, action, name, ...extra] = positionals
-  if (kindText !== 'machine' && kindText !== 'node' && kindText !== 'token') throw new UsageError(`unknown kind "${kindText}": use machine, node or token`)
+  if (kindText === 'user') {
+    if (extra.length > 0 || (action === 'list' && name !== undefined)) throw new UsageError(`user ${action}: unexpected "${(action === 'list' ? [name, ...extra] : extra).join(' ')}"`)
+    const dataDir = values['data-dir'] ?? env.HUB_DATA_DIR ?? './data'
+    mkdirSync(dataDir, { recursive: true, mode: 0o750 })
+    try {
+      return await runUserCommand({ action, name, role: values.role, password: values.password, dataDir, owner: ownerFor(dataDir) }, out)
+    } catch (error) {
+      if (error instanceof StaffUsageError) throw new UsageError(error.message)
+      throw error
+    }
+  }
+  if (values.password !== undefined) throw new UsageError('--password is for user add and user passwd')
+  if (kindText !== 'machine' && kindText !== 'node' && kindText !== 'token') throw new UsageError(`unknown kind "${kindText}": use machine, node, token or user`)
   const kind: Kind = kindText
   if (action === undefined) throw new UsageError(`${kind}: an action is required: add, list, rotate or remove`)
   if (extra.length > 0 || (action === 'list' && name !== undefined)) throw new UsageError(`${kind} ${action}: unexpected "${(action === 'list' ? [name, ...extra] : extra).join(' ')}"`)

@@ -25,6 +25,7 @@ import type { Scheduling } from './scheduling/types.js'
 import { createSimulator } from './simulator/index.js'
 import { createLink, type Link } from './link/index.js'
 import { createSystemTimeSync, createTimekeeping, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
+import { createStaff, type SignIn, type Staff } from './staff/index.js'
 
 export interface HubOptions {
   config: Config
@@ -44,6 +45,7 @@ export interface Hub {
   scheduling: Scheduling
   link: Link
   timekeeping: Timekeeping
+  staff: Staff
   adminToken: string
   ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
   close(): Promise<void>
@@ -146,6 +148,17 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     const adminFeed = createAdminFeed({ broker, events, clock, log: log.child({ module: 'admin-feed' }) })
     stops.push(() => adminFeed.stop())
 
+    const staff = createStaff({
+      dataDir: config.dataDir,
+      db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
+      clock,
+      log: log.child({ module: 'staff' }),
+      idleMinutes: config.staffIdleMinutes,
+      sessionHours: config.staffSessionHours,
+    })
+    await staff.start()
+    stops.push(() => staff.stop())
+
     const link = await createLink({ config, clock, log: log.child({ module: 'link' }), events, scheduling, broker, db })
     stops.push(() => link.stop())
 
@@ -158,6 +171,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       scheduling,
       adminToken,
       timekeeping,
+      staff,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
       metrics: () => link.metrics() + '\n' + broker.metrics(),
@@ -185,7 +199,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, timekeeping, adminToken, ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, staff, adminToken, ports, close }
   } catch (error) {
     await close()
     throw error

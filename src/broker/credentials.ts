@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
 import { ROLES, type Role } from '../protocol/identity.js'
+import type { ApiTokenRole } from '../protocol/permissions.js'
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>
 
@@ -40,7 +41,7 @@ export interface CredentialFile {
   version: 1
   machines: Record<string, SecretHash>
   nodes: Record<string, SecretHash & { role: Role }>
-  tokens: Record<string, { sha256: string; role: Role; created_at: string }>
+  tokens: Record<string, { sha256: string; role: ApiTokenRole; created_at: string }>
 }
 
 export { ROLES }
@@ -159,7 +160,7 @@ export interface CredentialStore {
   /** the node's role, or undefined when unknown or wrong secret */
   verifyNode(name: string, secret: string, options?: VerifyOptions): Promise<Role | undefined>
   /** `dh_<name>_<secret>` -> who it is, or undefined (unknown name, wrong or malformed token) */
-  verifyApiToken(token: string): { name: string; role: Role } | undefined
+  verifyApiToken(token: string): { name: string; role: ApiTokenRole } | undefined
   /** a secret for an in-process simulated dispenser; kept in memory only, never written */
   issueEphemeralMachineSecret(id: number): string
 }
@@ -211,7 +212,7 @@ export function createFairLimiter(limit: number) {
 interface Index {
   machines: Map<string, SecretHash>
   nodes: Map<string, SecretHash & { role: Role }>
-  tokens: Map<string, { sha256: string; role: Role; created_at: string }>
+  tokens: Map<string, { sha256: string; role: ApiTokenRole; created_at: string }>
 }
 
 const indexOf = (file: CredentialFile): Index => ({

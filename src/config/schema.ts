@@ -52,6 +52,9 @@ export const EnvNames = {
   liveMaxClients: 'HUB_LIVE_MAX_CLIENTS',
   httpAuthFailuresPerMinute: 'HUB_HTTP_AUTH_FAILURES_PER_MINUTE',
   httpBookingsPerMinute: 'HUB_HTTP_BOOKINGS_PER_MINUTE',
+  staffIdleMinutes: 'HUB_STAFF_IDLE_MINUTES',
+  staffSessionHours: 'HUB_STAFF_SESSION_HOURS',
+  auditRetentionDays: 'HUB_AUDIT_RETENTION_DAYS',
 } as const
 
 export type SettingName = keyof typeof EnvNames
@@ -114,5 +117,9 @@ export const Settings = Type.Object({
   liveMaxClients: Type.Integer({ minimum: 1, maximum: 10000, default: 64, description: 'most open /api/live WebSocket connections' }),
   httpAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 20, description: 'failed token checks per address and minute before 429' }),
   httpBookingsPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 120, description: 'POST/PATCH/DELETE /api/sessions per token and minute before 429' }),
+  // Staff sign-in (issue 13): a counter tablet left signed in locks itself after the idle time.
+  staffIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 30, description: 'a staff sign-in ends after this long without use' }),
+  staffSessionHours: Type.Integer({ minimum: 1, maximum: 24 * 31, default: 12, description: 'a staff sign-in ends this long after it began' }),
+  auditRetentionDays: Type.Integer({ minimum: 1, maximum: 36500, default: 730, description: 'audit entries older than this are deleted' }),
 })
 export type Settings = Static<typeof Settings>

@@ -3,6 +3,7 @@
  * (MQTT internal/manager and HTTP). main.ts wires it (STYLE §2.3).
  */
 import type { Result } from '../lib/result.js'
+import type { Actor } from '../protocol/actor.js'
 import type { DesiredState, Schedule, Session, SessionRecord } from '../protocol/messages.js'
 import type { IdempotencyKey } from './idempotency.js'
 
@@ -30,6 +31,8 @@ export interface SubmitOptions {
    * the same key and request within 24 h get the first answer again (idempotency.ts).
    */
   idempotency?: IdempotencyKey
+  /** who asks, for the audit log (default: the node `origin`) */
+  actor?: Actor
 }
 
 export interface SubmitOutcome {

@@ -137,3 +137,45 @@ t.test('inherited names (constructor, __proto__, toString) are ordinary names to
   t.same(await cli(dir, 'token', 'remove', '__proto__'), ['removed token __proto__'])
   t.same(await cli(dir, 'token', 'list'), ['no tokens'])
 })
+
+t.test('user add/list/passwd/role/sign-out/remove; token role monitor; the password is never stored', async (t) => {
+  const dir = t.testdir()
+  const { readUsers, usersPath } = await import('../../src/staff/users-file.js')
+  const { verifyPassword } = await import('../../src/staff/passwords.js')
+  t.same(await cli(dir, 'user', 'add', 'alice', '--role', 'manager', '--password', 'password-alice'), ['added user alice (role manager)'])
+  t.notOk(readFileSync(usersPath(dir), 'utf8').includes('password-alice'))
+  t.equal(statSync(usersPath(dir)).mode & 0o777, 0o600)
+  t.ok(await verifyPassword('password-alice', readUsers(usersPath(dir)).users.get('alice')!.password))
+  await t.rejects(cli(dir, 'user', 'add', 'bob', '--role', 'boss', '--password', 'password-bob'), /--role must be one of manager, staff, viewer/)
+  await t.rejects(cli(dir, 'user', 'add', 'bob', '--role', 'staff', '--password', 'short'), /password: must have at least 8 characters/)
+  await t.rejects(cli(dir, 'user', 'add', 'alice', '--role', 'staff', '--password', 'password-x'), /alice exists/)
+  await t.rejects(cli(dir, 'user', 'remove', 'alice'), /last manager/)
+  t.same(await cli(dir, 'user', 'add', 'bob', '--role', 'staff', '--password', 'password-bob'), ['added user bob (role staff)'])
+  t.match(await cli(dir, 'user', 'list'), [/^alice\tmanager\t\d{4}-/, /^bob\tstaff\t/])
+  t.same(await cli(dir, 'user', 'passwd', 'bob', '--password', 'password-bob2'), ['set a new password for user bob (role staff)'])
+  t.ok(await verifyPassword('password-bob2', readUsers(usersPath(dir)).users.get('bob')!.password))
+  t.same(await cli(dir, 'user', 'role', 'bob', '--role', 'viewer'), ['changed role of user bob (role viewer)'])
+  t.same(await cli(dir, 'user', 'sign-out', 'bob'), ['signed out user bob (role viewer)'])
+  t.same(await cli(dir, 'user', 'remove', 'bob'), ['removed user bob'])
+  t.match(readUsers(usersPath(dir)).journal.map((e) => [e.kind, e.target, e.actor]), [
+    ['staff.added', 'alice', 'node:cli'], ['staff.added', 'bob', 'node:cli'], ['staff.password', 'bob', 'node:cli'],
+    ['staff.role', 'bob', 'node:cli'], ['staff.signed_out', 'bob', 'node:cli'], ['staff.removed', 'bob', 'node:cli'],
+  ])
+
+  const monitor = await cli(dir, 'token', 'add', 'prometheus', '--role', 'monitor')
+  t.match(monitor[0], /added token prometheus: role monitor/)
+  const token = secretOf(monitor)
+  t.same(createCredentialStore({ dataDir: dir }).verifyApiToken(token), { name: 'prometheus', role: 'monitor' })
+  await t.rejects(cli(dir, 'node', 'add', 'prom', '--role', 'monitor'), /--role must be one of admin, kiosk, reservation/, 'monitor is an HTTP token role only')
+})
+
+t.test('user add asks for the password on stdin when --password is not given', async (t) => {
+  const dir = t.testdir()
+  const cliPath = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+  const res = spawnSync(process.execPath, ['--import', 'tsx', cliPath, '--data-dir', dir, 'user', 'add', 'carol', '--role', 'staff'], { input: 'password-carol\n', encoding: 'utf8' })
+  t.equal(res.status, 0, res.stderr)
+  t.match(res.stdout, /added user carol \(role staff\)/)
+  const { readUsers, usersPath } = await import('../../src/staff/users-file.js')
+  const { verifyPassword } = await import('../../src/staff/passwords.js')
+  t.ok(await verifyPassword('password-carol', readUsers(usersPath(dir)).users.get('carol')!.password))
+})

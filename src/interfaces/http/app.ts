@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import helmet from '@fastify/helmet'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { createRoleGuard, createTokenCheck } from './auth.js'
+import { createCookieCheck, createGuard, createTokenCheck } from './auth.js'
 import { dateAt } from '../../scheduling/index.js'
 import type { HttpDeps, RouteContext } from './deps.js'
 import { installErrorHandlers } from './errors.js'
@@ -25,6 +25,8 @@ import { machineRoutes } from './routes/machines.js'
 import { alertRoutes } from './routes/alerts.js'
 import { clockRoutes } from './routes/clock.js'
 import { pageRoutes } from './routes/pages.js'
+import { authRoutes } from './routes/auth.js'
+import { staffRoutes } from './routes/staff.js'
 import { readVersion } from './version.js'
 
 /**
@@ -75,10 +77,11 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(helmet, securityHeaders)
   const limits = await installLimits(app, deps.config)
   const check = createTokenCheck(deps)
+  const cookieCheck = createCookieCheck(deps)
   const ctx: RouteContext = {
     ...deps,
     version: deps.version ?? readVersion(),
-    guard: createRoleGuard(check, limits),
+    guard: createGuard(check, cookieCheck, limits),
     limits,
     today: () => dateAt(deps.config.timezone, deps.clock.now() / 1000),
   }
@@ -91,7 +94,7 @@ export async function buildHttpApp(deps: HttpDeps) {
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   const metrics = createMetricsCollector(deps.events)
-  const feed = createLiveFeed({ ...ctx, check })
+  const feed = createLiveFeed({ ...ctx, check, cookieCheck })
   await app.register(websocket, {
     options: { maxPayload: 16 * 1024 },
     // Instead of the plugin's default (close with no code): 1001 "going away" tells pages to reconnect.
@@ -111,6 +114,8 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(alertRoutes, ctx)
   if (deps.timekeeping) await app.register(clockRoutes, { ...ctx, timekeeping: deps.timekeeping })
   await app.register(feed.routes, ctx)
+  await app.register(authRoutes, ctx)
+  await app.register(staffRoutes, ctx)
   await app.register(pageRoutes, ctx)
   return app
 }

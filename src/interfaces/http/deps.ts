@@ -7,18 +7,24 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/index.js'
 import type { Clock } from '../../lib/clock.js'
 import type { EventBus } from '../../lib/event-bus.js'
-import type { Role } from '../../protocol/identity.js'
+import type { Permission, PrincipalRole } from '../../protocol/permissions.js'
+import type { Staff } from '../../staff/index.js'
 import type { HubEvents } from '../../protocol/events.js'
 import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
 import type { Timekeeping } from '../../timekeeping/index.js'
 
-export type { Role }
+export type Role = PrincipalRole
 
-/** Who sent a request, from its bearer token. `name` is the node that owns its sessions. */
+/**
+ * Who sent a request: a bearer token, or a staff user signed in (`user`, acting as the admin
+ * portal). `name` is the node that owns the sessions it creates.
+ */
 export interface Principal {
   name: string
-  role: Role
+  role: PrincipalRole
+  /** the staff user, when signed in with a password */
+  user?: string
 }
 
 export interface HttpDeps {
@@ -32,6 +38,8 @@ export interface HttpDeps {
   verifyToken: (token: string) => Principal | undefined
   /** the admin bearer token (HUB_ADMIN_TOKEN or the generated one); always role admin */
   adminToken: string
+  /** staff users and their sign-ins; without it only bearer tokens are accepted */
+  staff?: Staff
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
   /** extra Prometheus text appended to /metrics */
@@ -44,8 +52,8 @@ export interface HttpDeps {
 
 /** What each route file receives as its plugin options (built once in app.ts). */
 export interface RouteContext extends HttpDeps {
-  /** onRequest hook admitting only the given roles */
-  guard: (...roles: Role[]) => import('fastify').onRequestHookHandler
+  /** onRequest hook admitting only principals holding the permission */
+  guard: (permission: Permission) => import('fastify').onRequestHookHandler
   /** failed-auth and booking rate limits (limits.ts) */
   limits: import('./limits.js').HttpLimits
   /** today's date in HUB_TIMEZONE */

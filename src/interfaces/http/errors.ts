@@ -13,6 +13,7 @@
  *
  * 5xx messages are hidden from the client and logged with the request.
  */
+import type { StaffErrorCode } from '../../staff/index.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Err, Result } from '../../lib/result.js'
 import { formatValidationError, type SchemaErrorLike } from '../../protocol/validation.js'
@@ -32,7 +33,7 @@ export class HttpError extends Error {
 }
 
 /** Every code a module can refuse with. Typed: a new code does not compile until it has a status here. */
-export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode
+export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode | StaffErrorCode | 'NOT_SIGNED_IN'
 
 const STATUS_BY_CODE: Record<DomainCode, number> = {
   SESSION_CONFLICT: 409,
@@ -49,6 +50,11 @@ const STATUS_BY_CODE: Record<DomainCode, number> = {
   CLOCK_INVALID: 400,
   // RFC 9110 §15.5.21 / the IETF idempotency-key draft: the key was used with another body.
   IDEMPOTENCY_KEY_REUSED: 422,
+  STAFF_INVALID: 400,
+  STAFF_EXISTS: 409,
+  STAFF_LAST_MANAGER: 409,
+  STAFF_NOT_FOUND: 404,
+  NOT_SIGNED_IN: 400,
 }
 
 export function statusForCode(code: string): number {

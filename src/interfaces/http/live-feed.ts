@@ -1,14 +1,15 @@
 /**
  * GET /api/live: WebSocket feed of hub events (DESIGN §6), in the `{ topic, payload }`
  * envelope the MQTT side uses (STYLE §1, Z2M frontend). Browsers cannot set headers on a
- * WebSocket, so the token comes as `?token=` or as the first message `{"token": "..."}`.
+ * WebSocket, so the token comes as `?token=` or as the first message `{"token": "..."}`; a
+ * signed-in staff browser is known from its sign-in cookie on the upgrade request.
  *
  * Server -> client messages:
  *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, layout?, machines?, alerts?, clock? } }   once, after auth
  *   { topic: 'session.changed', payload: { change, session, previous? } }
- *   { topic: 'machine.changed', payload: { machine } }                              admin only
- *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 admin only
- *   { topic: 'clock.changed', payload: { clock, stepMs, reason } }                   admin only (issue 15)
+ *   { topic: 'machine.changed', payload: { machine } }                              machines.read (admin, staff roles)
+ *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 machines.read
+ *   { topic: 'clock.changed', payload: { clock, stepMs, reason } }                   machines.read (issue 15)
  *   { topic: 'pong', payload: { now } }                                              reply to {"type":"ping"}
  * kiosk / reservation tokens receive only their own sessions. `now` is hub time in epoch
  * seconds so pages can count down against the hub's clock, not the tablet's.
@@ -17,7 +18,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WebSocket } from '@fastify/websocket'
 import type { FastifyRequest } from 'fastify'
 import type { HubEvents } from '../../protocol/events.js'
-import type { TokenCheck } from './auth.js'
+import { can } from '../../protocol/permissions.js'
+import { signInCookie, type TokenCheck } from './auth.js'
 import { dayBounds } from '../../scheduling/index.js'
 import type { Principal, RouteContext } from './deps.js'
 
@@ -41,11 +43,13 @@ interface LiveClient {
 
 export interface LiveFeedDeps extends RouteContext {
   check: TokenCheck
+  /** a staff sign-in cookie -> principal */
+  cookieCheck: (cookie: string | undefined) => Principal | undefined
 }
 
 function visible(principal: Principal, topic: FeedTopic, payload: HubEvents[FeedTopic]): boolean {
-  if (principal.role === 'admin') return true
-  if (topic !== 'session.changed') return false
+  if (topic !== 'session.changed') return can(principal.role, 'machines.read')
+  if (can(principal.role, 'sessions.all')) return true
   return (payload as HubEvents['session.changed']).session.origin_node === principal.name
 }
 
@@ -97,9 +101,9 @@ export function createLiveFeed(deps: LiveFeedDeps) {
     const sessions = deps.scheduling
       .list({ from, to })
       .filter((s) => s.end_time > from && s.start_time < to)
-      .filter((s) => principal.role === 'admin' || s.origin_node === principal.name)
+      .filter((s) => can(principal.role, 'sessions.all') || s.origin_node === principal.name)
     const base = { now: deps.clock.now() / 1000, date, timezone: deps.config.timezone, role: principal.role, sessions }
-    if (principal.role !== 'admin') return base
+    if (!can(principal.role, 'machines.read')) return base
     // The grid's shape, so the admin page needs no /api/schedule (about 11 KB per bay and day) to draw it.
     const { machineIds, layoutRows, slotMinutes, openingHours } = deps.config
     const layout = { machines: machineIds, rows: layoutRows, slot_minutes: slotMinutes, opening_hours: openingHours }
@@ -124,7 +128,7 @@ export function createLiveFeed(deps: LiveFeedDeps) {
   const signIn = async (socket: WebSocket, request: FastifyRequest, token: unknown) => {
     const wait = await deps.limits.authBlocked(request)
     if (wait !== undefined) return socket.close(CloseCodes.rateLimited, `too many failed token checks; retry in ${wait} s`)
-    const principal = typeof token === 'string' ? deps.check(token) : undefined
+    const principal = typeof token === 'string' ? allowed(deps.check(token)) : undefined
     if (principal) return admit(socket, principal)
     await deps.limits.authFailed(request)
     refuse(socket)
@@ -138,6 +142,9 @@ export function createLiveFeed(deps: LiveFeedDeps) {
     socket.once('close', () => sockets.delete(socket))
     const fromQuery = (request.query as { token?: unknown }).token
     if (typeof fromQuery === 'string') return signIn(socket, request, fromQuery)
+    // A signed-in browser is known from its cookie at once (the upgrade request carries it).
+    const signedIn = allowed(deps.cookieCheck(signInCookie(request.headers)))
+    if (signedIn) return admit(socket, signedIn)
     const cancel = deps.clock.setTimeout(() => guarded(socket, 'auth timeout', () => refuse(socket)), AUTH_TIMEOUT_MS)
     socket.once('close', cancel)
     socket.once('message', (data) =>
@@ -162,6 +169,11 @@ export function createLiveFeed(deps: LiveFeedDeps) {
       sockets.clear()
     },
   }
+}
+
+/** The feed is for principals with live.read (not monitor tokens). */
+function allowed(principal: Principal | undefined): Principal | undefined {
+  return principal && can(principal.role, 'live.read') ? principal : undefined
 }
 
 function parseJson(data: unknown): Record<string, unknown> | undefined {

@@ -2,6 +2,7 @@
  * REST-only shapes. Everything that is also a message (Session, SessionRecord, Schedule,
  * MachineState, Alert, ...) comes from src/protocol and is not declared again here.
  */
+import { ALL_PRINCIPAL_ROLES } from '../../protocol/permissions.js'
 import { Type, type Static } from 'typebox'
 import { ClockStatus } from '../../protocol/clock.js'
 import {
@@ -106,7 +107,8 @@ export const Health = Type.Object(
 
 export const Me = Type.Object({
   name: Type.String(),
-  role: Type.Enum(['admin', 'kiosk', 'reservation']),
+  role: Type.Enum([...ALL_PRINCIPAL_ROLES]),
+  user: Type.Optional(Type.String({ description: 'the staff user, when signed in with a password' })),
 })
 
 /** Standard error replies for OpenAPI, merged into each route's `response`. */

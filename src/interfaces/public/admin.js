@@ -3,6 +3,7 @@ import { connectLive, createApi, createHubClock } from './api.js'
 import { createClockBanner } from './admin-clock.js'
 import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
+import { createStaffDialog } from './admin-staff.js'
 import { renderAlerts, renderBays, renderChart, renderLink } from './admin-panels.js'
 import { addDays, createTimeFormat, zonedEpoch } from './time.js'
 
@@ -11,6 +12,7 @@ const $ = (id) => document.getElementById(id)
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
+  me: null,
   today: null,
   date: null,
   fmt: createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone),
@@ -22,10 +24,11 @@ const state = {
 }
 let live = null
 
-const api = createApi(() => state.token, () => signOut('Your token is no longer accepted. Sign in again.'))
+const api = createApi(() => state.token, () => signOut(state.token ? 'Your token is no longer accepted. Sign in again.' : 'Your sign-in has ended. Sign in again.'))
 const dialogs = createDialogs({ api, state, toast })
+const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
 const grid = createScheduleGrid($('grid'), {
-  onSelect: ({ bays, startS, minutes, clear }) => dialogs.openBook({ bays, startS, minutes, onClosed: clear }),
+  onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
 })
 
@@ -53,29 +56,71 @@ function toast(text, bad = false) {
 }
 
 // ---------------------------------------------------------------- sign in / out
+// Staff sign in with name and password (an httpOnly cookie the page never sees); the admin
+// token still works for bootstrap. SIGNED_IN_KEY only says a cookie may exist, so a first visit
+// shows the form without a refused request.
 
-async function signIn(token) {
-  state.token = token
-  const me = await api.get('/api/me')
-  if (me.role !== 'admin') throw new Error(`This token belongs to ${me.name} (${me.role}); the admin page needs the admin token.`)
-  sessionStorage.setItem(TOKEN_KEY, token)
+const SIGNED_IN_KEY = 'dispenser-hub.signed-in'
+
+function enter(me) {
+  if (!me.permissions.includes('machines.read')) {
+    throw new Error(me.user ? `${me.user} (${me.role}) may not use the admin page.` : `This token belongs to ${me.name} (${me.role}); the admin page needs the admin token.`)
+  }
+  state.me = me
+  document.body.dataset.role = me.role
+  for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !me.permissions.includes(el.dataset.needs)
+  $('whoami').textContent = me.user ? `${me.user} · ${me.role}` : `token · ${me.role}`
+  $('signout-all').hidden = !me.user
   $('signin').hidden = true
   $('app').hidden = false
   live = connectLive({ getToken: () => state.token, onMessage, onState: showLiveState })
 }
 
+function can(permission) {
+  return state.me?.permissions.includes(permission) ?? false
+}
+
+async function signIn(token) {
+  state.token = token
+  const me = await api.get('/api/auth/me')
+  if (me.role !== 'admin') throw new Error(`This token belongs to ${me.name} (${me.role}); the admin page needs the admin token.`)
+  sessionStorage.setItem(TOKEN_KEY, token)
+  enter(me)
+}
+
+async function logIn(username, password) {
+  await api.post('/api/auth/login', { username, password })
+  localStorage.setItem(SIGNED_IN_KEY, '1')
+  enter(await api.get('/api/auth/me'))
+}
+
 function signOut(message = '') {
   live?.close()
   live = null
+  if (!state.token && localStorage.getItem(SIGNED_IN_KEY)) api.post('/api/auth/logout').catch(() => {})
+  localStorage.removeItem(SIGNED_IN_KEY)
   sessionStorage.removeItem(TOKEN_KEY)
   state.token = null
+  state.me = null
   $('app').hidden = true
   $('signin').hidden = false
-  $('signin-error').textContent = message
+  $('login-error').textContent = message
+  $('signin-error').textContent = ''
   $('token').value = ''
-  $('token').focus()
+  $('password').value = ''
+  $('username').focus()
 }
 
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  $('login-error').textContent = ''
+  try {
+    await logIn($('username').value.trim(), $('password').value)
+  } catch (e) {
+    $('password').value = ''
+    $('login-error').textContent = e.status === 401 ? 'Wrong name or password.' : e.message
+  }
+})
 $('signin-form').addEventListener('submit', async (event) => {
   event.preventDefault()
   $('signin-error').textContent = ''
@@ -87,12 +132,22 @@ $('signin-form').addEventListener('submit', async (event) => {
   }
 })
 $('signout').addEventListener('click', () => signOut())
+$('signout-all').addEventListener('click', async () => {
+  try {
+    await api.post('/api/auth/logout-all')
+  } catch (e) {
+    return toast(e.message, true)
+  }
+  localStorage.removeItem(SIGNED_IN_KEY)
+  signOut('Signed out on every device.')
+})
+$('staff-open').addEventListener('click', () => staffDialog.open())
 
 function showLiveState(s) {
   const el = $('live')
   el.className = `live-state ${s}`
   el.textContent = { live: 'Live', connecting: 'Connecting…', offline: 'Reconnecting…', unauthorized: 'Token refused' }[s]
-  if (s === 'unauthorized') signOut('Your token is no longer accepted. Sign in again.')
+  if (s === 'unauthorized') signOut(state.token ? 'Your token is no longer accepted. Sign in again.' : 'Your sign-in has ended. Sign in again.')
 }
 
 // ---------------------------------------------------------------- live feed
@@ -170,7 +225,7 @@ $('day').addEventListener('change', () => $('day').value && loadDay($('day').val
 $('day-prev').addEventListener('click', () => loadDay(addDays(state.date, -1)))
 $('day-next').addEventListener('click', () => loadDay(addDays(state.date, 1)))
 $('day-today').addEventListener('click', () => loadDay(state.today))
-$('new-booking').addEventListener('click', () => dialogs.openBook({}))
+$('new-booking').addEventListener('click', () => can('sessions.book') && dialogs.openBook({}))
 
 // ---------------------------------------------------------------- render
 
@@ -216,7 +271,7 @@ setInterval(() => {
 
 // The cloud link is not on the live feed (it changes slowly): poll the public health route.
 async function refreshLink() {
-  if (!state.token || !state.fmt) return
+  if (!state.me || !state.fmt) return
   try {
     const health = await (await fetch('/api/health')).json()
     renderLink($('link'), health.link, { fmt: state.fmt })
@@ -230,4 +285,5 @@ setInterval(refreshLink, 30_000)
 // ---------------------------------------------------------------- start
 
 if (state.token) signIn(state.token).catch(() => signOut())
+else if (localStorage.getItem(SIGNED_IN_KEY)) api.get('/api/auth/me').then(enter).catch(() => signOut())
 else signOut()

@@ -9,10 +9,14 @@ export class ApiError extends Error {
   }
 }
 
-/** REST client. `getToken` is read on every call; `onUnauthorized` runs on any 401. */
+/**
+ * REST client. `getToken` is read on every call; without a token the browser's sign-in cookie
+ * (httpOnly, sent by fetch on same-origin requests) speaks for the page. `onUnauthorized` runs on any 401.
+ */
 export function createApi(getToken, onUnauthorized = () => {}) {
   async function request(method, path, body) {
-    const headers = { authorization: `Bearer ${getToken()}` }
+    const token = getToken()
+    const headers = token ? { authorization: `Bearer ${token}` } : {}
     if (body !== undefined) headers['content-type'] = 'application/json'
     let res
     try {

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { WebSocket } from 'ws'
-import { ADMIN_TOKEN, auth, buildWorld, connectMachine, disconnectMachine, settle, type World } from './world.js'
+import { ADMIN_TOKEN, auth, buildWorld, connectMachine, disconnectMachine, settle, signIn, type World } from './world.js'
 
 interface FeedMessage {
   topic: string
@@ -38,11 +38,11 @@ function terminateAll(w: World, ws: WebSocket) {
   for (const client of w.app.websocketServer.clients) client.terminate()
 }
 
-async function open(w: World, query: string, t: Test) {
+async function open(w: World, query: string, t: Test, headers: Record<string, string> = {}) {
   await w.app.ready()
   let feed: ReturnType<typeof collect> | undefined
   // onInit: listen before the upgrade completes; the snapshot is sent at once.
-  const ws = await w.app.injectWS(`/api/live${query}`, {}, { onInit: (socket) => (feed = collect(socket)) })
+  const ws = await w.app.injectWS(`/api/live${query}`, { headers }, { onInit: (socket) => (feed = collect(socket)) })
   t.teardown(() => terminateAll(w, ws))
   return { ws, feed: feed! }
 }
@@ -114,4 +114,17 @@ t.test('closing the app closes feed sockets', async (t) => {
   await feed.next('snapshot')
   await w.app.close()
   t.equal((await feed.closed).code, 1001)
+})
+
+t.test('a signed-in staff browser is known from its cookie; a monitor token is refused', async (t) => {
+  const w = await buildWorld(t)
+  const cookie = await signIn(w, 'vic', 'viewer')
+  const { feed } = await open(w, '', t, cookie)
+  const snap = await feed.next('snapshot')
+  t.equal(snap.payload.role, 'viewer')
+  t.equal((snap.payload.machines as unknown[]).length, 20, 'viewers see the bays')
+  await connectMachine(w, 4)
+  t.match((await feed.next('machine.changed')).payload, { machine: { machine_id: 4 } })
+  const monitor = await open(w, '?token=monitor-token', t)
+  t.equal((await monitor.feed.closed).code, 4401, 'monitor tokens read /metrics only')
 })

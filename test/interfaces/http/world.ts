@@ -18,6 +18,8 @@ import type { Principal } from '../../../src/interfaces/http/deps.js'
 import { createMachines, type MachineDb, type Machines } from '../../../src/machines/index.js'
 import { createScheduling, type StoredSession } from '../../../src/scheduling/index.js'
 import type { Scheduling } from '../../../src/scheduling/types.js'
+import { createStaff, type SignIn, type Staff } from '../../../src/staff/index.js'
+import type { StaffRole } from '../../../src/protocol/permissions.js'
 import { FakeBroker } from '../../helpers/fake-broker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 import { createTrustedClock, type TrustedClock } from '../../../src/lib/clock.js'
@@ -28,6 +30,7 @@ export const TOKENS: Record<string, Principal> = {
   'kiosk-token-1': { name: 'kiosk_interface', role: 'kiosk' },
   'kiosk-token-2': { name: 'kiosk_lobby', role: 'kiosk' },
   'reservation-token': { name: 'reservation_interface', role: 'reservation' },
+  'monitor-token': { name: 'prometheus', role: 'monitor' },
 }
 
 export type As = 'admin' | 'kiosk' | 'kiosk2' | 'reservation' | 'none' | 'bad'
@@ -84,6 +87,7 @@ export interface World {
   hubClock: TrustedClock
   /** with `timeSync` given: the clock trust service (/api/clock, health, banner) */
   timekeeping?: Timekeeping
+  staff: Staff
 }
 
 export interface WorldOptions {
@@ -128,8 +132,13 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   })
   await scheduling.start()
   await machines.start()
+  const staff = createStaff({
+    dataDir: dir, clock, log, idleMinutes: config.staffIdleMinutes, sessionHours: config.staffSessionHours,
+    db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
+  })
+  await staff.start()
   const app = await buildHttpApp({
-    config, log, clock, events, machines, scheduling, adminToken: ADMIN_TOKEN,
+    config, log, clock, events, machines, scheduling, staff, adminToken: ADMIN_TOKEN,
     verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra, ...(timekeeping && { timekeeping }),
   })
   t.teardown(async () => {
@@ -139,7 +148,7 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
     await scheduling.stop()
     await db.close()
   })
-  return { app, clock: fakeClock, config, events, broker, scheduling, machines, hubClock: clock, ...(timekeeping && { timekeeping }) }
+  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, hubClock: clock, ...(timekeeping && { timekeeping }) }
 }
 
 /** A dispenser connects and reports (DESIGN §4: report on connect). */
@@ -178,4 +187,14 @@ export async function runFor(w: World, ms: number, stepMs = 1000): Promise<void>
 /** epoch seconds of the world's clock plus `minutes` */
 export function inMinutes(world: World, minutes: number): number {
   return world.clock.now() / 1000 + minutes * 60
+}
+
+/** Adds a staff user and signs in through POST /api/auth/login; returns the cookie header. */
+export async function signIn(w: World, username: string, role: StaffRole, password = `password-${username}`): Promise<Record<string, string>> {
+  const added = await w.staff.change({ kind: 'add', username, role, password }, 'node:test')
+  if (!added.ok) throw new Error(added.message)
+  const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } })
+  if (res.statusCode !== 200) throw new Error(`login ${res.statusCode}: ${res.body}`)
+  const cookie = String(res.headers['set-cookie']).split(';')[0]!
+  return { cookie }
 }

@@ -45,7 +45,7 @@ t.test('Request machine from a kiosk is refused as GET /api/machines refuses it 
   await w.idle()
   const replies = w.broker.to(Topics.kiosk)
   t.equal(replies.length, 2)
-  for (const r of replies) t.match(r.payload, { success: false, message: 'request_type: role kiosk may not read machine state (needs admin)' })
+  for (const r of replies) t.match(r.payload, { success: false, message: 'request_type: role kiosk may not read machine state (needs admin or manager or staff or viewer)' })
   t.notOk(replies.some((r) => 'machines' in r.payload || 'online' in r.payload), 'no machine state leaks')
 })
 

@@ -14,18 +14,17 @@ const security = [{ bearer: [] }]
 const tags = ['clock']
 
 export const clockRoutes: FastifyPluginAsyncTypebox<RouteContext & { timekeeping: Timekeeping }> = async (app, ctx) => {
-  const guard = ctx.guard('admin')
 
   app.get(
     '/api/clock',
-    { onRequest: guard, schema: { tags, security, summary: "The hub's clock: synchronised, source, offset in use", response: { 200: ClockStatus, ...authErrors } } },
+    { onRequest: ctx.guard('machines.read'), schema: { tags, security, summary: "The hub's clock: synchronised, source, offset in use", response: { 200: ClockStatus, ...authErrors } } },
     () => ctx.timekeeping.status(),
   )
 
   app.post(
     '/api/clock/confirm',
     {
-      onRequest: guard,
+      onRequest: ctx.guard('clock.set'),
       schema: {
         tags,
         security,
@@ -35,6 +34,6 @@ export const clockRoutes: FastifyPluginAsyncTypebox<RouteContext & { timekeeping
         response: { 200: ClockStatus, 400: ErrorBody, 409: ErrorBody, ...authErrors },
       },
     },
-    (request) => unwrap(ctx.timekeeping.confirm(request.body.epoch_ms, principalOf(request).name)),
+    (request) => unwrap(ctx.timekeeping.confirm(request.body.epoch_ms, principalOf(request).user ?? principalOf(request).name)),
   )
 }

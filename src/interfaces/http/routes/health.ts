@@ -1,6 +1,6 @@
 /** GET /api/health (public, for load balancers and the installer) and GET /api/me. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ALL_ROLES, principalOf } from '../auth.js'
+import { principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
 import { ErrorBody, Health, Me } from '../schemas.js'
 
@@ -24,7 +24,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
   app.get(
     '/api/me',
     {
-      onRequest: ctx.guard(...ALL_ROLES),
+      onRequest: ctx.guard('me.read'),
       schema: {
         tags: ['health'],
         summary: 'Who the token belongs to (pages use it to check a token at sign-in)',

@@ -4,7 +4,6 @@
  * (DESIGN §5 priority admin > schedule > kiosk/reservation).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MACHINE_READ_ROLES } from '../../../protocol/access.js'
 import { MachineState } from '../../../protocol/messages.js'
 import { principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
@@ -15,9 +14,7 @@ const security = [{ bearer: [] }]
 const tags = ['machines']
 
 export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  // Reads follow the rule internal/handler applies too (protocol/access.ts); overrides here are admin's.
-  const guard = ctx.guard(...MACHINE_READ_ROLES)
-  const adminGuard = ctx.guard('admin')
+  const guard = ctx.guard('machines.read')
 
   app.get(
     '/api/machines',
@@ -47,7 +44,7 @@ export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.post(
     '/api/machines/:id/override',
     {
-      onRequest: adminGuard,
+      onRequest: ctx.guard('machines.override'),
       schema: {
         tags,
         security,

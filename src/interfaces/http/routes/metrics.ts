@@ -61,8 +61,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<MetricsOptions> = async (a
   app.get(
     '/metrics',
     {
-      onRequest: ctx.guard('admin'),
-      schema: { tags: ['health'], summary: 'Prometheus metrics (admin token)', security: [{ bearer: [] }], response: { 200: Type.String({ description: 'Prometheus text format 0.0.4' }), ...authErrors } },
+      onRequest: ctx.guard('metrics.read'),
+      schema: { tags: ['health'], summary: 'Prometheus metrics (monitor or admin token, managers)', security: [{ bearer: [] }], response: { 200: Type.String({ description: 'Prometheus text format 0.0.4' }), ...authErrors } },
     },
     (_request, reply) => {
       reply.type('text/plain; version=0.0.4; charset=utf-8')

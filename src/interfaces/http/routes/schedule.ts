@@ -1,7 +1,6 @@
 /** GET /api/schedule and GET /api/availability: every role may read them (DESIGN §6). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Schedule } from '../../../protocol/messages.js'
-import { ALL_ROLES } from '../auth.js'
 import type { RouteContext } from '../deps.js'
 import { unwrap } from '../errors.js'
 import { AvailabilityQuery, AvailabilityReply, DateQuery, ErrorBody, authErrors } from '../schemas.js'
@@ -10,7 +9,7 @@ const security = [{ bearer: [] }]
 const tags = ['schedule']
 
 export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const guard = ctx.guard(...ALL_ROLES)
+  const guard = ctx.guard('schedule.read')
 
   app.get(
     '/api/schedule',

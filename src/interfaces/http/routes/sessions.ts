@@ -8,7 +8,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { mayAccessSession, sessionReadRefusal } from '../../../protocol/access.js'
 import type { FastifyRequest } from 'fastify'
 import { Session, SessionRecord } from '../../../protocol/messages.js'
-import { ALL_ROLES, principalOf } from '../auth.js'
+import { actorOf, demand, principalOf } from '../auth.js'
+import { can } from '../../../protocol/permissions.js'
 import { dayBounds, type IdempotencyKey } from '../../../scheduling/index.js'
 import type { Principal, RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
@@ -24,7 +25,7 @@ function idempotencyKeyOf(request: FastifyRequest): IdempotencyKey | undefined {
 }
 
 function optionsFor(principal: Principal) {
-  return { origin: principal.name, isAdmin: principal.role === 'admin' }
+  return { origin: principal.name, isAdmin: can(principal.role, 'sessions.any'), actor: actorOf(principal) }
 }
 
 /** The read rule internal/manager applies too (protocol/access.ts). */
@@ -34,9 +35,10 @@ function assertCanSee(principal: Principal, session: SessionRecord): void {
 }
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
-  const guard = ctx.guard(...ALL_ROLES)
-  // One booking budget per token across create / move / cancel (limits.ts), after the guard.
-  const booking = ctx.limits.booking((request) => principalOf(request).name)
+  const read = ctx.guard('sessions.read')
+  const book = ctx.guard('sessions.book')
+  // One booking budget per caller across create / move / cancel (limits.ts), after the guard; staff users each have their own.
+  const booking = ctx.limits.booking((request) => principalOf(request).user ?? principalOf(request).name)
 
   const mustGet = (id: number): SessionRecord => {
     const session = ctx.scheduling.get(id)
@@ -47,7 +49,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.post(
     '/api/sessions',
     {
-      onRequest: guard,
+      onRequest: book,
       preHandler: booking,
       schema: {
         tags,
@@ -65,9 +67,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     },
     async (request, reply) => {
       const principal = principalOf(request)
-      if (request.body.status === 'maintenance' && principal.role !== 'admin') {
-        throw new HttpError(403, 'FORBIDDEN', 'only admin may block bays for maintenance')
-      }
+      if (request.body.status === 'maintenance') demand(principal, 'maintenance.block', 'block bays for maintenance')
       const body = { ...request.body, origin_node: principal.name }
       const idempotency = idempotencyKeyOf(request)
       const outcome = unwrap(await ctx.scheduling.submit(body, { ...optionsFor(principal), ...(idempotency && { idempotency }) }))
@@ -79,7 +79,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.get(
     '/api/sessions',
     {
-      onRequest: guard,
+      onRequest: read,
       schema: {
         tags,
         security,
@@ -103,7 +103,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.get(
     '/api/sessions/:id',
     {
-      onRequest: guard,
+      onRequest: read,
       schema: { tags, security, summary: 'One session', params: SessionParams, response: { 200: SessionRecord, 404: ErrorBody, ...authErrors } },
     },
     (request) => {
@@ -116,7 +116,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.patch(
     '/api/sessions/:id',
     {
-      onRequest: guard,
+      onRequest: book,
       preHandler: booking,
       schema: {
         tags,
@@ -150,7 +150,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   app.delete(
     '/api/sessions/:id',
     {
-      onRequest: guard,
+      onRequest: book,
       preHandler: booking,
       schema: {
         tags,

@@ -1,0 +1,75 @@
+/**
+ * Staff sign-in on the admin page in Chromium (issue 13): a manager adds a staff user on the
+ * page, the staff user signs in with name and password and books; a viewer sees the bays
+ * but cannot change anything.
+ */
+import t from 'tap'
+import type { Page } from 'playwright-core'
+import { browserSkipReason, buildBrowserWorld } from './world.js'
+
+const skip = browserSkipReason()
+if (skip) t.comment(skip)
+
+declare const document: { cookie: string }
+
+async function logIn(page: Page, username: string, password: string) {
+  await page.fill('#username', username)
+  await page.fill('#password', password)
+  await page.click('#login-form button')
+}
+
+t.test('manager adds staff on the page; staff signs in and books; a viewer changes nothing', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t, 8)
+  await w.staff.change({ kind: 'add', username: 'mia', role: 'manager', password: 'password-mia' }, 'node:cli')
+  await w.staff.change({ kind: 'add', username: 'vic', role: 'viewer', password: 'password-vic' }, 'node:cli')
+  const errors: string[] = []
+  const page = await w.page(errors)
+  page.on('dialog', (d) => d.accept())
+  await page.goto(`${w.base}/`)
+  t.same(errors, [], 'a first visit shows the form without a refused request')
+
+  await logIn(page, 'mia', 'wrong-password')
+  await page.waitForSelector('#login-error:text("Wrong name or password")')
+  errors.length = 0
+  await logIn(page, 'mia', 'password-mia')
+  await page.waitForSelector('#live.live')
+  t.equal(await page.textContent('#whoami'), 'mia · manager')
+  t.equal(await page.evaluate(() => document.cookie), '', 'the sign-in cookie is httpOnly: scripts cannot read it')
+  await page.click('#staff-open')
+  await page.waitForSelector('#dlg-staff[open]')
+  await page.fill('#dlg-staff [name=username]', 'sam')
+  await page.selectOption('#dlg-staff [name=role]', 'staff')
+  await page.fill('#dlg-staff [name=password]', 'password-sam')
+  await page.click('#dlg-staff button[value=add]')
+  await page.waitForSelector('#staff-rows tr[data-user="sam"]')
+  t.match(w.staff.get('sam'), { role: 'staff' }, 'added through the page')
+  await page.click('#dlg-staff button[value=close]')
+  await page.click('#signout')
+  await page.waitForSelector('#signin:not([hidden])')
+
+  await logIn(page, 'sam', 'password-sam')
+  await page.waitForSelector('#live.live')
+  t.equal(await page.textContent('#whoami'), 'sam · staff')
+  t.ok(await page.isHidden('#staff-open'), 'staff do not manage staff')
+  await page.click('#new-booking')
+  await page.waitForSelector('#dlg-book[open]')
+  await page.fill('#dlg-book [name=bays]', '6')
+  await page.fill('#dlg-book [name=start]', '11:00')
+  await page.click('#dlg-book button.primary')
+  await page.waitForSelector('.sched .block.reserved')
+  t.match(w.scheduling.list(), [{ machine_id: [6], start_time: Date.UTC(2026, 0, 10, 11, 0) / 1000, origin_node: 'admin_portal' }])
+  await page.click('#signout')
+  await page.waitForSelector('#signin:not([hidden])')
+
+  await logIn(page, 'vic', 'password-vic')
+  await page.waitForSelector('#live.live')
+  t.ok(await page.isHidden('#new-booking'), 'a viewer gets no booking button')
+  t.equal(await page.locator('.bay-card').count(), 20, 'a viewer sees the bays')
+  await page.click('.bay-card[data-bay="3"]')
+  await page.waitForSelector('#dlg-bay[open]')
+  await page.click('#dlg-bay button[value=maintenance]')
+  await page.waitForSelector('#dlg-bay .error:text("may not")')
+  t.equal(w.machines.get(3)?.status, 'idle', 'the override was refused')
+  t.equal(w.scheduling.list().length, 1, 'nothing else booked')
+  t.match(errors, [/403/], 'only the refused override')
+})
