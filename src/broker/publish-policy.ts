@@ -14,6 +14,7 @@ import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
 import { envelope, refusal } from '../protocol/envelope.js'
 import { machineOf, type ClientIdentity } from '../protocol/identity.js'
+import { inboundEcho } from '../protocol/inbound.js'
 import { isValidNodeName, machineNodeName, machineTopic, NodeNames, replyTopic, Topics } from '../protocol/topics.js'
 import { canPublish, retainRefusal } from './acl.js'
 import type { BrokerCounters } from './counters.js'
@@ -76,7 +77,10 @@ export function createPublishPolicy({ config, clock, counters, send, onRefused }
     if (!to) return
     const from = packet.topic === Topics.manager ? NodeNames.scheduleManager : NodeNames.machineHandler
     // Addressed to the authenticated sender, never to an origin_node the payload claims.
-    send(to.topic, envelope(refusal(message), from, to.node, clock.now() / 1000, echoedIds(packet.payload)))
+    // An inbox message was decoded once already (the ACL's identity check): echo from that decode.
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    const echo = inboundEcho(packet.topic, payload, identity) ?? echoedIds(payload)
+    send(to.topic, envelope(refusal(message), from, to.node, clock.now() / 1000, echo))
   }
 
   const drop = (packet: PublishPacket) => {
@@ -137,7 +141,7 @@ function replyTarget(identity: ClientIdentity): { topic: string; node: string } 
   return NODE_RATED.has(topic) ? undefined : { topic, node }
 }
 
-/** `exchange_id` / `request_id` of a refused payload, to echo; nothing else of it is trusted. */
+/** `exchange_id` / `request_id` of a refused payload to a topic that is no inbox, to echo; nothing else of it is trusted. */
 function echoedIds(raw: Buffer | string): { exchange_id?: number; request_id?: number } {
   const text = typeof raw === 'string' ? raw : raw.length <= 64 * 1024 ? raw.toString('utf8') : ''
   if (!text.trimStart().startsWith('{')) return {}

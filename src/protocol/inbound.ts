@@ -88,6 +88,8 @@ export type InboundResult =
       /** where the refusal goes; undefined when there is nobody to tell */
       reply: ReplyAddress | undefined
       hint: InboundHint
+      /** the sender may not say this here at all (wrong inbox for it, or it claims to be someone else) */
+      identity: boolean
     }
 
 const safeId = (v: unknown, min: number): number | undefined => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : undefined)
@@ -130,22 +132,29 @@ function nodeReply(actor: Actor, raw: Record<string, unknown> | undefined, echo:
   return nodeAddress(actor.name, echo)
 }
 
+/** A claimed value for a message: never the whole of it (a 30,000-deep list must not be walked). */
+function shown(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
+  return Array.isArray(value) ? 'a list' : `a value of type ${typeof value}`
+}
+
 /** The identity problem of a payload claiming to be someone the login is not, else undefined. */
 function identityProblem(sender: Sender, raw: Record<string, unknown>): { field: string; message: string } | undefined {
   const origin = raw.origin_node
   if (sender.kind === 'machine') {
     const id = sender.machineId
     if (raw.machine_id !== undefined && raw.machine_id !== id) {
-      return { field: 'machine_id', message: `machine_id: ${JSON.stringify(raw.machine_id)} is not the sender (machine ${id})` }
+      return { field: 'machine_id', message: `machine_id: ${shown(raw.machine_id)} is not the sender (machine ${id})` }
     }
     if (typeof origin === 'string' && machineIdFromNode(origin) !== id) {
-      return { field: 'origin_node', message: `origin_node: ${JSON.stringify(origin)} is not the sender (machine ${id})` }
+      return { field: 'origin_node', message: `origin_node: ${shown(origin)} is not the sender (machine ${id})` }
     }
     return undefined
   }
   const { actor } = sender
   if (actor.role !== 'admin' && origin !== undefined && origin !== actor.name) {
-    return { field: 'origin_node', message: `origin_node: node ${actor.name} may not publish as ${JSON.stringify(origin)}` }
+    return { field: 'origin_node', message: `origin_node: node ${actor.name} may not publish as ${shown(origin)}` }
   }
   return undefined
 }
@@ -157,13 +166,46 @@ function pick(value: Record<string, unknown>, fields: readonly string[]): Record
 }
 
 /**
+ * The broker's publish check and the adapter both ask about the same packet: the ACL to drop a
+ * spoofed one before any subscriber sees it, the adapter to act on it. The packet's payload
+ * Buffer and the login's identity object are the same for both, so the second asks for the
+ * answer of the first instead of parsing again. Keyed weakly: gone with the packet.
+ */
+const decoded = new WeakMap<Buffer, { topic: string; identity: ClientIdentity | null; result: InboundResult }>()
+
+/**
  * Decode one message published to an inbox by `identity` (null: the hub itself, in-process).
- * Never throws.
+ * Parses a given payload Buffer once, however many times it is asked. Never throws.
  */
 export function decodeInbound(topic: string, payload: Buffer, identity: ClientIdentity | null): InboundResult {
+  const known = decoded.get(payload)
+  if (known && known.topic === topic && known.identity === identity) return known.result
+  const result = decodeOnce(topic, payload, identity)
+  decoded.set(payload, { topic, identity, result })
+  return result
+}
+
+/**
+ * The identity refusal of a message, for the broker's publish check (acl.ts): a payload
+ * claiming another sender is dropped there, before any subscriber sees it. Other problems are
+ * the adapter's to answer.
+ */
+export function inboundIdentityRefusal(topic: string, payload: Buffer, identity: ClientIdentity | null): string | undefined {
+  if (!INBOXES.has(topic)) return undefined
+  const result = decodeInbound(topic, payload, identity)
+  return !result.ok && result.identity ? result.message : undefined
+}
+
+/** The ids a refusal of this message echoes, from its one decode; undefined when `topic` is no inbox. */
+export function inboundEcho(topic: string, payload: Buffer, identity: ClientIdentity | null): ReplyTo | undefined {
+  if (!INBOXES.has(topic)) return undefined
+  return decodeInbound(topic, payload, identity).reply?.echo ?? {}
+}
+
+function decodeOnce(topic: string, payload: Buffer, identity: ClientIdentity | null): InboundResult {
   const inbox = INBOXES.get(topic)
-  const refuse = (field: string, message: string, sender: Sender | undefined, reply: ReplyAddress | undefined, raw?: Record<string, unknown>): InboundResult => ({
-    ok: false, field, message, sender, reply, hint: hintOf(raw),
+  const refuse = (field: string, message: string, sender: Sender | undefined, reply: ReplyAddress | undefined, raw?: Record<string, unknown>, identity = false): InboundResult => ({
+    ok: false, field, message, sender, reply, hint: hintOf(raw), identity,
   })
   // Who is talking decides where a refusal goes, so it is settled before the payload is read.
   const asNode = nodeSender(identity)
@@ -179,7 +221,7 @@ export function decodeInbound(topic: string, payload: Buffer, identity: ClientId
     const id = machineSender(identity, raw)
     if (id === undefined) {
       const who = identity?.kind === 'node' ? `node ${identity.node}` : (identity?.clientId ?? 'the hub')
-      return refuse('(sender)', `(sender): ${who} is not a machine`, asNode, asNode && nodeAddress(asNode.actor.name, echo), raw)
+      return refuse('(sender)', `(sender): ${who} is not a machine`, asNode, asNode && nodeAddress(asNode.actor.name, echo), raw, true)
     }
     sender = { kind: 'machine', machineId: id }
     reply = machineAddress(id, echo)
@@ -187,7 +229,7 @@ export function decodeInbound(topic: string, payload: Buffer, identity: ClientId
     if (!asNode) {
       const id = identity ? machineOf(identity) : undefined
       const mreply = id === undefined ? undefined : machineAddress(id, echo)
-      return refuse('(sender)', `(sender): a machine may not publish to ${topic}`, undefined, mreply, raw)
+      return refuse('(sender)', `(sender): a machine may not publish to ${topic}`, undefined, mreply, raw, true)
     }
     sender = asNode
     reply = nodeReply(asNode.actor, raw, echo)
@@ -198,7 +240,7 @@ export function decodeInbound(topic: string, payload: Buffer, identity: ClientId
   if (problem) {
     // Answer the login, not the name it claimed (defect 9: the claim must not steer the reply).
     const own = sender.kind === 'node' ? nodeAddress(sender.actor.name, echo) : reply
-    return refuse(problem.field, problem.message, sender, own, raw)
+    return refuse(problem.field, problem.message, sender, own, raw, true)
   }
 
   const kind = inbox.kindOf(raw)

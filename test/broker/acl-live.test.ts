@@ -34,8 +34,8 @@ t.test('machine 1 cannot publish as machine 2; the refusal is acknowledged and d
   t.match(spied.filter((s) => s.startsWith('external/handler')), [/^external\/handler .*"machine_id":1/], 'no subscriber saw the forged ones')
   // issue 10 defect 11: each refusal is answered on the dispenser's own topic, naming the problem
   await until(() => told.length === 4, 5000, 'four refusal Confirmations')
-  t.match(told[0], { success: false, message: /may not publish as machine_id 2/, exchange_id: 9, origin_node: 'machine_handler', destination_node: 'machine_001' })
-  t.match(told[1], { success: false, message: /origin_node machine_002/ })
+  t.match(told[0], { success: false, message: /machine_id: 2 is not the sender \(machine 1\)/, exchange_id: 9, origin_node: 'machine_handler', destination_node: 'machine_001' })
+  t.match(told[1], { success: false, message: /origin_node: "machine_002" is not the sender/ })
   t.match(told[3], { success: false, message: /external\/machine\/2 refused: machine 1 may publish only to external\/handler/ })
   t.same(refused, [...Array(4).fill('machine_001 publish external/handler').slice(0, 3), 'machine_001 publish external/machine/2'], 'each refusal reported')
 

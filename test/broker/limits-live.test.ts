@@ -101,7 +101,7 @@ t.test('an ACL refusal of a node is answered on its reply topic, naming the prob
   await kiosk.publishAsync('internal/manager', JSON.stringify({ request_type: 'schedule', origin_node: 'golf_app', request_id: 4 }), { qos: 1 })
   await until(() => told.length === 2, 5000, 'two Confirmations')
   t.match(told[0], { success: false, exchange_id: 3, destination_node: 'kiosk_interface', message: /publish to external\/machine\/1 refused: kiosk nodes may publish only to internal\/manager and internal\/handler/ })
-  t.match(told[1], { success: false, request_id: 4, destination_node: 'kiosk_interface', message: /may not publish as origin_node golf_app/ })
+  t.match(told[1], { success: false, request_id: 4, destination_node: 'kiosk_interface', message: /origin_node: node kiosk_interface may not publish as "golf_app"/ })
 })
 
 t.test('client ids and usernames longer than HUB_MQTT_MAX_ID_LENGTH are refused', async (t) => {

@@ -12,8 +12,15 @@ import { canPublish } from '../../src/broker/acl.js'
 const deep = (n: number) => '['.repeat(n) + '1' + ']'.repeat(n)
 
 t.test('the ACL names a nested machine_id without recursing into it', async (t) => {
-  const decision = canPublish({ kind: 'machine', machineId: 4, clientId: 'machine_004', keepalive: 10 } as never, 'external/handler', Buffer.from(`{"machine_id":${deep(10_000)}}`))
-  t.same(decision, { ok: false, reason: 'machine 4 may not publish as machine_id a list' })
+  const m4 = { kind: 'machine', machineId: 4, clientId: 'machine_004', keepalive: 10 } as const
+  // Under the 4 KiB cap of external/handler: parsed once, refused as a claim, named without walking it.
+  const decision = canPublish(m4, 'external/handler', Buffer.from(`{"machine_id":${deep(2_000)}}`))
+  t.same(decision, { ok: false, reason: 'machine_id: a list is not the sender (machine 4)' })
+  // A 30,000-deep origin_node on a 64 KiB node inbox: JSON.stringify of it would overflow the stack.
+  const kiosk = { kind: 'node', clientId: 'k', node: 'kiosk1', role: 'kiosk' } as const
+  t.same(canPublish(kiosk, 'internal/manager', Buffer.from(`{"origin_node":${deep(30_000)}}`)), { ok: false, reason: 'origin_node: node kiosk1 may not publish as a list' })
+  // Over the cap it is not parsed at all: the ACL lets the adapter refuse it by size.
+  t.same(canPublish(m4, 'external/handler', Buffer.from(`{"machine_id":${deep(10_000)}}`)), { ok: true })
 })
 
 t.test('a report with a 10,000-deep machine_id leaves the hub process running', async (t) => {

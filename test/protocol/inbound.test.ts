@@ -78,3 +78,18 @@ t.test('the one validation wording: MQTT names the field bare, HTTP with its loc
   t.equal(formatValidationError([{ instancePath: '', keyword: 'required', params: { requiredProperties: ['status'] } }]).message, 'status: is required')
   t.equal(formatValidationError([]).message, '(payload): is invalid')
 })
+
+t.test('one decode per payload Buffer: the ACL and the adapter share it', async (t) => {
+  const payload = bytes(session)
+  const first = decodeInbound(Topics.manager, payload, kiosk1)
+  t.equal(decodeInbound(Topics.manager, payload, kiosk1), first, 'the same result object, not a second parse')
+  t.not(decodeInbound(Topics.manager, payload, admin), first, 'another identity is decoded for itself')
+  t.not(decodeInbound(Topics.manager, bytes(session), kiosk1), first, 'another Buffer is decoded for itself')
+})
+
+t.test('a deeply nested claim is named, not walked', async (t) => {
+  const deep = (n: number) => '['.repeat(n) + '1' + ']'.repeat(n)
+  t.match(decodeInbound(Topics.manager, Buffer.from(`{"origin_node":${deep(30_000)}}`), kiosk1), { ok: false, identity: true, message: 'origin_node: node kiosk1 may not publish as a list' })
+  t.match(decodeInbound(Topics.machineHandler, Buffer.from(`{"machine_id":${deep(2_000)}}`), m4), { ok: false, identity: true, message: 'machine_id: a list is not the sender (machine 4)' })
+  t.match(decodeInbound(Topics.manager, Buffer.from(`{"machine_id":${deep(30_000)},"status":"reserved","duration":600}`), kiosk1), { ok: false, identity: false, field: 'machine_id' })
+})
