@@ -117,7 +117,7 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
       ]
       return lines.join('\n') + '\n'
     },
-    webhook: reservationWebhook(config.webhookSecret, reservations),
+    webhook: reservationWebhook(config.webhookSecret, reservations, clock),
     reservations,
     async stop() {
       reservations.stop()

@@ -39,6 +39,8 @@ export interface PullStatus {
   lastError: string | null
   applied: number
   refused: number
+  /** older versions (updated_at) ignored */
+  stale: number
 }
 
 export interface ReservationSync {
@@ -51,7 +53,7 @@ export interface ReservationSync {
 
 export function createReservationSync(deps: ReservationSyncDeps): ReservationSync {
   const { cloudUrl, token, scheduling, outcomes, clock, log, siteId } = deps
-  const pull: PullStatus = { lastSuccess: null, lastError: null, applied: 0, refused: 0 }
+  const pull: PullStatus = { lastSuccess: null, lastError: null, applied: 0, refused: 0, stale: 0 }
   let stopped = false
   let cancelTimer: (() => void) | undefined
   const reports = createDeliverer({
@@ -73,12 +75,48 @@ export function createReservationSync(deps: ReservationSyncDeps): ReservationSyn
     return outcome
   }
 
-  const apply = async (raw: unknown): Promise<ReservationOutcome | { error: string }> => {
+  /**
+   * updated_at ordering (issue 10 defect 8): the version applied last per external id is kept
+   * durably; an older one (a replayed webhook, a late pull page) changes nothing and is reported
+   * `stale`. The same version again is applied as usual (an idempotent repeat).
+   */
+  const versionKey = (externalId: string) => `reservations.version.${externalId}`
+  const appliedVersion = async (externalId: string): Promise<number | undefined> => {
+    const v: unknown = await deps.state.get(versionKey(externalId)).catch(() => undefined)
+    return typeof v === 'number' ? v : undefined
+  }
+
+  // One reservation at a time: two versions of one reservation arriving together (webhook and
+  // pull) cannot overtake each other between the version check and the booking.
+  let queue: Promise<unknown> = Promise.resolve()
+  const apply = (raw: unknown): Promise<ReservationOutcome | { error: string }> => {
+    const next = queue.then(() => applyOne(raw))
+    queue = next.catch(() => undefined)
+    return next
+  }
+
+  const applyOne = async (raw: unknown): Promise<ReservationOutcome | { error: string }> => {
     const decoded = decodeReservation.check(raw)
     if (!decoded.ok) return { error: decoded.message }
     const r = decoded.value
     const start = typeof r.start === 'number' ? r.start : Date.parse(r.start) / 1000
     if (!Number.isFinite(start)) return { error: `start: "${String(r.start)}" is not epoch seconds or ISO 8601` }
+    const version = r.updated_at === undefined ? undefined : typeof r.updated_at === 'number' ? r.updated_at : Date.parse(r.updated_at) / 1000
+    if (version !== undefined && !Number.isFinite(version)) return { error: `updated_at: "${String(r.updated_at)}" is not epoch seconds or ISO 8601` }
+    const applied = version === undefined ? undefined : await appliedVersion(r.external_id)
+    if (version !== undefined && applied !== undefined && version < applied) {
+      pull.stale++
+      const reason = `updated_at: version ${new Date(version * 1000).toISOString()} is older than the applied ${new Date(applied * 1000).toISOString()}; ignored`
+      log.warn({ externalId: r.external_id, version, applied }, 'older reservation version ignored')
+      const existing = scheduling.findByExternalId(r.external_id)
+      return report({ external_id: r.external_id, status: 'stale', reason, site_id: siteId, ...(existing && { session_id: existing.session_id }) })
+    }
+    const outcome = await book(r, start)
+    if (version !== undefined && (applied === undefined || version > applied)) await deps.state.put(versionKey(r.external_id), version, { sync: true })
+    return outcome
+  }
+
+  const book = async (r: CloudReservation, start: number): Promise<ReservationOutcome> => {
     const existing = scheduling.findByExternalId(r.external_id)
     if (r.status === 'cancelled') {
       if (!existing) return report({ external_id: r.external_id, status: 'cancelled', site_id: siteId })

@@ -12,7 +12,11 @@ export const CloudReservation = Type.Object({
   duration_minutes: Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 }),
   status: Type.Enum(['booked', 'cancelled']),
   customer: Type.Optional(Type.String({ maxLength: 200 })),
-  updated_at: Type.Optional(Type.String()),
+  updated_at: Type.Optional(
+    Type.Union([Type.Number({ minimum: 0 }), Type.String({ minLength: 10, maxLength: 64 })], {
+      description: 'version of the reservation upstream (epoch seconds or ISO 8601); an older version than the one applied is ignored',
+    }),
+  ),
 })
 export type CloudReservation = Static<typeof CloudReservation>
 
@@ -26,7 +30,8 @@ export type CloudReservationPage = Static<typeof CloudReservationPage>
 /** POST {HUB_CLOUD_URL}/reservations/{external_id}/status */
 export const ReservationOutcome = Type.Object({
   external_id: Type.String(),
-  status: Type.Enum(['confirmed', 'refused', 'cancelled']),
+  /** `stale`: an older version (updated_at) than the one already applied; ignored, nothing changed */
+  status: Type.Enum(['confirmed', 'refused', 'cancelled', 'stale']),
   session_id: Type.Optional(SessionId),
   reason: Type.Optional(Type.String()),
   site_id: Type.String(),

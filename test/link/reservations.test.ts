@@ -51,26 +51,61 @@ t.test('outcomes reported while the cloud is down arrive when it is back', async
   t.match(cloud.outcomes[0], { external_id: 'w1', status: 'confirmed' })
 })
 
-t.test('the webhook needs the HMAC signature and books like a pull', async (t) => {
+t.test('the webhook needs the HMAC signature over timestamp.body and books like a pull', async (t) => {
   const secret = 'webhook-secret'
   const { hub, clock } = await startTestHub(t, { HUB_WEBHOOK_SECRET: secret })
   const url = `http://127.0.0.1:${hub.ports.http}/api/link/reservations`
   const start = Math.floor(clock.nowSeconds()) + 3 * HOUR
-  const post = (body: string, sig?: string) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(sig ? { 'x-hub-signature-256': sig } : {}) }, body })
+  const now = () => Math.floor(clock.nowSeconds())
+  const post = (body: string, sig?: string, ts: number = now()) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-timestamp': String(ts), ...(sig ? { 'x-hub-signature-256': sig } : {}) }, body })
   const create = JSON.stringify({ external_id: 'w9', bays: [5], start, duration_minutes: 45, status: 'booked' })
   t.equal((await post(create)).status, 401, 'unsigned: 401')
-  t.equal((await post(create, signature('wrong', create))).status, 401, 'wrong secret: 401')
-  const ok = await post(create, signature(secret, create))
+  t.equal((await post(create, signature('wrong', create, now()))).status, 401, 'wrong secret: 401')
+  t.equal((await post(create, signature(secret, create, now() - 1))).status, 401, 'signed for another timestamp: 401')
+  const noStamp = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature(secret, create, now()) }, body: create })
+  t.equal(noStamp.status, 401, 'no timestamp: 401')
+  t.match(await noStamp.json(), { message: /^x-hub-timestamp: missing/ })
+  const ok = await post(create, signature(secret, create, now()))
   t.equal(ok.status, 200)
   const { results } = (await ok.json()) as { results: Array<Record<string, unknown>> }
   t.match(results[0], { external_id: 'w9', status: 'confirmed' })
   t.match(hub.scheduling.findByExternalId('w9'), { machine_id: [5], duration: 45 * 60 })
   const bad = JSON.stringify({ external_id: 'w10', bays: ['x'], start, duration_minutes: 45, status: 'booked' })
-  const badRes = await post(bad, signature(secret, bad))
+  const badRes = await post(bad, signature(secret, bad, now()))
   t.equal(badRes.status, 400)
   t.match(await badRes.json(), { message: /bays\[0\]/ }, 'bad input names the field')
   const cancel = JSON.stringify({ reservations: [{ external_id: 'w9', bays: [5], start, duration_minutes: 45, status: 'cancelled' }] })
-  t.equal((await post(cancel, signature(secret, cancel))).status, 200)
+  t.equal((await post(cancel, signature(secret, cancel, now()))).status, 200)
   t.equal(hub.scheduling.findByExternalId('w9')?.status, 'cancelled')
+})
+
+t.test('webhook replay: an old timestamp is refused, an older updated_at is ignored and reported', async (t) => {
+  const secret = 'webhook-secret'
+  const { hub, clock } = await startTestHub(t, { HUB_WEBHOOK_SECRET: secret })
+  const url = `http://127.0.0.1:${hub.ports.http}/api/link/reservations`
+  const start = Math.floor(clock.nowSeconds()) + 3 * HOUR
+  const send = (body: string, ts: number) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-timestamp': String(ts), 'x-hub-signature-256': signature(secret, body, ts) }, body })
+  const v1 = JSON.stringify({ external_id: 'r7', bays: [2], start, duration_minutes: 60, status: 'booked', updated_at: '2026-01-01T10:00:00Z' })
+  const v2 = JSON.stringify({ external_id: 'r7', bays: [3], start: start + HOUR, duration_minutes: 60, status: 'booked', updated_at: '2026-01-01T10:05:00Z' })
+  const t1 = Math.floor(clock.nowSeconds())
+  t.equal((await send(v1, t1)).status, 200)
+  t.equal((await send(v2, t1)).status, 200)
+  t.match(hub.scheduling.findByExternalId('r7'), { machine_id: [3], start_time: start + HOUR }, 'the newer version applied')
+
+  const replayed = await send(v1, t1)
+  t.equal(replayed.status, 200)
+  const { results } = (await replayed.json()) as { results: Array<Record<string, unknown>> }
+  t.match(results[0], { external_id: 'r7', status: 'stale', reason: /^updated_at: version 2026-01-01T10:00:00\.000Z is older than the applied 2026-01-01T10:05:00\.000Z/ })
+  t.match(hub.scheduling.findByExternalId('r7'), { machine_id: [3], start_time: start + HOUR }, 'the replay moved nothing back')
+  t.equal(hub.link.reservations.status().pull.stale, 1, 'counted')
+
+  await clock.advance(6 * 60_000)
+  const late = await send(v1, t1)
+  t.equal(late.status, 401, 'a capture replayed after 5 minutes is refused outright')
+  t.match(await late.json(), { message: /^x-hub-timestamp: \d+ is more than 300 s from the hub's clock/ })
+  const future = await send(v2, Math.floor(clock.nowSeconds()) + 301)
+  t.equal(future.status, 401, 'and so is one dated too far ahead')
+  t.equal((await send(v2, Math.floor(clock.nowSeconds()))).status, 200, 'the same version again, freshly signed, is an idempotent repeat')
 })
