@@ -41,8 +41,6 @@ export interface SchedulingInternals {
   stats(): { batches: number; steps: number }
   /** resolves when no change is queued (tests, benchmarks) */
   idle(): Promise<void>
-  /** schedule grid cache: hits, builds, dates kept */
-  gridStats(): { hits: number; builds: number; dates: number }
 }
 
 export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingInternals {

@@ -76,6 +76,8 @@ export interface Scheduling {
   list(filter?: SessionFilter): SessionRecord[]
   /** The grid of a date (cached until a session on it changes; do not mutate). Refuses dates that do not exist or lie over 400 days away. */
   scheduleFor(date: string): Result<Schedule, SchedulingErrorCode>
+  /** Schedule grid cache counters (/metrics): grids served from the cache, grids built, dates kept. */
+  gridStats(): { hits: number; builds: number; dates: number }
   /** The same date rule for other date inputs (e.g. GET /api/sessions?date=): the date, or a refusal naming `date`. */
   checkDate(date: string): Result<string, SchedulingErrorCode>
   availability(query: AvailabilityQuery): Result<AvailabilityOption[], SchedulingErrorCode>

@@ -50,7 +50,7 @@ t.test('clients cannot choose, push or overwrite session ids; retries are idempo
   const url = `mqtt://127.0.0.1:${hub.mqttPort}`
   let node = await mqtt.connectAsync(url, { clientId: 'km', username: 'kiosk_mqtt', password: 'secret-m', reconnectPeriod: 0 })
   await node.subscribeAsync('internal/kiosk_mqtt', { qos: 1 })
-  const ask = async (client: mqtt.MqttClient, body: object & { exchange_id: number }) => {
+  const ask = async (client: mqtt.MqttClient, body: Record<string, unknown> & { exchange_id: number }) => {
     const reply = nextMessage(client, 'internal/kiosk_mqtt', (m) => m.exchange_id === body.exchange_id)
     await client.publishAsync('internal/manager', JSON.stringify(body), { qos: 1 })
     return reply

@@ -34,6 +34,7 @@ export function renderMetrics(ctx: MetricsOptions): string {
   const sessions = new Map<string, number>()
   for (const s of ctx.scheduling.list({ from, to })) sessions.set(s.status, (sessions.get(s.status) ?? 0) + 1)
   const h = ctx.collector.latency
+  const grid = ctx.scheduling.gridStats()
   const histogram: Sample[] = h.buckets.map((le, i) => [`{le="${le}"}`, h.counts[i] ?? 0])
   histogram.push(['{le="+Inf"}', h.count])
   const parts = [
@@ -52,6 +53,8 @@ export function renderMetrics(ctx: MetricsOptions): string {
     family('dispenser_alerts_open', 'gauge', 'Alerts not cleared', [['', ctx.machines.alerts().filter((a) => a.cleared_at === null).length]]),
     family('dispenser_bad_input_total', 'counter', 'Rejected MQTT inputs by topic (DESIGN §4)', [...ctx.collector.rejected].map(([t, n]) => [label('topic', t), n])),
     family('dispenser_live_feed_clients', 'gauge', 'Open WebSocket live-feed connections', [['', ctx.feedClients()]]),
+    family('dispenser_schedule_grids_built_total', 'counter', 'Schedule grids built (a date is rebuilt only after a session on it changed)', [['', grid.builds]]),
+    family('dispenser_schedule_grids_cached_total', 'counter', 'Schedule requests (HTTP and MQTT) answered from the grid cache', [['', grid.hits]]),
   ]
   const extra = ctx.metrics?.().trim()
   return parts.join('\n') + '\n' + (extra ? extra + '\n' : '')
