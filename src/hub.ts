@@ -24,7 +24,7 @@ import { createScheduling } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
 import { createSimulator } from './simulator/index.js'
 import { createLink, type Link } from './link/index.js'
-import { createSystemTimeSync, createTimekeeping, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
+import { createConfirmationStore, createSystemTimeSync, createTimekeeping, systemBoot, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
 import { createStaff, type SignIn, type Staff } from './staff/index.js'
 
 export interface HubOptions {
@@ -79,7 +79,14 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     stops.push(() => db.close())
 
     const events = new EventBus<HubEvents>(log.child({ module: 'events' }))
-    const timekeeping = createTimekeeping({ clock, timeSync: options.timeSync ?? createSystemTimeSync(), events, log: log.child({ module: 'clock' }) })
+    const timekeeping = createTimekeeping({
+      clock,
+      timeSync: options.timeSync ?? createSystemTimeSync(),
+      events,
+      log: log.child({ module: 'clock' }),
+      store: createConfirmationStore(config.dataDir),
+      boot: systemBoot,
+    })
     await timekeeping.start()
     stops.push(() => timekeeping.stop())
     const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
@@ -174,7 +181,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       staff,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
-      metrics: () => link.metrics() + '\n' + broker.metrics(),
+      metrics: () => link.metrics() + '\n' + broker.metrics() + '\n' + timekeeping.metrics(),
     })
     await http.register(link.webhook)
     await http.listen({ host: config.httpHost, port: config.httpPort })

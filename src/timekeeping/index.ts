@@ -11,9 +11,11 @@ import type { EventBus } from '../lib/event-bus.js'
 import { err, ok, type Result } from '../lib/result.js'
 import { CONFIRM_MAX_MS, CONFIRM_MIN_MS, type ClockStatus } from '../protocol/clock.js'
 import type { HubEvents } from '../protocol/events.js'
+import type { BootPort, ConfirmationStore } from './confirmation-store.js'
 import type { TimeSyncPort, TimeSyncState } from './time-sync.js'
 
 export { createSystemTimeSync, type TimeSyncPort, type TimeSyncState } from './time-sync.js'
+export { createConfirmationStore, systemBoot, type BootPort, type ConfirmationStore } from './confirmation-store.js'
 
 export type TimekeepingErrorCode = 'CLOCK_SYNCHRONISED' | 'CLOCK_INVALID'
 
@@ -21,6 +23,10 @@ export interface Timekeeping {
   status(): ClockStatus
   /** staff say the time is `epochMs` now (the tablet's clock) */
   confirm(epochMs: number, by: string): Result<ClockStatus, TimekeepingErrorCode>
+  /** resolves when the stored confirmation is written (or cleared) */
+  flush(): Promise<void>
+  /** Prometheus gauges: hub_clock_trusted, hub_clock_synchronised, hub_clock_offset_seconds */
+  metrics(): string
   /** ask the time-sync service now (also done every poll interval) */
   check(): Promise<ClockStatus>
   start(): Promise<void>
@@ -34,6 +40,9 @@ export interface TimekeepingDeps {
   log: Logger
   /** how often the time-sync service is asked (default 30 s) */
   pollMs?: number
+  /** keeps a confirmation across a hub restart in the same boot (absent: not kept) */
+  store?: ConfirmationStore
+  boot?: BootPort
 }
 
 /** A difference between wall and monotonic time above this between two polls is a step, not drift. */
@@ -49,6 +58,31 @@ export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
   let last = { system: clock.system(), mono: clock.monotonic() }
   let cancel: (() => void) | null = null
   let stopped = false
+  // one write at a time, in order: a save and a later clear never land the other way round
+  let writes = Promise.resolve()
+  const persist = (what: ((s: ConfirmationStore) => Promise<void>) | undefined) => {
+    const store = deps.store
+    if (!store || !what) return
+    writes = writes.then(() => what(store)).catch((error: unknown) => log.error({ err: error }, 'clock confirmation store failed'))
+  }
+
+  /** A confirmation stored in this boot (the hub restarted, the Pi did not): resume it. */
+  const resume = () => {
+    const stored = deps.store?.load()
+    const bootId = deps.boot?.bootId()
+    const uptime = deps.boot?.uptimeMs()
+    if (!stored || !bootId || uptime == null) return
+    if (stored.boot_id !== bootId || uptime < stored.uptime_ms) {
+      persist((st) => st.clear())
+      return
+    }
+    const hubBefore = clock.now()
+    clock.anchor(stored.epoch_ms + (uptime - stored.uptime_ms))
+    confirmed = { at: stored.confirmed_at, by: stored.by }
+    const stepMs = Math.round(clock.now() - hubBefore)
+    log.warn({ stepMs, by: stored.by, hubNow: new Date(clock.now()).toISOString() }, 'clock step: the staff-confirmed time resumed after a hub restart (same boot)')
+    announce(stepMs, 'staff-confirmed time resumed')
+  }
 
   const status = (): ClockStatus => {
     const anchored = clock.anchored()
@@ -98,6 +132,7 @@ export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
       const hubBefore = clock.now()
       clock.release()
       confirmed = null
+      persist((st) => st.clear())
       const stepMs = Math.round(clock.now() - hubBefore)
       log.warn({ stepMs, hubNow: new Date(clock.now()).toISOString(), service: sync.service, detail: sync.detail }, 'clock step: the system clock is synchronised; leaving the staff-confirmed time')
       announce(stepMs, 'system clock synchronised')
@@ -123,6 +158,22 @@ export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
   return {
     status,
     check,
+    flush: () => writes,
+    metrics() {
+      const s = status()
+      return [
+        "# HELP hub_clock_trusted 1 while the hub's time is NTP-synchronised, staff-confirmed or cannot be checked; 0 while it is known to be unsynchronised.",
+        '# TYPE hub_clock_trusted gauge',
+        `hub_clock_trusted ${s.trusted ? 1 : 0}`,
+        '# HELP hub_clock_synchronised 1 synchronised, 0 not, -1 no time-sync service answered.',
+        '# TYPE hub_clock_synchronised gauge',
+        `hub_clock_synchronised ${s.synchronised === null ? -1 : s.synchronised ? 1 : 0}`,
+        '# HELP hub_clock_offset_seconds Hub time minus the system clock (a staff-confirmed time), seconds.',
+        '# TYPE hub_clock_offset_seconds gauge',
+        `hub_clock_offset_seconds ${s.offset_ms / 1000}`,
+        '',
+      ].join('\n')
+    },
     confirm(epochMs, by) {
       if (sync.synchronised === true) {
         return err('CLOCK_SYNCHRONISED', `the system clock is synchronised (${sync.detail}); the hub keeps it`)
@@ -133,6 +184,12 @@ export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
       const hubBefore = clock.now()
       clock.anchor(Math.round(epochMs))
       confirmed = { at: clock.now() / 1000, by }
+      const bootId = deps.boot?.bootId()
+      const uptime = deps.boot?.uptimeMs()
+      if (bootId && uptime != null) {
+        const saved = { boot_id: bootId, epoch_ms: clock.now(), uptime_ms: uptime, by, confirmed_at: confirmed.at }
+        persist((st) => st.save(saved))
+      }
       const stepMs = Math.round(clock.now() - hubBefore)
       log.warn(
         { stepMs, by, offsetMs: clock.offsetMs(), from: new Date(hubBefore).toISOString(), to: new Date(clock.now()).toISOString() },
@@ -145,6 +202,8 @@ export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
       stopped = false
       last = { system: clock.system(), mono: clock.monotonic() }
       await check()
+      if (sync.synchronised !== true) resume()
+      else persist((st) => st.clear())
       arm()
     },
     stop() {

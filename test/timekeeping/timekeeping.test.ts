@@ -5,7 +5,9 @@ import { Writable } from 'node:stream'
 import { createTrustedClock } from '../../src/lib/clock.js'
 import { EventBus } from '../../src/lib/event-bus.js'
 import type { HubEvents } from '../../src/protocol/events.js'
-import { createTimekeeping } from '../../src/timekeeping/index.js'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createConfirmationStore, createTimekeeping } from '../../src/timekeeping/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { FakeTimeSync } from '../helpers/fake-time-sync.js'
 
@@ -31,6 +33,7 @@ t.test('unsynchronised: untrusted, said once; staff confirm; the hub runs on it;
   await w.keeping.start()
   t.match(w.keeping.status(), { synchronised: false, service: 'timesyncd', source: 'system', trusted: false, offset_ms: 0, confirmed_at: null })
   t.match(w.changes, [{ reason: 'clock not synchronised', clock: { trusted: false } }], 'the untrusted clock is announced')
+  t.match(w.keeping.metrics(), /^hub_clock_trusted 0$[\s\S]*^hub_clock_synchronised 0$[\s\S]*^hub_clock_offset_seconds 0$/m, 'and on /metrics')
   t.ok(w.logs.some((l) => l.level === 40 && /clock not synchronised/.test(String(l.msg))), 'and logged as a warning')
   await w.fake.advance(30_000)
   t.equal(w.changes.length, 1, 'polls that find the same state announce nothing')
@@ -39,6 +42,7 @@ t.test('unsynchronised: untrusted, said once; staff confirm; the hub runs on it;
   t.ok(confirmed.ok)
   t.match(w.keeping.status(), { source: 'staff', trusted: true, offset_ms: REAL - w.fake.now(), confirmed_by: 'admin', confirmed_at: REAL / 1000 })
   t.equal(w.clock.now(), REAL, 'the hub runs on the confirmed time')
+  t.match(w.keeping.metrics(), new RegExp(`^hub_clock_trusted 1$[\\s\\S]*^hub_clock_offset_seconds ${(REAL - w.fake.now()) / 1000}$`, 'm'))
   const step = w.logs.find((l) => /clock step: staff confirmed/.test(String(l.msg)))
   t.match(step, { stepMs: REAL - Date.UTC(2026, 0, 10, 7, 0, 30), by: 'admin' }, 'the step is logged with its size and who')
 
@@ -105,4 +109,48 @@ t.test('a time-sync check that throws is "cannot tell", not a crash', async (t) 
   }
   await w.keeping.start()
   t.match(w.keeping.status(), { synchronised: null, detail: /dbus gone/ })
+})
+
+t.test('a confirmation survives a hub restart in the same boot, not a reboot', async (t) => {
+  const dir = t.testdir()
+  const fake = new FakeClock(Date.UTC(2026, 0, 10, 7, 0, 0))
+  const log = pino({ level: 'silent' })
+  const events = new EventBus<HubEvents>(log)
+  const timeSync = new FakeTimeSync()
+  let bootId = 'boot-1'
+  const boot = { bootId: () => bootId, uptimeMs: () => 5_000_000 + fake.monotonic() }
+  const start = async () => {
+    const clock = createTrustedClock(fake)
+    const keeping = createTimekeeping({ clock, timeSync, events, log, store: createConfirmationStore(dir), boot })
+    await keeping.start()
+    t.teardown(() => keeping.stop())
+    return { clock, keeping }
+  }
+  const first = await start()
+  t.ok(first.keeping.confirm(REAL, 'staff-1').ok)
+  await first.keeping.flush()
+  t.ok(existsSync(join(dir, 'clock-confirmation.json')), 'stored')
+  first.keeping.stop()
+
+  await fake.advance(60_000) // the hub is down for a minute (systemd restarts it)
+  const second = await start()
+  t.equal(second.clock.now(), REAL + 60_000, 'the restarted hub resumes the confirmed time, counted on since boot')
+  t.match(second.keeping.status(), { source: 'staff', confirmed_by: 'staff-1', trusted: true })
+  second.keeping.stop()
+
+  bootId = 'boot-2' // the Pi rebooted: the old confirmation means nothing now
+  const third = await start()
+  t.equal(third.clock.now(), fake.now(), 'not resumed after a reboot')
+  t.match(third.keeping.status(), { source: 'system', trusted: false })
+  await third.keeping.flush()
+  t.notOk(existsSync(join(dir, 'clock-confirmation.json')), 'and forgotten')
+
+  t.ok(third.keeping.confirm(REAL, 'staff-1').ok)
+  timeSync.sync()
+  await third.keeping.check()
+  await third.keeping.flush()
+  t.notOk(existsSync(join(dir, 'clock-confirmation.json')), 'a synchronised clock forgets the confirmation')
+
+  writeFileSync(join(dir, 'clock-confirmation.json'), '{"boot_id": 7, "epoch_ms": "x"}')
+  t.equal(createConfirmationStore(dir).load(), undefined, 'a foreign or torn file is no confirmation')
 })
