@@ -103,12 +103,15 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     })
     stops.push(() => broker.close())
 
+    // Scheduling never imports machines: it asks bay health through this port (issue 11).
+    let machinesRef: Machines | undefined
     const scheduling = createScheduling({
       config,
       clock,
       events,
       store: db.sublevel('sessions', { valueEncoding: 'json' }),
       log: log.child({ module: 'scheduling' }),
+      bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
     })
     const machines = createMachines({
       config,
@@ -118,7 +121,9 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       store: db.sublevel('machines', { valueEncoding: 'json' }),
       log: log.child({ module: 'machines' }),
       desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
+      closingAfter: (nowS) => scheduling.closingAfter(nowS),
     })
+    machinesRef = machines
     // A session change (booked, activated, moved, ended) re-drives exactly its bays.
     events.on('session.changed', 'hub', ({ session, previous }) => {
       machines.reconcile([...new Set([...session.machine_id, ...(previous?.machine_id ?? [])])])

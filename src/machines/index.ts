@@ -16,11 +16,13 @@ import { createCommandDriver } from './command-driver.js'
 import { clockFormatter, decideOverride } from './desired.js'
 import { createDispenserAdapter } from './dispenser-adapter.js'
 import { createOutcomes, createReportHandler } from './handlers.js'
+import { bayProblem } from './health.js'
 import { clientDown, clientUp, describeReason } from './presence.js'
 import { createReconciler } from './reconciler.js'
 import { createRegistry } from './registry.js'
 import { createMachineStore, type MachineDb } from './store.js'
-import type { DesiredStateFn, Machines } from './types.js'
+import type { MachineOverride } from '../protocol/messages.js'
+import type { CommandRequester, DesiredStateFn, Machines } from './types.js'
 
 export type { Machines, DesiredStateFn, CommandRequester, MachinesErrorCode } from './types.js'
 export type { MachineDb } from './store.js'
@@ -34,6 +36,8 @@ export interface MachinesDeps {
   store: MachineDb
   log: Logger
   desiredStateFor: DesiredStateFn
+  /** closing time of today's opening hours after `nowS` (scheduling.closingAfter), caps admin deadlines */
+  closingAfter?: (nowS: number) => number | null
 }
 
 export function createMachines(deps: MachinesDeps): Machines {
@@ -50,6 +54,8 @@ export function createMachines(deps: MachinesDeps): Machines {
   const handlers = createReportHandler({ table, driver, clock, log })
   const offs: Array<() => void> = []
   const logFail = (what: string, id: number) => (error: unknown) => log.error({ err: error, machineId: id }, `${what} failed`)
+  // When each bay went offline (or the hub started without it): the sellable grace runs from here.
+  const offlineSince = new Map<number, number>()
 
   const up = (client: ClientIdentity) => {
     const id = machineOf(client)
@@ -65,6 +71,7 @@ export function createMachines(deps: MachinesDeps): Machines {
         e.force = true
         e.fresh = true
         if (next.change !== 'online') return
+        offlineSince.delete(id)
         e.record.offline_reason = null
         fx.clear('offline')
       })
@@ -81,6 +88,7 @@ export function createMachines(deps: MachinesDeps): Machines {
         const next = clientDown(e.presence, client.clientId, reason, nowS())
         e.presence = next.presence
         if (next.change !== 'offline') return
+        offlineSince.set(id, nowS())
         e.record.last_seen = next.presence.last_seen
         e.record.offline_reason = next.presence.offline_reason
         // Abandoned, not queued: the reconciler sends the required state on reconnect.
@@ -91,13 +99,37 @@ export function createMachines(deps: MachinesDeps): Machines {
       .catch(logFail('presence write', id))
   }
 
+  /**
+   * No control leaves the hub without a deadline (issue 11): an admin "active" sent without
+   * scheduled_until runs HUB_MAX_OVERRIDE_MINUTES, and never past today's closing time.
+   */
+  const withDeadline = (cmd: MachineOverride, by: CommandRequester, now: number): MachineOverride => {
+    if (by.source !== 'admin' || cmd.release || cmd.status !== 'active' || (cmd.scheduled_until ?? null) !== null) return cmd
+    const close = deps.closingAfter?.(now) ?? null
+    const until = Math.min(now + config.maxOverrideMinutes * 60, close ?? Infinity)
+    return { ...cmd, scheduled_until: until }
+  }
+
   const list = () => registry.ids.map((id) => table.state(id)).filter((s) => s !== undefined)
 
   return {
     list,
     get: (id) => table.state(id),
     history: (id) => table.get(id)?.history.slice() ?? [],
-    async override(command, by) {
+    health(id, at) {
+      const e = table.get(id)
+      if (!e) return undefined
+      return bayProblem({
+        record: e.record,
+        online: e.presence.online,
+        offlineSince: e.presence.online ? null : (offlineSince.get(id) ?? at),
+        scheduledMaintenance: reconciler.scheduleFor(id, at)?.status === 'maintenance',
+        graceS: config.offlineGraceSeconds,
+        nowS: at,
+      })
+    },
+    async override(input, by) {
+      const command = withDeadline(input, by, nowS())
       const id = command.machine_id
       const known = registry.check(id)
       if (!known.ok) return known
@@ -129,6 +161,7 @@ export function createMachines(deps: MachinesDeps): Machines {
     async start() {
       const loaded = await store.load()
       table.load(registry.ids, loaded.records)
+      for (const id of registry.ids) offlineSince.set(id, nowS())
       await driver.restore(loaded.exchangeReservedUntil)
       offs.push(broker.onClientUp(up), broker.onClientDown(down))
       offs.push(createDispenserAdapter({ broker, clock, events, log, registry, handlers }).stop)

@@ -3,7 +3,7 @@
  * main.ts wires it (STYLE §2.3).
  */
 import type { Result } from '../lib/result.js'
-import type { Alert, DesiredState, MachineOverride, MachineReport, MachineState } from '../protocol/messages.js'
+import type { Alert, BayProblem, DesiredState, MachineOverride, MachineReport, MachineState } from '../protocol/messages.js'
 
 export type MachinesErrorCode =
   | 'MACHINE_UNKNOWN' // id not in HUB_MACHINES
@@ -37,6 +37,8 @@ export interface Machines {
   get(id: number): MachineState | undefined
   /** recent reports, oldest first, bounded per machine */
   history(id: number): ReportEntry[]
+  /** Why the bay cannot dispense (so must not be sold) at `nowS`; undefined = healthy (issue 11). */
+  health(id: number, nowS: number): BayProblem | undefined
   /** Admin/kiosk/reservation command; admin `release: true` returns the machine to the schedule. */
   override(command: MachineOverride, by: CommandRequester): Promise<Result<MachineState, MachinesErrorCode>>
   /** Drive these machines (default: all) from reported to desired state now. */

@@ -56,6 +56,8 @@ export const Session = Type.Object({
   status: SessionSubmitStatus,
   start_time: Type.Optional(EpochSeconds),
   duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'seconds' })),
+  /** admin only: book a bay that is not sellable (unhealthy, outside opening hours) anyway */
+  force: Type.Optional(Type.Boolean()),
   ...Envelope,
 })
 export type Session = Static<typeof Session>
@@ -101,13 +103,16 @@ export const SessionRecord = Type.Object({
 })
 export type SessionRecord = Static<typeof SessionRecord>
 
-export const SlotStatus = Type.Enum(['available', 'reserved', 'active', 'maintenance'])
+/** `unavailable`: free, but the bay cannot be sold then (maintenance, error, offline, admin override). */
+export const SlotStatus = Type.Enum(['available', 'reserved', 'active', 'maintenance', 'unavailable'])
 export type SlotStatus = Static<typeof SlotStatus>
 
 export const ScheduleCell = Type.Object({
   machine_id: MachineId,
   status: SlotStatus,
   session_id: Type.Optional(SessionId),
+  /** why an `unavailable` cell cannot be sold, e.g. "bay 37 is in maintenance until 18:00" */
+  reason: Type.Optional(Type.String()),
 })
 export type ScheduleCell = Static<typeof ScheduleCell>
 
@@ -121,6 +126,18 @@ export const Schedule = Type.Object({
   ...Envelope,
 })
 export type Schedule = Static<typeof Schedule>
+
+/**
+ * Availability query (GET /api/availability and scheduling.availability): one schema for the
+ * route's query string and the module's own check, so the limits cannot drift apart.
+ */
+export const AvailabilityQuery = Type.Object({
+  bays: Type.Integer({ minimum: 1, maximum: 64, description: 'adjacent bays wanted (at most the widest row)' }),
+  minutes: Type.Integer({ minimum: 1, maximum: 24 * 60, description: 'session length' }),
+  near: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_EPOCH_S, description: 'preferred start, epoch seconds (default now; at most 400 days ahead)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'how many options (default 5)' })),
+})
+export type AvailabilityQuery = Static<typeof AvailabilityQuery>
 
 // ---------------------------------------------------------------- machines
 
@@ -200,6 +217,23 @@ export const DesiredState = Type.Object({
   holder: Type.Optional(Type.String()),
 })
 export type DesiredState = Static<typeof DesiredState>
+
+/**
+ * Why a bay cannot dispense, so it must not be sold (issue 11): the machines module reports it,
+ * scheduling refuses kiosk/reservation bookings and availability on it (wired in src/hub.ts).
+ */
+export const BayProblem = Type.Object({
+  reason: Type.Enum(['maintenance', 'held', 'error', 'offline']),
+  /** when it ends by itself (epoch s); null = until someone acts */
+  until: Type.Union([EpochSeconds, Type.Null()]),
+  /** since when (epoch s), e.g. offline since */
+  since: Type.Optional(EpochSeconds),
+  /** what holds the bay, e.g. "an admin override" */
+  holder: Type.Optional(Type.String()),
+  /** e.g. the error text or offline reason */
+  detail: Type.Optional(Type.String()),
+})
+export type BayProblem = Static<typeof BayProblem>
 
 /** Hub -> nodes (internal/admin, REST, WS): a machine as the hub knows it. */
 export const MachineState = Type.Object({

@@ -3,8 +3,10 @@
  * start (DESIGN §1 kiosk "pick bays and duration"). PURE. Starts lie on the slot grid of
  * local wall time, except that a walk-up (preferred start now) may start right now.
  */
-import type { SessionRecord } from '../protocol/messages.js'
+import type { BayProblem, SessionRecord } from '../protocol/messages.js'
+import { outsideHours } from './hours.js'
 import { findConflict } from './rules.js'
+import { problemAt } from './sellable.js'
 import { nextSlotBoundary } from './tz.js'
 import type { AvailabilityOption } from './types.js'
 
@@ -22,6 +24,10 @@ export interface AvailabilityInput {
   sessionsOn: (bays: readonly number[]) => Iterable<SessionRecord>
   /** how far from the preferred start to look, s (default one day) */
   horizonS?: number
+  /** HUB_OPENING_HOURS: options lie inside (issue 11) */
+  openingHours?: string | null
+  /** bays that cannot dispense now (issue 11): never offered while the problem lasts */
+  problems?: ReadonlyMap<number, BayProblem>
 }
 
 /** Candidate starts ordered by distance from the preferred start (earlier first on ties). */
@@ -39,14 +45,18 @@ export function candidateStarts(input: AvailabilityInput): number[] {
 
 export function findAvailability(input: AvailabilityInput): AvailabilityOption[] {
   const options: AvailabilityOption[] = []
+  const problems = input.problems ?? new Map<number, BayProblem>()
   for (const start of candidateStarts(input)) {
     const end = start + input.durationS
+    if (outsideHours(input.timeZone, input.openingHours ?? null, start, end)) continue
     for (const row of input.rows) {
       // Non-overlapping windows per row, so the options offer different bays.
       for (let i = 0; i + input.bays <= row.length; i++) {
         const window = row.slice(i, i + input.bays)
         const candidate = { machine_id: window, start_time: start, end_time: end }
-        const blocked = window.some((bay) => findConflict(input.sessionsOn([bay]), candidate, input.bufferS))
+        const blocked = window.some(
+          (bay) => problemAt(problems.get(bay), start) !== undefined || findConflict(input.sessionsOn([bay]), candidate, input.bufferS),
+        )
         if (blocked) continue
         options.push({ machine_id: [...window], start_time: start, end_time: end })
         if (options.length >= input.limit) return options

@@ -9,25 +9,21 @@
  * 01:00-01:55 GMT). Labels are what a wall clock shows; the row order tells the two apart.
  */
 import type { Schedule, ScheduleCell, SessionRecord, SlotStatus } from '../protocol/messages.js'
-import { clockAt, dayBounds, instantOf } from './tz.js'
+import { windowOfDate } from './hours.js'
+import { clockAt, dayBounds } from './tz.js'
 
 /** Slot starts (epoch s) of a local date, optionally within opening hours 'HH:MM-HH:MM'. */
 export function slotStarts(date: string, timeZone: string, slotMinutes: number, openingHours: string | null): number[] {
   const slotS = slotMinutes * 60
   let { from, to } = dayBounds(timeZone, date)
-  if (openingHours) {
-    const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-    const [open, close] = openingHours.split('-').map((hm) => hm.split(':').map(Number)) as [[number, number], [number, number]]
-    from = instantOf(timeZone, { year: y, month: m, day: d, hour: open[0], minute: open[1] })
-    to = instantOf(timeZone, { year: y, month: m, day: d, hour: close[0], minute: close[1] })
-  }
+  if (openingHours) ({ open: from, close: to } = windowOfDate(timeZone, openingHours, date))
   const out: number[] = []
   for (let t = from; t < to; t += slotS) out.push(t)
   return out
 }
 
 // When two sessions share a slot (neither on the grid), the cell shows the most pressing one.
-const RANK: Record<SlotStatus, number> = { available: 0, reserved: 1, maintenance: 2, active: 3 }
+const RANK: Record<SlotStatus, number> = { available: 0, unavailable: 0, reserved: 1, maintenance: 2, active: 3 }
 
 /** Completed sessions still show as taken (`reserved`); cancelled ones free their slots. */
 function cellStatus(s: SessionRecord): SlotStatus | undefined {
@@ -41,6 +37,12 @@ function cellStatus(s: SessionRecord): SlotStatus | undefined {
     default:
       return 'reserved'
   }
+}
+
+/** Bays that cannot be sold now (issue 11): free slots from now until `until` (null: on) show `unavailable`. */
+export interface Unsellable {
+  nowS: number
+  bays: ReadonlyMap<number, { until: number | null; reason: string }>
 }
 
 export function buildScheduleGrid(
@@ -77,4 +79,28 @@ export function buildScheduleGrid(
     machines: [...machines],
     schedule: starts.map((t, i) => [clockAt(timeZone, t), ...cells[i]!]),
   }
+}
+
+/**
+ * The grid with unsellable bays laid over it: a copy (the cached grid is shared), rows changed
+ * only where a free slot from now on cannot be sold. `starts` are the grid's slot instants.
+ */
+export function overlayUnsellable(grid: Schedule, starts: readonly number[], slotS: number, u: Unsellable): Schedule {
+  const column = new Map(grid.machines.map((id, i) => [id, i + 1]))
+  const schedule = grid.schedule.map((row, i) => {
+    const t = starts[i]
+    // Slots already over stay as they were; the current one and later ones cannot be sold.
+    if (t === undefined || t + slotS <= u.nowS) return row
+    let copy: typeof row | undefined
+    for (const [bay, { until, reason }] of u.bays) {
+      const col = column.get(bay)
+      if (col === undefined || (until !== null && t >= until)) continue
+      const cell = row[col] as ScheduleCell | undefined
+      if (cell?.status !== 'available') continue
+      copy ??= row.slice()
+      copy[col] = { machine_id: bay, status: 'unavailable', reason }
+    }
+    return copy ?? row
+  })
+  return { ...grid, schedule }
 }

@@ -9,8 +9,12 @@ import type { EventBus } from '../lib/event-bus.js'
 import { err, ok } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
 import type { SessionRecord } from '../protocol/messages.js'
+import { decoderFor } from '../protocol/codec.js'
+import { AvailabilityQuery as AvailabilityQuerySchema } from '../protocol/messages.js'
 import { findAvailability } from './availability.js'
-import { buildScheduleGrid } from './grid.js'
+import { buildScheduleGrid, overlayUnsellable, slotStarts } from './grid.js'
+import { closingAfter } from './hours.js'
+import { describeProblem, type BayHealthFn } from './sellable.js'
 import { createGridCache } from './grid-cache.js'
 import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S } from './rules.js'
 import { createSessionService } from './service.js'
@@ -24,6 +28,7 @@ export type * from './types.js'
 export { dateAt, dayBounds } from './tz.js'
 export type { SessionDb, StoredSession } from './store.js'
 export { KEY_RETENTION_S, MAX_KEY_LENGTH } from './idempotency.js'
+export type { BayHealthFn } from './sellable.js'
 
 export interface SchedulingDeps {
   config: Config
@@ -34,7 +39,14 @@ export interface SchedulingDeps {
   log: Logger
   /** most queued changes written in one synced batch (group commit; default 256, 1 = off) */
   maxBatch?: number
+  /**
+   * Why a bay cannot dispense now (the machines module, wired in src/hub.ts: scheduling never
+   * imports machines). Kiosk/reservation bookings and availability refuse such bays; default: all healthy.
+   */
+  bayHealth?: BayHealthFn
 }
+
+const checkAvailability = decoderFor(AvailabilityQuerySchema)
 
 export interface SchedulingInternals {
   /** writer batches and steps so far (group commit: steps/batches = changes per synced write) */
@@ -54,8 +66,27 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
       return buildScheduleGrid(date, config.timezone, config.slotMinutes, config.openingHours, config.machineIds, list({ from, to }))
     },
   })
+  const health: BayHealthFn = (id, at) => {
+    try {
+      return deps.bayHealth?.(id, at)
+    } catch (error) {
+      // A broken health port must not stop bookings or the grid; log and treat the bay as healthy.
+      log.error({ err: error, machineId: id }, 'bay health failed')
+      return undefined
+    }
+  }
+  /** Every bay that cannot be sold now, with its problem. */
+  const problemsNow = (at: number) => {
+    const out = new Map<number, NonNullable<ReturnType<BayHealthFn>>>()
+    for (const id of config.machineIds) {
+      const p = health(id, at)
+      if (p) out.set(id, p)
+    }
+    return out
+  }
   const service = createSessionService({
     ...deps,
+    health,
     store: createLevelSessionStore(deps.store),
     onDue: (atS) => ticker?.consider(atS),
     onCommitted: (event) => grids.changed(event.session, event.previous),
@@ -86,12 +117,20 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     list,
     scheduleFor(date) {
       const checked = checkDate(date, dateAt(config.timezone, nowS()))
-      return checked.ok ? ok(grids.get(date)) : checked
+      if (!checked.ok) return checked
+      // Health changes without a session change, so it is laid over the cached grid, never cached.
+      const now = nowS()
+      const problems = problemsNow(now)
+      if (problems.size === 0) return ok(grids.get(date))
+      const bays = new Map([...problems].map(([id, p]) => [id, { until: p.until, reason: describeProblem(id, p, config.timezone) }]))
+      const starts = slotStarts(date, config.timezone, config.slotMinutes, config.openingHours)
+      return ok(overlayUnsellable(grids.get(date), starts, config.slotMinutes * 60, { nowS: now, bays }))
     },
     checkDate: (date) => checkDate(date, dateAt(config.timezone, nowS())),
     availability: (query) => availability(query),
     desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
     recheck: () => ticker.consider(nowS()),
+    closingAfter: (at) => closingAfter(config.timezone, config.openingHours, at),
     async start() {
       await service.load()
       await ticker.start()
@@ -106,31 +145,30 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
   }
 
   function availability(query: AvailabilityQuery) {
+    const checked = checkAvailability.check(query)
+    if (!checked.ok) return err('SESSION_INVALID', checked.message, checked.field)
     const widest = Math.max(...config.layoutRows.map((r) => r.length))
-    if (!Number.isInteger(query.bays) || query.bays < 1 || query.bays > widest) {
-      return err('SESSION_INVALID', `bays: must be a whole number from 1 to ${widest}`, 'bays')
-    }
-    if (!Number.isInteger(query.minutes) || query.minutes < 1 || query.minutes > 7 * 24 * 60) {
-      return err('SESSION_INVALID', 'minutes: must be a whole number from 1 to 10080', 'minutes')
-    }
+    if (query.bays > widest) return err('SESSION_INVALID', `bays: must be a whole number from 1 to ${widest} (the widest row)`, 'bays')
     const limit = query.limit ?? 5
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return err('SESSION_INVALID', 'limit: must be from 1 to 100', 'limit')
     // The booking window (rules.ts): a preferred start past it could only find nothing, slowly.
     if (query.near !== undefined && !(Number.isFinite(query.near) && query.near <= nowS() + MAX_AHEAD_S)) {
       return err('SESSION_INVALID', `near: more than ${MAX_AHEAD_DAYS} days ahead (bookings open at most ${MAX_AHEAD_DAYS} days in advance)`, 'near')
     }
+    const now = nowS()
     return ok(
       findAvailability({
         bays: query.bays,
         durationS: query.minutes * 60,
-        nearS: query.near ?? nowS(),
-        nowS: nowS(),
+        nearS: query.near ?? now,
+        nowS: now,
         limit,
         slotS: config.slotMinutes * 60,
         bufferS: config.bufferMinutes * 60,
         timeZone: config.timezone,
         rows: config.layoutRows,
         sessionsOn: (bays) => service.sessionsOn(bays),
+        openingHours: config.openingHours,
+        problems: problemsNow(now),
       }),
     )
   }

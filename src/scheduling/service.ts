@@ -16,6 +16,7 @@ import { planSubmission, type PlanContext } from './submission.js'
 import type { SessionStore } from './store.js'
 import type { SchedulingErrorCode, SubmitOptions, SubmitOutcome } from './types.js'
 import { createWriter, type ChangeEvent } from './writer.js'
+import type { BayHealthFn } from './sellable.js'
 
 export interface SessionServiceDeps {
   config: Config
@@ -28,6 +29,8 @@ export interface SessionServiceDeps {
   /** told of each committed change before anyone else hears of it (the grid cache drops its dates) */
   onCommitted?: (event: ChangeEvent) => void
   maxBatch?: number
+  /** what the machines module says of each bay (src/hub.ts); default: every bay can dispense */
+  health?: BayHealthFn
 }
 
 export type Outcome = Result<SubmitOutcome, SchedulingErrorCode>
@@ -38,6 +41,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   const slotS = config.slotMinutes * 60
   const bufferS = config.bufferMinutes * 60
   const known = new Set(config.machineIds)
+  const health: BayHealthFn = deps.health ?? (() => undefined)
   // Maintenance blocks keep status `maintenance`; their phase changes are announced once each.
   const announced = new Map<number, 'active' | 'completed'>()
 
@@ -69,6 +73,8 @@ export function createSessionService(deps: SessionServiceDeps) {
     origin: options.origin,
     isAdmin: options.isAdmin ?? false,
     externalId: options.externalId,
+    openingHours: config.openingHours,
+    health,
   })
 
   const submitStep = (session: Session, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Outcome => {
@@ -81,7 +87,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         const message = `${keyed.field}: ${keyed.key} was used for another request in the last 24 h; send a new ${keyed.field} for a new request`
         return err('IDEMPOTENCY_KEY_REUSED', message, keyed.field)
       }
-      if (seen) return ok({ session: seen.record, replay: true, created: seen.created })
+      if (seen) return ok({ session: seen.record, change: 'replay', replay: true, created: seen.created })
     }
     const id = session.session_id ?? (options.externalId !== undefined ? tx.idOfExternal(options.externalId) : undefined)
     const existing = id === undefined ? undefined : tx.get(id)
@@ -89,13 +95,13 @@ export function createSessionService(deps: SessionServiceDeps) {
     if (!plan.ok) return plan
     const created = plan.value.kind === 'created'
     if (key) tx.remember({ ...key, at: ctx.nowS, created, record: plan.value.record })
-    if (plan.value.kind === 'replay') return ok({ session: plan.value.record, replay: true, created: false })
+    if (plan.value.kind === 'replay') return ok({ session: plan.value.record, change: 'replay', replay: true, created: false })
     const { kind, record, previous, submitted } = plan.value
     // A create never replaces a session (issue 10); the allocator makes this unreachable, the check keeps it so.
     if (created && tx.get(record.session_id)) throw new Error(`session ${record.session_id} exists; refusing to overwrite it`)
     tx.put({ record, submitted })
     emit(previous ? { change: kind, session: record, previous } : { change: kind, session: record })
-    return ok({ session: record, replay: false, created })
+    return ok({ session: record, change: kind, replay: false, created })
   }
 
   /** Moves sessions whose phase has changed by `now` (start -> active, end -> completed). */

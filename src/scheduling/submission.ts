@@ -6,6 +6,7 @@
 import { err, ok, type Result } from '../lib/result.js'
 import type { Session, SessionRecord } from '../protocol/messages.js'
 import { checkBays, describeConflict, findConflict, normalizeStart, phaseAt } from './rules.js'
+import { unsellable, type BayHealthFn } from './sellable.js'
 import type { SchedulingErrorCode } from './types.js'
 
 export interface PlanContext {
@@ -18,6 +19,10 @@ export interface PlanContext {
   origin: string
   isAdmin: boolean
   externalId?: string | undefined
+  /** HUB_OPENING_HOURS: kiosk/reservation bookings stay inside */
+  openingHours: string | null
+  /** the machines module's view of each bay (src/hub.ts); kiosk/reservation bookings need a healthy bay */
+  health: BayHealthFn
 }
 
 export interface Existing {
@@ -66,6 +71,9 @@ export function planSubmission(input: PlanInput, ctx: PlanContext): PlanResult {
   if (session.status === 'cancelled') return planCancel(session, existing, submitted, ctx)
   if (session.status === 'maintenance' && !ctx.isAdmin) {
     return err('SESSION_FORBIDDEN', 'status: only an admin may block bays for maintenance', 'status')
+  }
+  if (session.force === true && !ctx.isAdmin) {
+    return err('SESSION_FORBIDDEN', 'force: only an admin may book a bay that is not sellable', 'force')
   }
   if (existing && isEnded(existing.record, ctx.nowS)) return ended(existing.record, ctx.nowS)
   return planBooking(input, submitted, ctx)
@@ -120,6 +128,11 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   const externalId = ctx.externalId ?? prev?.external_id
   if (externalId !== undefined) record.external_id = externalId
   if (prev && sameBooking(prev, record)) return ok({ kind: 'replay', record: prev })
+  // Sell only what can dispense (issue 11); an admin sees why and may force. Blocks are never refused here.
+  if (record.status !== 'maintenance' && session.force !== true) {
+    const refused = unsellable(record, prev, { nowS: ctx.nowS, timeZone: ctx.timeZone, openingHours: ctx.openingHours, health: ctx.health })
+    if (refused) return refused
+  }
 
   const conflict = findConflict(input.sessionsOn(record.machine_id), record, ctx.bufferS)
   if (conflict) return err('SESSION_CONFLICT', describeConflict(conflict, ctx.timeZone), 'machine_id')
@@ -127,12 +140,13 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
 }
 
 /**
- * New sessions start at start_time (default: now); an update keeps its start unless it names a
+ * New sessions start at start_time (required); an update keeps its start unless it names a
  * new one. A running session cannot move its start (it has begun; extend or shorten instead).
  */
 function startOf(session: Session, prev: SessionRecord | undefined, ctx: PlanContext): Result<number, SchedulingErrorCode> {
   const asked = session.start_time
-  if (asked === undefined) return prev ? ok(prev.start_time) : ok(ctx.nowS)
+  // DESIGN §4: a missing field is bad input; a walk-up sends its "now" explicitly.
+  if (asked === undefined) return prev ? ok(prev.start_time) : err('SESSION_INVALID', 'start_time: is required for a new session', 'start_time')
   if (prev && asked === prev.start_time) return ok(prev.start_time)
   if (prev && phaseAt(prev, ctx.nowS) === 'active') {
     // A kiosk that resends its walk-up booking (start "now" within a slot) to extend it keeps the start.

@@ -18,6 +18,8 @@ export type SchedulingErrorCode =
   | 'MACHINE_UNKNOWN'
   | 'SESSION_FORBIDDEN' // the requester may not change this session
   | 'IDEMPOTENCY_KEY_REUSED' // the idempotency key answered another request in the last 24 h; key named
+  | 'BAY_UNAVAILABLE' // the bay cannot dispense (maintenance, error, offline, admin override); message names bay and reason
+  | 'SESSION_OUTSIDE_HOURS' // not inside HUB_OPENING_HOURS; field named
 
 export interface SubmitOptions {
   /** authenticated node that submits (owner of new sessions) */
@@ -35,24 +37,22 @@ export interface SubmitOptions {
   actor?: Actor
 }
 
+/** What a submission did: the HTTP door answers 201 for `created` without reading first. */
+export type SubmitChange = 'created' | 'updated' | 'cancelled' | 'replay'
+
 export interface SubmitOutcome {
   session: SessionRecord
-  /** true when this was an idempotent repeat: nothing changed */
+  /** what this submission changed; `replay` for an idempotent repeat (nothing changed) */
+  change: SubmitChange
+  /** true when this was an idempotent repeat: nothing changed (change === 'replay') */
   replay: boolean
   /** this submission created the session (for a repeat by idempotency key: the first one did) */
   created: boolean
 }
 
-export interface AvailabilityQuery {
-  /** number of adjacent bays wanted */
-  bays: number
-  /** session length in minutes */
-  minutes: number
-  /** preferred start, epoch seconds (default: now) */
-  near?: number
-  /** how many options (default 5) */
-  limit?: number
-}
+/** The query's limits are one TypeBox schema in protocol, checked by the route and by the module. */
+export type { AvailabilityQuery } from '../protocol/messages.js'
+import type { AvailabilityQuery } from '../protocol/messages.js'
 
 export interface AvailabilityOption {
   machine_id: number[]
@@ -83,6 +83,8 @@ export interface Scheduling {
   availability(query: AvailabilityQuery): Result<AvailabilityOption[], SchedulingErrorCode>
   /** What the schedule requires of a machine at `nowS` (epoch seconds); undefined = nothing scheduled. */
   desiredStateFor(machineId: number, nowS: number): DesiredState | undefined
+  /** Closing time (epoch s) of today's opening hours when `nowS` is before it; null without hours or after close. */
+  closingAfter(nowS: number): number | null
   /** the hub's clock stepped (issue 15): run the lifecycle step at the new time now, not within a minute */
   recheck(): void
   start(): Promise<void>

@@ -34,7 +34,7 @@ t.test('a session starts and ends to the second', async (t) => {
 t.test('a walk-up booked for now is active at once', async (t) => {
   const w = await buildWorld(t)
   const now = w.clock.nowSeconds()
-  const r = await w.scheduling.submit({ machine_id: 5, status: 'reserved', duration: 1800 }, kiosk)
+  const r = await w.scheduling.submit({ machine_id: 5, status: 'reserved', start_time: now, duration: 1800 }, kiosk)
   t.ok(r.ok)
   await w.scheduling.idle()
   await w.clock.advance(0)

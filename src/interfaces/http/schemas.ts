@@ -5,6 +5,7 @@
 import { ALL_PRINCIPAL_ROLES } from '../../protocol/permissions.js'
 import { Type, type Static } from 'typebox'
 import { ClockStatus } from '../../protocol/clock.js'
+export { AvailabilityQuery } from '../../protocol/messages.js'
 import {
   Alert,
   CommandStatus,
@@ -57,13 +58,6 @@ export const SessionPatch = Type.Object(
   { minProperties: 1, additionalProperties: false },
 )
 export type SessionPatch = Static<typeof SessionPatch>
-
-export const AvailabilityQuery = Type.Object({
-  bays: Type.Integer({ minimum: 1, maximum: 64, description: 'adjacent bays wanted' }),
-  minutes: Type.Integer({ minimum: 1, maximum: 24 * 60, description: 'session length' }),
-  near: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_EPOCH_S, description: 'preferred start, epoch seconds (default now; at most 400 days ahead)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
-})
 
 export const AvailabilityReply = Type.Object({
   options: Type.Array(

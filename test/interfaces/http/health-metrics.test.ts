@@ -24,7 +24,7 @@ t.test('GET /api/me says who the token is', async (t) => {
 t.test('GET /metrics: admin only, Prometheus text with counters from events', async (t) => {
   const w = await buildWorld(t, { metrics: () => 'cloud_up 1\n' })
   await connectMachine(w, 1)
-  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 1, status: 'reserved', duration: 600 } })
+  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 1, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 } })
   await settle(w) // the session starts; the dispenser confirms its command
   const n = w.machines.stats().commandsConfirmed
   const command = { machine_id: 1, session_id: null, status: 'active' as const, scheduled_until: null, timestamp: 1, exchange_id: 1, origin_node: 'machine_handler', destination_node: 'machine_001' }

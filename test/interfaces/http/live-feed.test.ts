@@ -62,7 +62,7 @@ t.test('admin: snapshot on connect, then machine, session and alert events', asy
   const machine = await feed.next('machine.changed')
   t.match(machine.payload, { machine: { machine_id: 7, online: true } })
 
-  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 7, status: 'reserved', duration: 600 } })
+  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 7, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 } })
   const session = await feed.next('session.changed')
   t.match(session.payload, { change: 'created', session: { machine_id: [7] } })
 
@@ -83,9 +83,9 @@ t.test('token as the first message; kiosk sees only its own sessions', async (t)
   t.equal(snap.payload.role, 'kiosk')
   t.notOk('machines' in snap.payload || 'layout' in snap.payload, 'no machine details for kiosks')
 
-  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('reservation'), payload: { machine_id: 1, status: 'reserved', duration: 600 } })
+  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('reservation'), payload: { machine_id: 1, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 } })
   await connectMachine(w, 1)
-  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 2, status: 'reserved', duration: 600 } })
+  await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('kiosk'), payload: { machine_id: 2, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 } })
   const mine = await feed.next('session.changed')
   t.match(mine.payload, { session: { machine_id: [2], origin_node: 'kiosk_interface' } })
   await settle(w)

@@ -17,16 +17,16 @@ t.test('POST /api/sessions books, and the owner is the token', async (t) => {
 
 t.test('POST /api/sessions: roles', async (t) => {
   const w = await buildWorld(t)
-  const body = { machine_id: 1, status: 'reserved', duration: 600 }
+  const body = { machine_id: 1, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 }
   t.equal((await book(w, 'none', body)).statusCode, 401, 'no token')
   const bad = await book(w, 'bad', body)
   t.equal(bad.statusCode, 401)
   t.same(bad.json(), { error: 'UNAUTHORIZED', message: 'unknown or revoked token' })
   const block = await book(w, 'reservation', { ...body, status: 'maintenance' })
   t.equal(block.statusCode, 403, 'only admin blocks bays')
-  t.match(block.json(), { error: 'FORBIDDEN', message: /admin/ })
+  t.match(block.json(), { error: 'SESSION_FORBIDDEN', message: /admin/ })
   t.equal((await book(w, 'admin', { ...body, status: 'maintenance' })).statusCode, 201)
-  t.equal((await book(w, 'reservation', { machine_id: 2, status: 'reserved', duration: 600 })).statusCode, 201)
+  t.equal((await book(w, 'reservation', { machine_id: 2, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 })).statusCode, 201)
 })
 
 t.test('POST /api/sessions: 400 names the field', async (t) => {
@@ -38,6 +38,7 @@ t.test('POST /api/sessions: 400 names the field', async (t) => {
     [{ machine_id: 1, status: 'booked', duration: 600 }, /^body\.status: must be one of reserved, maintenance, cancelled$/],
     [{ machine_id: 1, status: 'reserved', duration: 5 }, /^body\.duration: must be >= 60$/],
     [{ machine_id: 1, status: 'reserved' }, /^duration: is required/],
+    [{ machine_id: 1, status: 'reserved', duration: 600 }, /^start_time: is required for a new session$/],
     [{ machine_id: [1, 3], status: 'reserved', duration: 600 }, /^machine_id: bays 1, 3 are not next to each other/],
   ]
   for (const [body, message] of cases) {
@@ -57,14 +58,14 @@ t.test('POST /api/sessions: 409 names the conflict, 404 for an unknown bay', asy
   t.equal(clash.statusCode, 409)
   t.equal(clash.json().error, 'SESSION_CONFLICT')
   t.match(clash.json().message, new RegExp(`bay 6 .*session ${first.session_id}`))
-  const unknown = await book(w, 'kiosk', { machine_id: 99, status: 'reserved', duration: 600 })
+  const unknown = await book(w, 'kiosk', { machine_id: 99, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 })
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().error, 'MACHINE_UNKNOWN')
 })
 
 t.test('GET /api/sessions/:id: own sessions for kiosk, all for admin', async (t) => {
   const w = await buildWorld(t)
-  const s = (await book(w, 'kiosk', { machine_id: 1, status: 'reserved', duration: 600 })).json()
+  const s = (await book(w, 'kiosk', { machine_id: 1, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 })).json()
   const get = (as: As, id: number | string = s.session_id) => w.app.inject({ url: `/api/sessions/${id}`, headers: auth(as) })
   t.equal((await get('kiosk')).json().session_id, s.session_id)
   t.equal((await get('admin')).statusCode, 200)
@@ -127,7 +128,7 @@ t.test('DELETE /api/sessions/:id cancels (idempotent); 409 once the session has 
   t.equal(patchEnded.json().error, 'SESSION_ENDED')
   t.equal(w.scheduling.get(s.session_id)?.status, 'cancelled')
 
-  const short = (await book(w, 'kiosk', { machine_id: 5, status: 'reserved', duration: 600 })).json()
+  const short = (await book(w, 'kiosk', { machine_id: 5, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 })).json()
   await runFor(w, 11 * 60_000, 30_000)
   t.equal(w.scheduling.get(short.session_id)?.status, 'completed', 'the lifecycle ran on the fake clock')
   const late = await w.app.inject({ method: 'DELETE', url: `/api/sessions/${short.session_id}`, headers: auth('kiosk') })

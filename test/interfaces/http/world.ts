@@ -97,12 +97,14 @@ export interface WorldOptions {
   timeSync?: TimeSyncPort
   /** where the FakeClock starts (default 2026-01-10 10:00 UTC) */
   startMs?: number
+  /** extra HUB_* settings */
+  env?: Record<string, string>
 }
 
 export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<World> {
-  const { timeSync, startMs, ...extra } = options
+  const { timeSync, startMs, env, ...extra } = options
   const dir = t.testdir()
-  const config = loadConfig({ HUB_MACHINES: '1-20', HUB_TIMEZONE: 'UTC', HUB_DATA_DIR: dir })
+  const config = loadConfig({ HUB_MACHINES: '1-20', HUB_TIMEZONE: 'UTC', HUB_DATA_DIR: dir, ...env })
   const fakeClock = new FakeClock(startMs ?? Date.UTC(2026, 0, 10, 10, 0, 0))
   const clock = createTrustedClock(fakeClock)
   const log = pino({ level: 'silent' })
@@ -112,15 +114,20 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   const broker = new DispenserBroker()
   // RULES §8: one LevelDB, a sublevel per module.
   const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
+  // As in src/hub.ts: scheduling asks bay health through a port, never importing machines.
+  let machinesRef: Machines | undefined
   const scheduling = createScheduling({
     config, clock, events, log,
     store: db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' }),
+    bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
   })
   const machines = createMachines({
     config, clock, events, broker, log,
     store: db.sublevel('machines', { valueEncoding: 'json' }) as unknown as MachineDb,
     desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
+    closingAfter: (nowS) => scheduling.closingAfter(nowS),
   })
+  machinesRef = machines
   // STYLE §2.3: a session change re-drives the machines it touches.
   events.on('session.changed', 'test-wiring', (e) => machines.reconcile(e.session.machine_id))
   // as src/hub.ts: a clock step re-runs the lifecycle at the new time

@@ -43,7 +43,7 @@ t.test('a kiosk books, is confirmed on internal/kiosk, and a repeat gets the sam
   const byId = await w.ask({ ...body, session_id: 1, exchange_id: 10 })
   t.same(byId.payload, { ...reply.payload, exchange_id: 10 }, 'same session_id + same content = idempotent')
   t.equal(w.scheduling.list().length, 1)
-  const auto = await w.ask({ machine_id: 3, status: 'reserved', duration: 1800 })
+  const auto = await w.ask({ machine_id: 3, status: 'reserved', start_time: start, duration: 1800 })
   t.match(auto.payload, { success: true, session_id: 2, status: 'reserved' }, 'the hub assigns an id')
 })
 
@@ -58,6 +58,7 @@ t.test('refusals are Confirmations naming the conflict or the field, and change 
     [{ status: 'reserved', duration: 600, session_id: 901 }, /^machine_id: is required/, 901],
     [{ machine_id: 4, status: 'booked', duration: 600 }, /^status:/, null],
     [{ machine_id: 4, status: 'reserved' }, /^duration: is required/, null],
+    [{ machine_id: 4, status: 'reserved', duration: 600 }, /^start_time: is required for a new session$/, null],
     [{ machine_id: 4, status: 'reserved', duration: 600, start_time: start - 7200 }, /^start_time:/, null],
     [{ machine_id: 42, status: 'reserved', duration: 600 }, /^machine_id: bay 42 is not served/, null],
     [{ machine_id: [5, 6], status: 'reserved', duration: 600 }, /^machine_id: bays 5 and 6 are in different rows/, null],
@@ -70,7 +71,7 @@ t.test('refusals are Confirmations naming the conflict or the field, and change 
     t.equal(reply.payload.session_id, sessionId)
   }
   t.same(w.scheduling.list().map((s) => [s.session_id, s.status]), [[1, 'reserved']], 'state unchanged')
-  t.equal(w.rejected.length, 6, 'bad input is counted; conflicts and forbidden changes are ordinary refusals')
+  t.equal(w.rejected.length, 7, 'bad input is counted; conflicts and forbidden changes are ordinary refusals')
 })
 
 t.test('cancel by the owner or an admin; replies go to the sender', async (t) => {
@@ -80,7 +81,7 @@ t.test('cancel by the owner or an admin; replies go to the sender', async (t) =>
   const reply = await w.ask({ machine_id: 6, session_id: 1, status: 'cancelled' }, adminClient)
   t.equal(reply.topic, Topics.admin)
   t.match(reply.payload, { success: true, session_id: 1, status: 'cancelled' })
-  const app = await w.ask({ machine_id: 7, status: 'reserved', duration: 600 }, { kind: 'node', clientId: 'app', node: 'golf_app', role: 'reservation' })
+  const app = await w.ask({ machine_id: 7, status: 'reserved', start_time: start, duration: 600 }, { kind: 'node', clientId: 'app', node: 'golf_app', role: 'reservation' })
   t.equal(app.topic, 'internal/golf_app')
   t.equal(w.scheduling.get(app.payload.session_id as number)?.origin_node, 'golf_app', 'owned by the authenticated node')
   const machine = await w.ask({ machine_id: 7, session_id: app.payload.session_id, status: 'cancelled' }, FakeBroker.machine(7))
@@ -116,7 +117,7 @@ t.test('stop unsubscribes', async (t) => {
   const w = await setup(t)
   const kiosk = FakeBroker.node('kiosk_interface', 'kiosk')
   w.node.stop()
-  w.broker.inject(Topics.manager, { machine_id: 1, status: 'reserved', duration: 600 }, kiosk)
+  w.broker.inject(Topics.manager, { machine_id: 1, status: 'reserved', start_time: 1_767_261_600, duration: 600 }, kiosk)
   await new Promise((r) => setTimeout(r, 50))
   t.equal(w.broker.published.length, 0, 'no reply after stop')
   t.equal(w.scheduling.list().length, 0)

@@ -130,10 +130,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     async (request) => {
       const principal = principalOf(request)
       const current = mustGet(request.params.id)
-      // A PATCH re-submits the session as reserved; it must not revive a finished one (DESIGN §5).
-      if (current.status === 'cancelled' || current.status === 'completed') {
-        throw new HttpError(409, 'SESSION_ENDED', `session ${current.session_id} is ${current.status}`)
-      }
+      // A finished session cannot be revived: scheduling refuses it (SESSION_ENDED), as on MQTT.
       const patch: SessionPatch = request.body
       const next: Session = {
         session_id: current.session_id,
