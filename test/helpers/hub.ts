@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config/index.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import { createSimulator, type Simulator, type Faults } from '../../src/simulator/index.js'
-import { addMachine, addNode } from './broker.js'
+import { addApiToken, addMachine, addNode } from './broker.js'
 import { FakeClock } from './fake-clock.js'
 
 export interface TestHub {
@@ -19,6 +19,8 @@ export interface TestHub {
   /** a node client (kiosk_interface / admin_portal / reservation_interface) */
   node(name: 'kiosk_interface' | 'admin_portal' | 'reservation_interface', options?: IClientOptions): Promise<MqttClient>
   simulate(ids: number[], faults?: (id: number) => Faults | undefined): Promise<Simulator>
+  /** HTTP over a real socket with the admin token or a node's API token */
+  api(as: 'admin' | 'kiosk_interface' | 'reservation_interface', method: string, path: string, body?: object): Promise<{ status: number; body: any }>
 }
 
 const ROLE = { kiosk_interface: 'kiosk', admin_portal: 'admin', reservation_interface: 'reservation' } as const
@@ -28,6 +30,8 @@ export async function startTestHub(t: Test, env: Record<string, string> = {}, cl
   const config = loadConfig({ HUB_DATA_DIR: dataDir, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_TIMEZONE: 'UTC', HUB_MACHINES: '1-20', ...env })
   for (const id of config.machineIds.slice(0, 20)) await addMachine(dataDir, id, `secret-${id}`)
   for (const [name, role] of Object.entries(ROLE)) await addNode(dataDir, name, role, `secret-${name}`)
+  const tokens: Record<string, string> = {}
+  for (const name of ['kiosk_interface', 'reservation_interface'] as const) tokens[name] = await addApiToken(dataDir, name, ROLE[name])
   // a synchronised clock unless a test says otherwise: no banner, no host commands run (issue 15)
   const timeSync = { read: async () => ({ synchronised: true, service: 'timesyncd' as const, detail: 'test: synchronised' }) }
   const hub = await createHub({ config, log: pino({ level: 'silent' }), clock, timeSync })
@@ -50,6 +54,16 @@ export async function startTestHub(t: Test, env: Record<string, string> = {}, cl
         client.once('error', reject)
       })
       return client
+    },
+    async api(as, method, path, body) {
+      const token = as === 'admin' ? hub.adminToken : tokens[as]!
+      const res = await fetch(`http://127.0.0.1:${hub.ports.http}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body && { 'content-type': 'application/json' }) },
+        ...(body && { body: JSON.stringify(body) }),
+      })
+      const text = await res.text()
+      return { status: res.status, body: text ? JSON.parse(text) : null }
     },
     async simulate(ids, faults) {
       const sim = createSimulator({ url, ids, credentials: (id) => ({ username: `machine_${id}`, password: `secret-${id}` }), ...(faults ? { faults } : {}), reportIntervalMs: 60_000 })

@@ -4,7 +4,7 @@
  * single writer decided them (DESIGN §5: never double-booked, never lost once confirmed).
  */
 import t from 'tap'
-import type { Session, SessionRecord } from '../../src/protocol/messages.js'
+import type { BayProblem, Session, SessionRecord } from '../../src/protocol/messages.js'
 import { buildWorld } from './world.js'
 
 const ROWS = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]
@@ -47,8 +47,22 @@ function randomOps(count: number, seed: number, nowS: number): Op[] {
   return ops
 }
 
+/** Opening hours and bay health for the sellable variant (issue 11); UTC so the oracle needs no zone rules. */
+interface Sellable {
+  open: number // seconds after UTC midnight
+  close: number
+  /** bay -> the problem's end (null: no known end) */
+  broken: Map<number, number | null>
+}
+
+/** Inside one day's window, written apart from src/scheduling/hours.ts. */
+function insideHours(start: number, end: number, h: Sellable): boolean {
+  const midnight = Math.floor(start / 86_400) * 86_400
+  return start >= midnight + h.open && start < midnight + h.close && end <= midnight + h.close
+}
+
 /** The oracle: brute force over every accepted session, written apart from src/scheduling. */
-function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: number, newId: number) {
+function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: number, newId: number, sellable?: Sellable) {
   const s = op.session
   const existing = s.session_id === undefined ? undefined : state.get(s.session_id)
   if (existing && existing.origin_node !== op.origin) return { ok: false, code: 'SESSION_FORBIDDEN' }
@@ -65,6 +79,18 @@ function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: numbe
   if (!adjacent) return { ok: false, code: 'BAYS_NOT_ADJACENT' }
   const start = s.start_time!
   const end = start + s.duration!
+  const same = existing && existing.start_time === start && existing.end_time === end && existing.machine_id.length === bays.length && bays.every((b) => existing.machine_id.includes(b))
+  if (same) return { ok: true, replay: true }
+  if (sellable) {
+    const kept = existing !== undefined && existing.start_time === start && end <= existing.end_time
+    if (!kept && !insideHours(start, end, sellable)) return { ok: false, code: 'SESSION_OUTSIDE_HOURS' }
+    for (const bay of bays) {
+      if (kept && existing.machine_id.includes(bay)) continue
+      if (!sellable.broken.has(bay)) continue
+      const until = sellable.broken.get(bay)!
+      if (until === null || until > start) return { ok: false, code: 'BAY_UNAVAILABLE' }
+    }
+  }
   for (const other of state.values()) {
     if (other.status === 'cancelled' || other.session_id === s.session_id) continue
     if (!other.machine_id.some((b) => bays.includes(b))) continue
@@ -74,12 +100,28 @@ function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: numbe
   return { ok: true, id: s.session_id ?? newId }
 }
 
-for (const bufferMinutes of [0, 5]) {
-  t.test(`3,000 concurrent random operations, buffer ${bufferMinutes} min`, async (t) => {
+const variants = [
+  { bufferMinutes: 0, sellable: false },
+  { bufferMinutes: 5, sellable: false },
+  { bufferMinutes: 5, sellable: true },
+]
+
+for (const { bufferMinutes, sellable: withSellable } of variants) {
+  const label = withSellable ? ', opening hours 08:00-22:00, bay 3 offline, bay 9 in maintenance for 6 h' : ''
+  t.test(`3,000 concurrent random operations, buffer ${bufferMinutes} min${label}`, async (t) => {
     const dir = t.testdir()
-    const env = { HUB_MACHINES: '1-12', HUB_LAYOUT: '1-6;7-12', HUB_BUFFER_MINUTES: String(bufferMinutes) }
-    const w = await buildWorld(t, { dir, env })
-    const seed = 20260601 + bufferMinutes
+    const env: Record<string, string> = { HUB_MACHINES: '1-12', HUB_LAYOUT: '1-6;7-12', HUB_BUFFER_MINUTES: String(bufferMinutes) }
+    const startS = Date.UTC(2026, 5, 1, 9, 0, 0) / 1000
+    const sellable: Sellable | undefined = withSellable
+      ? { open: 8 * 3600, close: 22 * 3600, broken: new Map([[3, null], [9, startS + 6 * 3600]]) }
+      : undefined
+    if (sellable) Object.assign(env, { HUB_OPENING_HOURS: '08:00-22:00', HUB_TIMEZONE: 'UTC' })
+    const problems = new Map<number, BayProblem>([
+      [3, { reason: 'offline', until: null, since: startS - 600 }],
+      [9, { reason: 'maintenance', until: startS + 6 * 3600, holder: 'an admin override' }],
+    ])
+    const w = await buildWorld(t, { dir, env, ...(sellable && { bayHealth: (id: number) => problems.get(id) }) })
+    const seed = 20260601 + bufferMinutes + (withSellable ? 100 : 0)
     const ops = randomOps(3000, seed, w.clock.nowSeconds())
     const order: number[] = []
     const results = await Promise.all(
@@ -101,7 +143,7 @@ for (const bufferMinutes of [0, 5]) {
       const op = ops[i]!
       const actual = results[i]!
       const maxId = Math.max(0, ...state.keys())
-      const expect = oracleDecides(state, op, bufferMinutes * 60, maxId + 1)
+      const expect = oracleDecides(state, op, bufferMinutes * 60, maxId + 1, sellable)
       const same = expect.ok ? actual.ok : !actual.ok && actual.code === expect.code
       if (!same && mismatches++ < 5) t.fail(`op ${i} (seed ${seed}): oracle ${JSON.stringify(expect)}, service ${JSON.stringify(actual)}`)
       if (actual.ok) {
@@ -110,7 +152,7 @@ for (const bufferMinutes of [0, 5]) {
       }
     }
     t.equal(mismatches, 0, 'every decision matches the oracle')
-    t.ok(accepted > 300, `${accepted} changes accepted`)
+    t.ok(accepted > (sellable ? 100 : 300), `${accepted} changes accepted`)
 
     // No two live sessions overlap on a bay (brute force over all pairs).
     const live = w.scheduling.list().filter((s) => s.status !== 'cancelled')
@@ -124,6 +166,15 @@ for (const bufferMinutes of [0, 5]) {
       }
     }
     t.equal(overlaps, 0, `no double booking among ${live.length} live sessions`)
+    if (sellable) {
+      // No accepted kiosk/reservation booking is on an unhealthy bay or outside opening hours.
+      const unsellable = live.filter(
+        (s) => !insideHours(s.start_time, s.end_time, sellable) || s.machine_id.some((b) => sellable.broken.has(b) && (sellable.broken.get(b) === null || sellable.broken.get(b)! > s.start_time)),
+      )
+      t.same(unsellable, [], `none of ${live.length} live sessions is on an unhealthy bay or outside hours`)
+      const codes = new Set(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.code)))
+      t.ok(codes.has('BAY_UNAVAILABLE') && codes.has('SESSION_OUTSIDE_HOURS'), 'both refusals were exercised')
+    }
 
     // Every accepted session is stored as last confirmed: the same after re-opening the DB.
     const confirmed = [...state.values()].sort((a, b) => a.session_id - b.session_id)

@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { EventBus } from '../../src/lib/event-bus.js'
 import type { HubEvents } from '../../src/protocol/events.js'
-import { createScheduling, type StoredSession } from '../../src/scheduling/index.js'
+import { createScheduling, type BayHealthFn, type StoredSession } from '../../src/scheduling/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 export const silent = pino({ level: 'silent' })
@@ -29,7 +29,7 @@ export function openDb(dir: string) {
   return { db, store }
 }
 
-export async function buildWorld(t: Tap, options: { env?: Record<string, string>; clock?: FakeClock; dir?: string } = {}) {
+export async function buildWorld(t: Tap, options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; bayHealth?: BayHealthFn } = {}) {
   const dir = options.dir ?? t.testdir()
   const clock = options.clock ?? new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0))
   const config = testConfig(options.env)
@@ -39,7 +39,7 @@ export async function buildWorld(t: Tap, options: { env?: Record<string, string>
     changes.push({ ...e, at: clock.now() })
   })
   const { db, store } = openDb(dir)
-  const scheduling = createScheduling({ config, clock, events, store, log: silent })
+  const scheduling = createScheduling({ config, clock, events, store, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }) })
   await scheduling.start()
   let closed = false
   const close = async () => {
