@@ -89,16 +89,17 @@ t.test('rule table: kiosk and reservation are refused on unhealthy bays and outs
 t.test('changes: shortening a session on a bay that failed is fine; extending or moving onto it is not', async (t) => {
   const problems = new Map<number, BayProblem>()
   const w = await buildWorld(t, { bayHealth: (id) => problems.get(id) })
-  const r = await w.scheduling.submit({ machine_id: 1, session_id: 7, status: 'reserved', start_time: at('11:00'), duration: 3600 }, kiosk)
-  t.ok(r.ok)
+  const r = await w.scheduling.submit({ machine_id: 1, status: 'reserved', start_time: at('11:00'), duration: 3600 }, kiosk)
+  if (!r.ok) return t.fail(r.message)
+  const id = r.value.session.session_id
   problems.set(1, { reason: 'offline', until: null, since: at('10:00') })
-  t.ok((await w.scheduling.submit({ machine_id: 1, session_id: 7, status: 'reserved', start_time: at('11:00'), duration: 1800 }, kiosk)).ok, 'shorter: kept')
-  const longer = await w.scheduling.submit({ machine_id: 1, session_id: 7, status: 'reserved', start_time: at('11:00'), duration: 7200 }, kiosk)
+  t.ok((await w.scheduling.submit({ machine_id: 1, session_id: id, status: 'reserved', start_time: at('11:00'), duration: 1800 }, kiosk)).ok, 'shorter: kept')
+  const longer = await w.scheduling.submit({ machine_id: 1, session_id: id, status: 'reserved', start_time: at('11:00'), duration: 7200 }, kiosk)
   t.match(longer, { ok: false, code: 'BAY_UNAVAILABLE' }, 'selling more minutes on a dead bay is refused')
   problems.set(2, { reason: 'error', until: null })
-  const moved = await w.scheduling.submit({ machine_id: 2, session_id: 7, status: 'reserved', start_time: at('11:00'), duration: 1800 }, kiosk)
+  const moved = await w.scheduling.submit({ machine_id: 2, session_id: id, status: 'reserved', start_time: at('11:00'), duration: 1800 }, kiosk)
   t.match(moved, { ok: false, code: 'BAY_UNAVAILABLE', message: /^bay 2 is in error/ })
-  t.ok((await w.scheduling.submit({ machine_id: 3, session_id: 7, status: 'reserved', start_time: at('11:00'), duration: 1800 }, kiosk)).ok, 'moved to a healthy bay')
+  t.ok((await w.scheduling.submit({ machine_id: 3, session_id: id, status: 'reserved', start_time: at('11:00'), duration: 1800 }, kiosk)).ok, 'moved to a healthy bay')
 })
 
 t.test('availability never offers an unhealthy bay or a time outside opening hours; the grid shows them unavailable', async (t) => {
@@ -138,12 +139,14 @@ t.test('a new session needs start_time; an update keeps its start', async (t) =>
   const w = await buildWorld(t)
   const r = await w.scheduling.submit({ machine_id: 1, status: 'reserved', duration: 600 }, kiosk)
   t.match(r, { ok: false, code: 'SESSION_INVALID', field: 'start_time', message: 'start_time: is required for a new session' })
-  const made = await w.scheduling.submit({ machine_id: 1, session_id: 3, status: 'reserved', start_time: at('11:00'), duration: 600 }, kiosk)
+  const made = await w.scheduling.submit({ machine_id: 1, status: 'reserved', start_time: at('11:00'), duration: 600 }, kiosk)
   t.match(made, { ok: true, value: { change: 'created', replay: false } })
-  const longer = await w.scheduling.submit({ machine_id: 1, session_id: 3, status: 'reserved', duration: 1200 }, kiosk)
+  if (!made.ok) return
+  const id = made.value.session.session_id
+  const longer = await w.scheduling.submit({ machine_id: 1, session_id: id, status: 'reserved', duration: 1200 }, kiosk)
   t.match(longer, { ok: true, value: { change: 'updated', session: { start_time: at('11:00'), duration: 1200 } } })
-  const again = await w.scheduling.submit({ machine_id: 1, session_id: 3, status: 'reserved', duration: 1200 }, kiosk)
+  const again = await w.scheduling.submit({ machine_id: 1, session_id: id, status: 'reserved', duration: 1200 }, kiosk)
   t.match(again, { ok: true, value: { change: 'replay', replay: true } })
-  const cancelled = await w.scheduling.cancel(3, kiosk)
+  const cancelled = await w.scheduling.cancel(id, kiosk)
   t.match(cancelled, { ok: true, value: { change: 'cancelled' } })
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, buildWorld, inMinutes, runFor, type As, type World } from './world.js'
+import { auth, buildWorld, connectMachine, inMinutes, runFor, type As, type World } from './world.js'
 
 async function book(w: World, as: As, body: object) {
   return w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth(as), payload: body })
@@ -199,6 +199,7 @@ t.test('POST /api/sessions: Idempotency-Key makes a retry safe without choosing 
   t.equal(badKey.statusCode, 400)
   t.match(badKey.json().message, /^headers\.idempotency-key: /)
   await w.clock.advance(24 * 3600 * 1000 + 1000)
+  await connectMachine(w, 5) // a day on, bay 5 must be online to be sold (issue 11)
   const late = await post('k-1', { ...body, start_time: inMinutes(w, 30) })
   t.equal(late.statusCode, 201, 'after 24 h the key is forgotten')
 })
