@@ -24,7 +24,7 @@ t.test('POST /api/sessions: roles', async (t) => {
   t.same(bad.json(), { error: 'UNAUTHORIZED', message: 'unknown or revoked token' })
   const block = await book(w, 'reservation', { ...body, status: 'maintenance' })
   t.equal(block.statusCode, 403, 'only admin blocks bays')
-  t.match(block.json(), { error: 'SESSION_FORBIDDEN', message: /admin/ })
+  t.match(block.json(), { error: 'FORBIDDEN', message: /admin/ })
   t.equal((await book(w, 'admin', { ...body, status: 'maintenance' })).statusCode, 201)
   t.equal((await book(w, 'reservation', { machine_id: 2, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 })).statusCode, 201)
 })
