@@ -27,6 +27,10 @@ export interface FuzzReport {
   count: number
   web: number
   sent: Record<string, number>
+  /** hostile MQTT packets and payloads that went out */
+  mqttSent: number
+  /** hostile HTTP requests and WebSocket sessions that went out */
+  webSent: number
   durationMs: number
   rssBeforeMiB: number
   rssAfterMiB: number
@@ -236,6 +240,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const from = `127.0.0.${30 + lane}`
       if (c.kind === 'http') {
         const r = await httpSend(httpPort, from, c.method, c.path, c.headers, c.body)
+        if (r.error?.startsWith('unsendable')) {
+          bump('http (not sendable by node:http)')
+          return
+        }
         bump('http')
         const key = r.status ? String(r.status) : r.error ?? 'none'
         httpStatuses[key] = (httpStatuses[key] ?? 0) + 1
@@ -310,6 +318,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       count,
       web,
       sent,
+      mqttSent: ['publish', 'subscribe', 'pre-auth', 'post-auth', 'identity'].reduce((n, k) => n + (sent[k] ?? 0), 0),
+      webSent: ['http', 'raw-http', 'ws'].reduce((n, k) => n + (sent[k] ?? 0), 0),
       durationMs: Math.round(performance.now() - started),
       rssBeforeMiB: mib(rssBefore),
       rssAfterMiB: mib(rssAfter),
