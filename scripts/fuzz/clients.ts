@@ -126,6 +126,8 @@ export class RawSession {
 
 export interface OneShotResult {
   connack?: number
+  /** from TCP connect to CONNACK */
+  connackMs?: number
   /** the hub closed the socket (rather than our timeout) */
   closedByHub: boolean
   ms: number
@@ -135,12 +137,14 @@ export interface OneShotResult {
  * Opens a socket, writes `first` (a CONNECT, or junk), then, once CONNACK 0 arrived when `after`
  * is given, writes `after`; waits for the hub to close or `waitMs`, then destroys the socket.
  */
-export function oneShot(port: number, localAddress: string, first: Buffer[], after: Buffer | undefined, waitMs: number): Promise<OneShotResult> {
+export function oneShot(port: number, localAddress: string, first: Buffer[], after: Buffer | undefined, waitMs: number, connackWaitMs = 5000): Promise<OneShotResult> {
   const started = performance.now()
   return new Promise((resolve) => {
     const socket = tcpConnect({ port, host: '127.0.0.1', localAddress })
     const parser = mqttPacket.parser({ protocolVersion: 4 })
     let connack: number | undefined
+    let connackMs: number | undefined
+    let connectedAt = started
     let timer: NodeJS.Timeout | undefined
     let finished = false
     const finish = (closedByHub: boolean) => {
@@ -148,7 +152,7 @@ export function oneShot(port: number, localAddress: string, first: Buffer[], aft
       finished = true
       clearTimeout(timer)
       socket.destroy()
-      resolve({ ...(connack !== undefined && { connack }), closedByHub, ms: performance.now() - started })
+      resolve({ ...(connack !== undefined && { connack }), ...(connackMs !== undefined && { connackMs }), closedByHub, ms: performance.now() - started })
     }
     const arm = (ms: number) => {
       clearTimeout(timer)
@@ -158,6 +162,7 @@ export function oneShot(port: number, localAddress: string, first: Buffer[], aft
       const p = packet as unknown as Packet
       if (p.cmd !== 'connack' || connack !== undefined) return
       connack = p.returnCode ?? -1
+      connackMs = performance.now() - connectedAt
       if (after && connack === 0) {
         // half-close after the bytes: the hub reads all of them, then sees the end
         socket.end(after)
@@ -175,10 +180,11 @@ export function oneShot(port: number, localAddress: string, first: Buffer[], aft
     socket.on('error', () => {})
     socket.on('close', () => finish(true))
     socket.on('connect', () => {
+      connectedAt = performance.now()
       for (const b of first) socket.write(b)
       // pre-auth junk: half-close at once (the hub still reads it all); else wait for CONNACK first
       if (!after) socket.end()
-      arm(after ? 5000 : waitMs)
+      arm(after ? connackWaitMs : waitMs)
     })
   })
 }

@@ -18,8 +18,10 @@ export interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-export async function startHubProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')], {
+/** `run: 'dist'` runs the built `dist/main.js` as in production (benchmarks; needs `npm run build`). */
+export async function startHubProcess(env: Record<string, string>, timeoutMs = 30_000, run: 'src' | 'dist' = 'src'): Promise<HubProcess> {
+  const args = run === 'dist' ? [join(repoRoot, 'dist', 'main.js')] : ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')]
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +32,11 @@ export async function startHubProcess(env: Record<string, string>, timeoutMs = 3
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
 
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start in ${timeoutMs} ms\n${stderr}`)), timeoutMs)
+    const timer = setTimeout(() => {
+      // a hub that never got ready must not outlive the test that started it
+      child.kill('SIGKILL')
+      reject(new Error(`hub did not start in ${timeoutMs} ms\n${stderr}`))
+    }, timeoutMs)
     onJsonLines(child.stdout!, (entry) => {
       if (!entry) return
       logs.push(entry)
