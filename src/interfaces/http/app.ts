@@ -97,6 +97,16 @@ export async function buildHttpApp(deps: HttpDeps) {
   const feed = createLiveFeed({ ...ctx, check, cookieCheck })
   await app.register(websocket, {
     options: { maxPayload: 16 * 1024 },
+    // A client's protocol error on the live feed (a frame over maxPayload, invalid UTF-8, a bad
+    // opcode, a reset) is bad input, not a hub fault: one warn line without a stack and the socket
+    // dropped, instead of the plugin's error-level log with a stack for every such frame (found by
+    // the fuzzer). A throwing handler stays an error.
+    errorHandler(error, socket, request) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      if (code.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE') request.log.warn({ code, reason: error.message.slice(0, 200) }, 'live feed: client protocol error, socket dropped')
+      else request.log.error({ err: error }, 'live feed handler failed')
+      socket.terminate()
+    },
     // Instead of the plugin's default (close with no code): 1001 "going away" tells pages to reconnect.
     preClose(done) {
       feed.stop()
