@@ -32,6 +32,9 @@ export interface FuzzReport {
   /** hostile HTTP requests and WebSocket sessions that went out */
   webSent: number
   durationMs: number
+  /** before the warm-up round */
+  rssStartMiB: number
+  /** after the warm-up round, before the attack */
   rssBeforeMiB: number
   rssAfterMiB: number
   rssGrowthMiB: number
@@ -55,12 +58,12 @@ const SESSION_ATTACKERS = [...NODE_ATTACKERS, ...MACHINE_ATTACKERS.slice(0, 2)]
 /** the attacker machine used for one-shot connections (its takeovers of itself hit no long session) */
 const ONE_SHOT_MACHINE = MACHINE_ATTACKERS[2]!
 
-function buildMqttCases(seed: number, count: number, world: World) {
+function buildMqttCases(seed: number, count: number, world: World, label = '') {
   const perSession = new Map<string, SessionCase[]>(SESSION_ATTACKERS.map((a) => [a.name, []]))
   const shots: ShotCase[] = []
   const creds = (a: Attacker, clientId: string) => ({ clientId, username: a.name, password: world.secrets.get(a.name)!, keepalive: a.role === 'machine' ? 10 : 60 })
   for (let i = 0; i < count; i++) {
-    const rng = createRng(seed).fork(`mqtt:${i}`)
+    const rng = createRng(seed).fork(`${label}mqtt:${i}`)
     const r = rng.next()
     if (r < 0.7) {
       const who = rng.chance(0.75) ? rng.pick(NODE_ATTACKERS) : rng.pick(MACHINE_ATTACKERS.slice(0, 2))
@@ -90,10 +93,10 @@ function buildMqttCases(seed: number, count: number, world: World) {
   return { perSession, shots }
 }
 
-function buildWebCases(seed: number, web: number, world: World): WebCase[] {
+function buildWebCases(seed: number, web: number, world: World, label = ''): WebCase[] {
   const cases: WebCase[] = []
   for (let i = 0; i < web; i++) {
-    const rng = createRng(seed).fork(`web:${i}`)
+    const rng = createRng(seed).fork(`${label}web:${i}`)
     const r = rng.next()
     cases.push(r < 0.76 ? hostileHttp(rng, world.ctx, world.tokens) : r < 0.86 ? rawHttp(rng) : hostileWs(rng, world.tokens))
   }
@@ -134,7 +137,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (failures.length < 200) failures.push(what)
   }
   const sent: Record<string, number> = {}
-  const bump = (k: string) => (sent[k] = (sent[k] ?? 0) + 1)
+  const warmSent: Record<string, number> = {}
+  let counting = false
+  const bump = (k: string) => {
+    const into = counting ? sent : warmSent
+    into[k] = (into[k] ?? 0) + 1
+  }
   const httpStatuses: Record<string, number> = {}
   let maxPingMs = 0
 
@@ -143,46 +151,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   try {
     await warmUp(world)
     const before = await snapshot(world)
-    await sleep(1000)
-    const rssBefore = world.rssBytes()
+    const rssBefore = await world.settledRssBytes()
     const logStart = world.hub.logs.length
     world.arm()
-    const { perSession, shots } = buildMqttCases(seed, count, world)
-    const webCases = buildWebCases(seed, web, world)
-    progress(`seed ${seed}: ${count} MQTT cases, ${web} HTTP/WebSocket cases; hub pid ${world.hub.child.pid}, RSS ${mib(rssBefore)} MiB`)
-
-    // ---------------------------------------------------------------- attacker MQTT sessions
-    const { mqttPort, httpPort } = world.hub
-    const foreign = new Set(world.ctx.foreignSessionIds)
-    const sessions = SESSION_ATTACKERS.map((a, i) => {
-      const ownTopic = a.role === 'machine' ? `external/machine/${a.machineId}` : a.name === 'kiosk_interface' ? 'internal/kiosk' : a.name === 'reservation_interface' ? 'internal/reservation' : a.name === 'admin_portal' ? 'internal/admin' : `internal/${a.name}`
-      return new RawSession(a.name, {
-        port: mqttPort,
-        localAddress: `127.0.0.${10 + i}`,
-        connect: { clientId: sessionClientId(a), username: a.name, password: world.secrets.get(a.name)!, keepalive: a.role === 'machine' ? 10 : 60 },
-        subscribe: [ownTopic],
-        onPublish: (topic, payload) => {
-          if (a.role === 'admin' || a.role === 'machine') return
-          let m: Record<string, unknown>
-          try {
-            m = JSON.parse(payload.toString()) as Record<string, unknown>
-          } catch {
-            return
-          }
-          if (m.schedule !== undefined) return
-          const sid = m.session_id
-          // a kiosk or reservation node owns nothing here: any accepted change, or any sight of
-          // another node's session, is a bug
-          if (m.success === true && m.request_id === undefined) fail(`${a.name} got an accepted Confirmation on ${topic}: ${payload.toString().slice(0, 300)}`)
-          else if (m.success !== false && typeof sid === 'number' && foreign.has(sid)) fail(`${a.name} read foreign session ${sid} on ${topic}: ${payload.toString().slice(0, 300)}`)
-        },
-      })
-    })
-    for (const s of sessions) {
-      const code = await s.open()
-      if (code !== 0) throw new Error(`fuzz setup: attacker session ${s.label} got CONNACK ${code}`)
-    }
-
     const hubGone = () => world.hub.child.exitCode !== null || world.hub.child.signalCode !== null
     // the cases last started, to name the killer if the hub dies
     const recent: string[] = []
@@ -192,85 +163,132 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }
     let attacking = true
     world.hub.child.once('exit', () => attacking && fail(`the hub died; the cases last started were:\n    ${recent.join('\n    ')}`))
-    const runSession = async (s: RawSession) => {
-      const cases = perSession.get(s.label)!
-      for (const [i, c] of cases.entries()) {
-        if (hubGone()) return
-        begin(`${s.label} session case ${i}: ${c.note}`)
-        if (!s.connected) {
-          const code = await s.open()
-          if (code !== 0) {
-            bump(`${c.kind} (session refused)`)
-            await sleep(50)
-            continue
+    const shotTimes: Record<string, { n: number; ms: number; timeouts: number }> = {}
+    const { mqttPort, httpPort } = world.hub
+
+    const round = async (perSession: Map<string, SessionCase[]>, shots: ShotCase[], webCases: WebCase[]) => {
+      // ---------------------------------------------------------------- attacker MQTT sessions
+      const foreign = new Set(world.ctx.foreignSessionIds)
+      const sessions = SESSION_ATTACKERS.map((a, i) => {
+        const ownTopic = a.role === 'machine' ? `external/machine/${a.machineId}` : a.name === 'kiosk_interface' ? 'internal/kiosk' : a.name === 'reservation_interface' ? 'internal/reservation' : a.name === 'admin_portal' ? 'internal/admin' : `internal/${a.name}`
+        return new RawSession(a.name, {
+          port: mqttPort,
+          localAddress: `127.0.0.${10 + i}`,
+          connect: { clientId: sessionClientId(a), username: a.name, password: world.secrets.get(a.name)!, keepalive: a.role === 'machine' ? 10 : 60 },
+          subscribe: [ownTopic],
+          onPublish: (topic, payload) => {
+            if (a.role === 'admin' || a.role === 'machine') return
+            let m: Record<string, unknown>
+            try {
+              m = JSON.parse(payload.toString()) as Record<string, unknown>
+            } catch {
+              return
+            }
+            if (m.schedule !== undefined) return
+            const sid = m.session_id
+            // a kiosk or reservation node owns nothing here: any accepted change, or any sight of
+            // another node's session, is a bug
+            if (m.success === true && m.request_id === undefined) fail(`${a.name} got an accepted Confirmation on ${topic}: ${payload.toString().slice(0, 300)}`)
+            else if (m.success !== false && typeof sid === 'number' && foreign.has(sid)) fail(`${a.name} read foreign session ${sid} on ${topic}: ${payload.toString().slice(0, 300)}`)
+          },
+        })
+      })
+      for (const s of sessions) {
+        const code = await s.open()
+        if (code !== 0) throw new Error(`fuzz setup: attacker session ${s.label} got CONNACK ${code}`)
+      }
+
+      const runSession = async (s: RawSession) => {
+        const cases = perSession.get(s.label)!
+        for (const [i, c] of cases.entries()) {
+          if (hubGone()) return
+          begin(`${s.label} session case ${i}: ${c.note}`)
+          if (!s.connected) {
+            const code = await s.open()
+            if (code !== 0) {
+              bump(`${c.kind} (session refused)`)
+              await sleep(50)
+              continue
+            }
+          }
+          s.write(c.bytes)
+          bump(c.kind)
+          if (i % 25 === 24) {
+            const t0 = performance.now()
+            const ok = await s.ping(15_000)
+            const ms = performance.now() - t0
+            maxPingMs = Math.max(maxPingMs, ms)
+            if (!ok && s.connected) fail(`hub did not answer PINGREQ of ${s.label} within 15 s (after: ${c.note})`)
           }
         }
-        s.write(c.bytes)
+      }
+
+      // ---------------------------------------------------------------- one-shot connections
+      const runShot = async (c: ShotCase, i: number, lane: number) => {
+        if (hubGone()) return
+        begin(`shot ${i}: ${c.note}`)
+        const r = await oneShot(mqttPort, `127.0.0.${20 + lane}`, c.first, c.after, 1000)
         bump(c.kind)
-        if (i % 25 === 24) {
-          const t0 = performance.now()
-          const ok = await s.ping(15_000)
-          const ms = performance.now() - t0
-          maxPingMs = Math.max(maxPingMs, ms)
-          if (!ok && s.connected) fail(`hub did not answer PINGREQ of ${s.label} within 15 s (after: ${c.note})`)
+        const t = (shotTimes[c.kind] ??= { n: 0, ms: 0, timeouts: 0 })
+        t.n++
+        t.ms += r.ms
+        if (!r.closedByHub) t.timeouts++
+        // accepted under the client id of another identity's live connection: a takeover
+        const victimLive = c.victim === 'fuzz-observer' || sessions.some((s) => sessionClientId(SESSION_ATTACKERS.find((a) => a.name === s.label)!) === c.victim && s.connected)
+        if (c.kind === 'identity' && r.connack === 0 && victimLive) fail(`shot ${i}: ${c.note} was accepted (CONNACK 0)`)
+      }
+
+      // ---------------------------------------------------------------- HTTP and WebSocket
+      const runWeb = async (c: WebCase, i: number, lane: number) => {
+        if (hubGone()) return
+        begin(`web ${i}: ${c.kind} ${c.note}`)
+        const from = `127.0.0.${30 + lane}`
+        if (c.kind === 'http') {
+          const r = await httpSend(httpPort, from, c.method, c.path, c.headers, c.body)
+          if (r.error?.startsWith('unsendable')) {
+            bump('http (not sendable by node:http)')
+            return
+          }
+          bump('http')
+          const key = r.status ? String(r.status) : r.error ?? 'none'
+          httpStatuses[key] = (httpStatuses[key] ?? 0) + 1
+          if (r.status >= 500) fail(`web ${i}: ${c.method} ${c.path.slice(0, 120)} (${c.note}) answered ${r.status} ${r.body.slice(0, 200)}`)
+          if (r.error === 'timeout') fail(`web ${i}: ${c.method} ${c.path.slice(0, 120)} (${c.note}) got no answer in 15 s`)
+          if (c.mutation && r.status >= 200 && r.status < 300) fail(`web ${i}: ${c.method} ${c.path.slice(0, 120)} (${c.note}) was accepted: ${r.status} ${r.body.slice(0, 200)}`)
+        } else if (c.kind === 'raw-http') {
+          const r = await rawHttpSend(httpPort, from, c.bytes, 300)
+          bump('raw-http')
+          if (r.status !== undefined && r.status >= 500) fail(`web ${i}: raw HTTP (${c.note}) answered ${r.status}`)
+        } else {
+          const r = await wsSession(httpPort, from, c.path, c.frames, 250)
+          bump('ws')
+          if (r.httpStatus !== undefined && r.httpStatus >= 500) fail(`web ${i}: WebSocket ${c.path.slice(0, 80)} (${c.note}) answered ${r.httpStatus}`)
+          if (r.closeCode === 1011) fail(`web ${i}: WebSocket (${c.note}) closed with 1011 (internal error)`)
         }
       }
-    }
 
-    // ---------------------------------------------------------------- one-shot connections
-    const shotTimes: Record<string, { n: number; ms: number; timeouts: number }> = {}
-    const runShot = async (c: ShotCase, i: number, lane: number) => {
-      if (hubGone()) return
-      begin(`shot ${i}: ${c.note}`)
-      const r = await oneShot(mqttPort, `127.0.0.${20 + lane}`, c.first, c.after, 1000)
-      bump(c.kind)
-      const t = (shotTimes[c.kind] ??= { n: 0, ms: 0, timeouts: 0 })
-      t.n++
-      t.ms += r.ms
-      if (!r.closedByHub) t.timeouts++
-      // accepted under the client id of another identity's live connection: a takeover
-      const victimLive = c.victim === 'fuzz-observer' || sessions.some((s) => sessionClientId(SESSION_ATTACKERS.find((a) => a.name === s.label)!) === c.victim && s.connected)
-      if (c.kind === 'identity' && r.connack === 0 && victimLive) fail(`shot ${i}: ${c.note} was accepted (CONNACK 0)`)
-    }
-
-    // ---------------------------------------------------------------- HTTP and WebSocket
-    const runWeb = async (c: WebCase, i: number, lane: number) => {
-      if (hubGone()) return
-      begin(`web ${i}: ${c.kind} ${c.note}`)
-      const from = `127.0.0.${30 + lane}`
-      if (c.kind === 'http') {
-        const r = await httpSend(httpPort, from, c.method, c.path, c.headers, c.body)
-        if (r.error?.startsWith('unsendable')) {
-          bump('http (not sendable by node:http)')
-          return
-        }
-        bump('http')
-        const key = r.status ? String(r.status) : r.error ?? 'none'
-        httpStatuses[key] = (httpStatuses[key] ?? 0) + 1
-        if (r.status >= 500) fail(`web ${i}: ${c.method} ${c.path.slice(0, 120)} (${c.note}) answered ${r.status} ${r.body.slice(0, 200)}`)
-        if (r.error === 'timeout') fail(`web ${i}: ${c.method} ${c.path.slice(0, 120)} (${c.note}) got no answer in 15 s`)
-        if (c.mutation && r.status >= 200 && r.status < 300) fail(`web ${i}: ${c.method} ${c.path.slice(0, 120)} (${c.note}) was accepted: ${r.status} ${r.body.slice(0, 200)}`)
-      } else if (c.kind === 'raw-http') {
-        const r = await rawHttpSend(httpPort, from, c.bytes, 300)
-        bump('raw-http')
-        if (r.status !== undefined && r.status >= 500) fail(`web ${i}: raw HTTP (${c.note}) answered ${r.status}`)
-      } else {
-        const r = await wsSession(httpPort, from, c.path, c.frames, 250)
-        bump('ws')
-        if (r.httpStatus !== undefined && r.httpStatus >= 500) fail(`web ${i}: WebSocket ${c.path.slice(0, 80)} (${c.note}) answered ${r.httpStatus}`)
-        if (r.closeCode === 1011) fail(`web ${i}: WebSocket (${c.note}) closed with 1011 (internal error)`)
+      const ticker = setInterval(() => progress(`  sent ${JSON.stringify(sent)}`), 5000)
+      try {
+        await Promise.all([Promise.all(sessions.map(runSession)), pool(shots, 8, runShot), pool(webCases, 4, runWeb)])
+      } finally {
+        clearInterval(ticker)
       }
+      // every session's last packets are read before the checks
+      for (const s of sessions) if (s.connected) await s.ping(15_000)
+      for (const s of sessions) s.close()
     }
 
-    const ticker = setInterval(() => progress(`  sent ${JSON.stringify(sent)}`), 5000)
-    try {
-      await Promise.all([Promise.all(sessions.map(runSession)), pool(shots, 8, runShot), pool(webCases, 4, runWeb)])
-    } finally {
-      clearInterval(ticker)
-    }
-    // every session's last packets are read before the checks
-    for (const s of sessions) if (s.connected) await s.ping(15_000)
-    for (const s of sessions) s.close()
+    // A first, shorter round of the same kind of attack (other cases) brings the hub to its working
+    // size (V8 heap, allocator arenas, code), so RSS growth measured over the main round is what
+    // the attack leaves behind, not start-up. A leak grows in every round.
+    const warm = buildMqttCases(seed, Math.round(count / 5), world, 'warm-up ')
+    await round(warm.perSession, warm.shots, buildWebCases(seed, Math.round(web / 5), world, 'warm-up '))
+    const rssWarm = await world.settledRssBytes()
+    counting = true
+    const { perSession, shots } = buildMqttCases(seed, count, world)
+    const webCases = buildWebCases(seed, web, world)
+    progress(`seed ${seed}: warm-up ${JSON.stringify(warmSent)}, RSS ${mib(rssBefore)} -> ${mib(rssWarm)} MiB; now ${count} MQTT cases, ${web} HTTP/WebSocket cases`)
+    await round(perSession, shots, webCases)
     attacking = false
     progress(`  one-shot connections: ${Object.entries(shotTimes).map(([k, v]) => `${k} ${v.n} x ${Math.round(v.ms / v.n)} ms (${v.timeouts} not closed by the hub)`).join(', ')}`)
     progress(`  attack done in ${Math.round(performance.now() - started)} ms: ${JSON.stringify(sent)}`)
@@ -307,9 +325,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       for (const topic of [...new Set(retained)].slice(0, 10)) fail(`a retained message is kept on ${topic}`)
       await sleep(1000)
     }
-    const rssAfter = world.rssBytes()
-    const growth = rssAfter - rssBefore
-    if (!(growth < 20 * 1024 * 1024) && !Number.isNaN(rssAfter)) fail(`hub RSS grew ${mib(growth)} MiB (${mib(rssBefore)} -> ${mib(rssAfter)}), limit 20 MiB`)
+    const rssAfter = await world.settledRssBytes()
+    const growth = rssAfter - rssWarm
+    if (!(growth < 20 * 1024 * 1024) && !Number.isNaN(rssAfter)) fail(`hub RSS grew ${mib(growth)} MiB over the attack (${mib(rssWarm)} -> ${mib(rssAfter)}), limit 20 MiB`)
     const logs = world.hub.logs.slice(logStart)
     const errors = logs.filter((l) => typeof l.level === 'number' && l.level >= 50)
     for (const e of errors.slice(0, 5)) fail(`hub logged an error: ${JSON.stringify(e).slice(0, 400)}`)
@@ -321,7 +339,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       mqttSent: ['publish', 'subscribe', 'pre-auth', 'post-auth', 'identity'].reduce((n, k) => n + (sent[k] ?? 0), 0),
       webSent: ['http', 'raw-http', 'ws'].reduce((n, k) => n + (sent[k] ?? 0), 0),
       durationMs: Math.round(performance.now() - started),
-      rssBeforeMiB: mib(rssBefore),
+      rssStartMiB: mib(rssBefore),
+      rssBeforeMiB: mib(rssWarm),
       rssAfterMiB: mib(rssAfter),
       rssGrowthMiB: mib(growth),
       maxPingMs: Math.round(maxPingMs),

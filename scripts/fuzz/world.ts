@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import mqtt, { type MqttClient } from 'mqtt'
 import { credentialsPath, hashSecret, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
 import { createSimulator, type Simulator } from '../../src/simulator/index.js'
@@ -57,6 +59,8 @@ export interface World {
   arm(): void
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>
   rssBytes(): number
+  /** RSS after a full GC in the hub (SIGUSR2, see gc-on-signal.cjs) */
+  settledRssBytes(): Promise<number>
   /** the end of the hub's stderr (an uncaught exception lands there) */
   readonly stderrTail: string
   close(): Promise<void>
@@ -97,6 +101,14 @@ export async function startWorld(dataDir: string): Promise<World> {
     HUB_TIMEZONE: 'UTC',
     HUB_ADMIN_TOKEN: tokens.admin,
     HUB_WEBHOOK_SECRET: randomBytes(16).toString('hex'),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --require ${join(dirname(fileURLToPath(import.meta.url)), 'gc-on-signal.cjs')}`.trim(),
+    // Rate limits raised so that every hostile case reaches the decoders and handlers instead of
+    // being dropped at the door; the limits have their own tests and `npm run bench -- flood`.
+    HUB_MQTT_RATE: '5000',
+    HUB_MQTT_BURST: '5000',
+    HUB_MQTT_MACHINE_RATE: '5000',
+    HUB_HTTP_AUTH_FAILURES_PER_MINUTE: '100000',
+    HUB_HTTP_BOOKINGS_PER_MINUTE: '100000',
   })
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => hub.kill('SIGKILL')]
   let stderr = ''
@@ -196,6 +208,13 @@ export async function startWorld(dataDir: string): Promise<World> {
       admin,
       get stderrTail() {
         return stderr.slice(-3000)
+      },
+      async settledRssBytes() {
+        hub.child.kill('SIGUSR2')
+        await new Promise((r) => setTimeout(r, 1000))
+        const m = [...stderr.matchAll(/fuzz-memory (\{.*\})/g)].at(-1)
+        if (m) process.env.FUZZ_DEBUG && console.log(`hub memory after GC: ${m[1]}`)
+        return world.rssBytes()
       },
       rssBytes: () => {
         let status = ''
