@@ -14,6 +14,7 @@ import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
 import { envelope, refusal } from '../protocol/envelope.js'
 import { machineOf, type ClientIdentity } from '../protocol/identity.js'
+import { parseJsonObject } from '../protocol/codec.js'
 import { inboundEcho } from '../protocol/inbound.js'
 import { isValidNodeName, machineNodeName, machineTopic, NodeNames, replyTopic, Topics } from '../protocol/topics.js'
 import { canPublish, retainRefusal } from './acl.js'
@@ -142,16 +143,11 @@ function replyTarget(identity: ClientIdentity): { topic: string; node: string } 
 }
 
 /** `exchange_id` / `request_id` of a refused payload to a topic that is no inbox, to echo; nothing else of it is trusted. */
-function echoedIds(raw: Buffer | string): { exchange_id?: number; request_id?: number } {
-  const text = typeof raw === 'string' ? raw : raw.length <= 64 * 1024 ? raw.toString('utf8') : ''
-  if (!text.trimStart().startsWith('{')) return {}
-  try {
-    const value = JSON.parse(text) as Record<string, unknown>
-    const out: { exchange_id?: number; request_id?: number } = {}
-    if (Number.isSafeInteger(value.exchange_id)) out.exchange_id = value.exchange_id as number
-    if (Number.isSafeInteger(value.request_id)) out.request_id = value.request_id as number
-    return out
-  } catch {
-    return {}
-  }
+function echoedIds(raw: Buffer): { exchange_id?: number; request_id?: number } {
+  const parsed = parseJsonObject(raw)
+  if (!parsed.ok) return {}
+  const out: { exchange_id?: number; request_id?: number } = {}
+  if (Number.isSafeInteger(parsed.value.exchange_id)) out.exchange_id = parsed.value.exchange_id as number
+  if (Number.isSafeInteger(parsed.value.request_id)) out.request_id = parsed.value.request_id as number
+  return out
 }

@@ -28,6 +28,7 @@ import { pageRoutes } from './routes/pages.js'
 import { authRoutes } from './routes/auth.js'
 import { staffRoutes } from './routes/staff.js'
 import { readVersion } from './version.js'
+import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
 /**
  * Security headers on every response (issue 10), pages, /docs and /api alike. The CSP admits
@@ -66,8 +67,8 @@ export async function buildHttpApp(deps: HttpDeps) {
   const app = Fastify({
     // The live feed takes `?token=`; keep tokens out of the request log.
     loggerInstance: deps.log.child({ module: 'http' }, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
-    // Kiosks and the admin page send small JSON bodies only.
-    bodyLimit: 64 * 1024,
+    // Kiosks and the admin page send small JSON bodies only: the MQTT inboxes' cap.
+    bodyLimit: MAX_PAYLOAD_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // TypeBox validates bodies exactly like the MQTT codec (no type coercion: "5" is not 5, one rule
