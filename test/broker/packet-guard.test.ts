@@ -116,3 +116,21 @@ t.test('the real broker closes oversized, bad-topic and id-0 connections on TCP 
   await m1.publishAsync('external/handler', JSON.stringify({ machine_id: 1, status: 'idle', pad: 'x'.repeat(3000) }), { qos: 1 })
   t.ok(m1.connected)
 })
+
+t.test('the TLS listener reads through the same guard', async (t) => {
+  const { connect: tlsConnect } = await import('node:tls')
+  const { readFileSync } = await import('node:fs')
+  const { fileURLToPath } = await import('node:url')
+  const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+  const dir = t.testdir()
+  const b = await startTestBroker(dir, { HUB_MQTT_TLS_PORT: '0', HUB_TLS_CERT: fixture('tls-cert.pem'), HUB_TLS_KEY: fixture('tls-key.pem') })
+  t.teardown(() => b.close())
+  const socket = tlsConnect({ port: b.broker.ports.tls!, host: '127.0.0.1', ca: readFileSync(fixture('tls-cert.pem')), servername: 'localhost' })
+  socket.on('error', () => {})
+  await new Promise((r) => socket.once('secureConnect', r))
+  const closed = new Promise((r) => socket.once('close', r))
+  socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]))
+  socket.write(Buffer.alloc(256 * 1024, 0x41))
+  await closed
+  t.match(b.broker.metrics(), /dispenser_mqtt_closed_connections_total\{reason="packet_too_large"\} 1/)
+})
