@@ -237,3 +237,14 @@ t.test('kiosk without a token explains the set-up', { skip: skip ?? false }, asy
   await page.waitForSelector('#setup:not([hidden])')
   t.match(await page.textContent('#setup'), /kiosk\?token=/)
 })
+
+t.test('/docs (swagger-ui) renders under the security headers: no CSP violation', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t, 0)
+  const errors: string[] = []
+  const page = await w.page(errors)
+  const response = await page.goto(`${w.base}/docs`)
+  t.match(response?.headers()['content-security-policy'], /script-src 'self'/, 'the page is served with the CSP')
+  await page.waitForSelector('.opblock-summary-path')
+  t.ok((await page.locator('.opblock').count()) > 10, 'the operations are listed')
+  t.same(errors.filter((e) => /Content Security Policy|Refused to/i.test(e)), [], 'nothing blocked by the CSP')
+})
