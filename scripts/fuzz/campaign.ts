@@ -58,11 +58,13 @@ const SESSION_ATTACKERS = [...NODE_ATTACKERS, ...MACHINE_ATTACKERS.slice(0, 2)]
 /** the attacker machine used for one-shot connections (its takeovers of itself hit no long session) */
 const ONE_SHOT_MACHINE = MACHINE_ATTACKERS[2]!
 
-function buildMqttCases(seed: number, count: number, world: World, label = '') {
+async function buildMqttCases(seed: number, count: number, world: World, label = '') {
   const perSession = new Map<string, SessionCase[]>(SESSION_ATTACKERS.map((a) => [a.name, []]))
   const shots: ShotCase[] = []
   const creds = (a: Attacker, clientId: string) => ({ clientId, username: a.name, password: world.secrets.get(a.name)!, keepalive: a.role === 'machine' ? 10 : 60 })
   for (let i = 0; i < count; i++) {
+    // yield now and then: the well-behaved dispensers in this process must keep their keep-alive
+    if (i % 50 === 0) await new Promise((r) => setImmediate(r))
     const rng = createRng(seed).fork(`${label}mqtt:${i}`)
     const r = rng.next()
     if (r < 0.7) {
@@ -93,9 +95,10 @@ function buildMqttCases(seed: number, count: number, world: World, label = '') {
   return { perSession, shots }
 }
 
-function buildWebCases(seed: number, web: number, world: World, label = ''): WebCase[] {
+async function buildWebCases(seed: number, web: number, world: World, label = ''): Promise<WebCase[]> {
   const cases: WebCase[] = []
   for (let i = 0; i < web; i++) {
+    if (i % 20 === 0) await new Promise((r) => setImmediate(r))
     const rng = createRng(seed).fork(`${label}web:${i}`)
     const r = rng.next()
     cases.push(r < 0.76 ? hostileHttp(rng, world.ctx, world.tokens) : r < 0.86 ? rawHttp(rng) : hostileWs(rng, world.tokens))
@@ -281,12 +284,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     // A first, shorter round of the same kind of attack (other cases) brings the hub to its working
     // size (V8 heap, allocator arenas, code), so RSS growth measured over the main round is what
     // the attack leaves behind, not start-up. A leak grows in every round.
-    const warm = buildMqttCases(seed, Math.round(count / 5), world, 'warm-up ')
-    await round(warm.perSession, warm.shots, buildWebCases(seed, Math.round(web / 5), world, 'warm-up '))
+    const warm = await buildMqttCases(seed, Math.round(count / 5), world, 'warm-up ')
+    await round(warm.perSession, warm.shots, await buildWebCases(seed, Math.round(web / 5), world, 'warm-up '))
     const rssWarm = await world.settledRssBytes()
     counting = true
-    const { perSession, shots } = buildMqttCases(seed, count, world)
-    const webCases = buildWebCases(seed, web, world)
+    const { perSession, shots } = await buildMqttCases(seed, count, world)
+    const webCases = await buildWebCases(seed, web, world)
     progress(`seed ${seed}: warm-up ${JSON.stringify(warmSent)}, RSS ${mib(rssBefore)} -> ${mib(rssWarm)} MiB; now ${count} MQTT cases, ${web} HTTP/WebSocket cases`)
     await round(perSession, shots, webCases)
     attacking = false
