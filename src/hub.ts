@@ -26,6 +26,7 @@ import { createSimulator } from './simulator/index.js'
 import { createLink, type Link } from './link/index.js'
 import { createConfirmationStore, createSystemTimeSync, createTimekeeping, systemBoot, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
 import { createStaff, type SignIn, type Staff } from './staff/index.js'
+import { createAudit, type Audit } from './audit/index.js'
 
 export interface HubOptions {
   config: Config
@@ -46,6 +47,7 @@ export interface Hub {
   link: Link
   timekeeping: Timekeeping
   staff: Staff
+  audit: Audit
   adminToken: string
   ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
   close(): Promise<void>
@@ -103,6 +105,26 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     })
     stops.push(() => broker.close())
 
+    const staff = createStaff({
+      dataDir: config.dataDir,
+      db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
+      clock,
+      log: log.child({ module: 'staff' }),
+      idleMinutes: config.staffIdleMinutes,
+      sessionHours: config.staffSessionHours,
+    })
+    await staff.start()
+    stops.push(() => staff.stop())
+    const audit = createAudit({
+      db,
+      clock,
+      log: log.child({ module: 'audit' }),
+      retentionDays: config.auditRetentionDays,
+      journal: () => staff.journal(),
+    })
+    await audit.start()
+    stops.push(() => audit.stop())
+
     // Scheduling never imports machines: it asks bay health through this port (issue 11).
     let machinesRef: Machines | undefined
     const scheduling = createScheduling({
@@ -111,6 +133,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       events,
       store: db.sublevel('sessions', { valueEncoding: 'json' }),
       log: log.child({ module: 'scheduling' }),
+      audit: audit.log,
       bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
     })
     const machines = createMachines({
@@ -160,16 +183,6 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     const adminFeed = createAdminFeed({ broker, events, clock, log: log.child({ module: 'admin-feed' }) })
     stops.push(() => adminFeed.stop())
 
-    const staff = createStaff({
-      dataDir: config.dataDir,
-      db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
-      clock,
-      log: log.child({ module: 'staff' }),
-      idleMinutes: config.staffIdleMinutes,
-      sessionHours: config.staffSessionHours,
-    })
-    await staff.start()
-    stops.push(() => staff.stop())
 
     const link = await createLink({ config, clock, log: log.child({ module: 'link' }), events, scheduling, broker, db })
     stops.push(() => link.stop())
@@ -184,6 +197,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       adminToken,
       timekeeping,
       staff,
+      audit,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
       metrics: () => link.metrics() + '\n' + broker.metrics() + '\n' + timekeeping.metrics(),
@@ -211,7 +225,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, timekeeping, staff, adminToken, ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, adminToken, ports, close }
   } catch (error) {
     await close()
     throw error

@@ -98,6 +98,8 @@ export const SessionRecord = Type.Object({
   duration: Type.Integer(),
   origin_node: Type.String(),
   external_id: Type.Optional(Type.String()),
+  /** who booked it (audit actor label: `staff:mia`, `token:lobby-kiosk`, `node:kiosk_interface`) */
+  booked_by: Type.Optional(Type.String()),
   created_at: EpochSeconds,
   updated_at: EpochSeconds,
 })

@@ -8,6 +8,7 @@ import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import { err, ok } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
+import type { AuditLog } from '../audit/log.js'
 import type { SessionRecord } from '../protocol/messages.js'
 import { decoderFor } from '../protocol/codec.js'
 import { AvailabilityQuery as AvailabilityQuerySchema } from '../protocol/messages.js'
@@ -44,6 +45,8 @@ export interface SchedulingDeps {
    * imports machines). Kiosk/reservation bookings and availability refuse such bays; default: all healthy.
    */
   bayHealth?: BayHealthFn
+  /** the audit log: every booking change is recorded in its own batch (audit/log.ts) */
+  audit?: AuditLog
 }
 
 const checkAvailability = decoderFor(AvailabilityQuerySchema)

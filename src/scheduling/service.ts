@@ -8,6 +8,9 @@ import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import { err, ok, type Result } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
+import { actorLabel } from '../protocol/actor.js'
+import { sessionDraft } from '../audit/drafts.js'
+import type { AuditLog } from '../audit/log.js'
 import { MAX_SESSION_ID, type Session, type SessionRecord } from '../protocol/messages.js'
 import { createKeyMemory, keyId, requestFingerprint } from './idempotency.js'
 import { nextTransition, phaseAt } from './rules.js'
@@ -19,6 +22,8 @@ import { createWriter, type ChangeEvent } from './writer.js'
 import type { BayHealthFn } from './sellable.js'
 
 export interface SessionServiceDeps {
+  /** the audit log; each change's entry is written in the change's own batch */
+  audit?: AuditLog | undefined
   config: Config
   clock: Clock
   events: EventBus<HubEvents>
@@ -47,13 +52,17 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   const publish = (event: ChangeEvent) => {
     deps.onCommitted?.(event)
-    events.emit('session.changed', event)
+    // Who did it goes to the audit log, not to the feed, the uplink or internal/admin.
+    const { change, session, previous } = event
+    events.emit('session.changed', previous ? { change, session, previous } : { change, session })
     const due = dueAt(event.session)
     if (due !== undefined) deps.onDue?.(due)
   }
   const keys = createKeyMemory()
   const nowS = () => clock.now() / 1000
-  const writer = createWriter({ index, keys, store, log, publish, maxBatch: deps.maxBatch, expiredKeys: () => keys.expired(nowS(), 1000) })
+  const audit = deps.audit
+  const auditOps = audit && ((batch: readonly ChangeEvent[]) => audit.ops(batch.map((e) => sessionDraft(e, nowS())).filter((d) => d !== undefined)))
+  const writer = createWriter({ index, keys, store, log, publish, maxBatch: deps.maxBatch, expiredKeys: () => keys.expired(nowS(), 1000), auditOps })
 
   /** When the lifecycle step must next look at this session: now if it is due already. */
   const dueAt = (r: SessionRecord): number | undefined => {
@@ -99,8 +108,12 @@ export function createSessionService(deps: SessionServiceDeps) {
     const { kind, record, previous, submitted } = plan.value
     // A create never replaces a session (issue 10); the allocator makes this unreachable, the check keeps it so.
     if (created && tx.get(record.session_id)) throw new Error(`session ${record.session_id} exists; refusing to overwrite it`)
+    const actor = options.actor ?? { kind: 'node' as const, name: options.origin }
+    // "Booked by" names the person (or token) behind a new booking, not only the owning node.
+    if (created) record.booked_by = actorLabel(actor)
     tx.put({ record, submitted })
-    emit(previous ? { change: kind, session: record, previous } : { change: kind, session: record })
+    const said = { actor, ...(options.reason !== undefined && { reason: options.reason }) }
+    emit(previous ? { change: kind, session: record, previous, ...said } : { change: kind, session: record, ...said })
     return ok({ session: record, change: kind, replay: false, created })
   }
 

@@ -6,6 +6,7 @@
  */
 import type { SessionRecord } from '../protocol/messages.js'
 import type { RememberedKey } from './idempotency.js'
+import type { AuditOp } from '../audit/log.js'
 
 /** What is stored per session: the record and the fingerprint of its last submission (idempotency). */
 export interface StoredSession {
@@ -13,7 +14,7 @@ export interface StoredSession {
   submitted: string | null
 }
 
-type Operation = { type: 'put'; key: string; value: StoredSession | { remembered: RememberedKey } } | { type: 'del'; key: string }
+type Operation = { type: 'put'; key: string; value: StoredSession | { remembered: RememberedKey } } | { type: 'del'; key: string } | AuditOp
 
 /** The part of a level sublevel (json values) the store uses. */
 export interface SessionDb {
@@ -31,6 +32,8 @@ export interface StoreWrite {
   remember: readonly RememberedKey[]
   /** ids (RememberedKey.id) of keys past their retention */
   forget: readonly string[]
+  /** audit entries recording these changes (another sublevel, same atomic batch) */
+  audit?: readonly AuditOp[]
 }
 
 export interface SessionStore {
@@ -62,11 +65,12 @@ export function createLevelSessionStore(db: SessionDb): SessionStore {
       }
       return out
     },
-    async write({ sessions, remember, forget }) {
+    async write({ sessions, remember, forget, audit = [] }) {
       const ops: Operation[] = [
         ...sessions.map((value) => ({ type: 'put' as const, key: sessionKey(value.record.session_id), value })),
         ...remember.map((value) => ({ type: 'put' as const, key: keyOf(value.id), value: { remembered: value } })),
         ...forget.map((id) => ({ type: 'del' as const, key: keyOf(id) })),
+        ...audit,
       ]
       if (ops.length === 0) return
       await db.batch(ops, { sync: true })

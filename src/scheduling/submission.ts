@@ -127,6 +127,7 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   }
   const externalId = ctx.externalId ?? prev?.external_id
   if (externalId !== undefined) record.external_id = externalId
+  if (prev?.booked_by !== undefined) record.booked_by = prev.booked_by
   if (prev && sameBooking(prev, record)) return ok({ kind: 'replay', record: prev })
   // Sell only what can dispense (issue 11); an admin sees why and may force. Blocks are never refused here.
   if (record.status !== 'maintenance' && session.force !== true) {

@@ -35,6 +35,8 @@ export interface SubmitOptions {
   idempotency?: IdempotencyKey
   /** who asks, for the audit log (default: the node `origin`) */
   actor?: Actor
+  /** why, when the asker gave a reason (kept in the audit log) */
+  reason?: string
 }
 
 /** What a submission did: the HTTP door answers 201 for `created` without reading first. */

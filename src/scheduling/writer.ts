@@ -7,6 +7,8 @@
  */
 import type { Logger } from 'pino'
 import type { SessionChange } from '../protocol/events.js'
+import type { Actor } from '../protocol/actor.js'
+import type { AuditOp } from '../audit/log.js'
 import type { SessionRecord } from '../protocol/messages.js'
 import type { KeyMemory } from './idempotency.js'
 import { createTx, type SessionIndex, type Tx } from './session-index.js'
@@ -16,6 +18,9 @@ export interface ChangeEvent {
   change: SessionChange
   session: SessionRecord
   previous?: SessionRecord
+  /** who made the change (audit); lifecycle steps have none */
+  actor?: Actor
+  reason?: string
 }
 
 /** A step sees the Tx and reports the events its changes cause. */
@@ -39,6 +44,8 @@ export interface WriterDeps {
   publish: (event: ChangeEvent) => void
   /** largest number of queued steps written in one batch */
   maxBatch?: number | undefined
+  /** the audit operations recording these events (written in the same batch) */
+  auditOps?: ((events: readonly ChangeEvent[]) => AuditOp[]) | undefined
 }
 
 export interface Writer {
@@ -48,7 +55,7 @@ export interface Writer {
   stats(): { batches: number; steps: number }
 }
 
-export function createWriter({ index, keys, expiredKeys, store, log, publish, maxBatch = 256 }: WriterDeps): Writer {
+export function createWriter({ index, keys, expiredKeys, store, log, publish, maxBatch = 256, auditOps }: WriterDeps): Writer {
   const queue: Job[] = []
   let draining: Promise<void> | null = null
   let batches = 0
@@ -69,7 +76,8 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
     // Expired keys leave only with a batch that writes anyway: housekeeping never costs a sync of its own.
     const forget = entries.length + remember.length > 0 ? (expiredKeys?.() ?? []).filter((id) => !tx.keyWrites.has(id)) : []
     try {
-      await store.write({ sessions: entries, remember, forget })
+      // The audit entries go in the same synced batch as the sessions they record.
+      await store.write({ sessions: entries, remember, forget, audit: auditOps?.(events) ?? [] })
     } catch (error) {
       // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
       log.error({ err: error, steps: jobs.length }, 'session write failed')

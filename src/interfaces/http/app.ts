@@ -27,6 +27,7 @@ import { clockRoutes } from './routes/clock.js'
 import { pageRoutes } from './routes/pages.js'
 import { authRoutes } from './routes/auth.js'
 import { staffRoutes } from './routes/staff.js'
+import { auditRoutes } from './routes/audit.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -127,6 +128,7 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(feed.routes, ctx)
   await app.register(authRoutes, ctx)
   await app.register(staffRoutes, ctx)
+  await app.register(auditRoutes, ctx)
   await app.register(pageRoutes, ctx)
   return app
 }

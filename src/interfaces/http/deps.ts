@@ -9,6 +9,7 @@ import type { Clock } from '../../lib/clock.js'
 import type { EventBus } from '../../lib/event-bus.js'
 import type { Permission, PrincipalRole } from '../../protocol/permissions.js'
 import type { Staff } from '../../staff/index.js'
+import type { Audit } from '../../audit/index.js'
 import type { HubEvents } from '../../protocol/events.js'
 import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
@@ -40,6 +41,8 @@ export interface HttpDeps {
   adminToken: string
   /** staff users and their sign-ins; without it only bearer tokens are accepted */
   staff?: Staff
+  /** the audit log (GET /api/audit) */
+  audit?: Pick<Audit, 'query'>
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
   /** extra Prometheus text appended to /metrics */

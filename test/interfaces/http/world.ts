@@ -19,6 +19,7 @@ import { createMachines, type MachineDb, type Machines } from '../../../src/mach
 import { createScheduling, type StoredSession } from '../../../src/scheduling/index.js'
 import type { Scheduling } from '../../../src/scheduling/types.js'
 import { createStaff, type SignIn, type Staff } from '../../../src/staff/index.js'
+import { createAudit, type Audit } from '../../../src/audit/index.js'
 import type { StaffRole } from '../../../src/protocol/permissions.js'
 import { FakeBroker } from '../../helpers/fake-broker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
@@ -88,6 +89,7 @@ export interface World {
   /** with `timeSync` given: the clock trust service (/api/clock, health, banner) */
   timekeeping?: Timekeeping
   staff: Staff
+  audit: Audit
 }
 
 export interface WorldOptions {
@@ -114,12 +116,16 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   const broker = new DispenserBroker()
   // RULES §8: one LevelDB, a sublevel per module.
   const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
+  const staffRef: { staff?: Staff } = {}
+  const audit = createAudit({ db, clock, log, retentionDays: config.auditRetentionDays, journal: () => staffRef.staff?.journal() ?? [] })
+  await audit.start()
   // As in src/hub.ts: scheduling asks bay health through a port, never importing machines.
   let machinesRef: Machines | undefined
   const scheduling = createScheduling({
     config, clock, events, log,
     store: db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' }),
     bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
+    audit: audit.log,
   })
   const machines = createMachines({
     config, clock, events, broker, log,
@@ -144,8 +150,9 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
     db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
   })
   await staff.start()
+  staffRef.staff = staff
   const app = await buildHttpApp({
-    config, log, clock, events, machines, scheduling, staff, adminToken: ADMIN_TOKEN,
+    config, log, clock, events, machines, scheduling, staff, audit, adminToken: ADMIN_TOKEN,
     verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra, ...(timekeeping && { timekeeping }),
   })
   t.teardown(async () => {
@@ -155,7 +162,7 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
     await scheduling.stop()
     await db.close()
   })
-  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, hubClock: clock, ...(timekeeping && { timekeeping }) }
+  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, audit, hubClock: clock, ...(timekeeping && { timekeeping }) }
 }
 
 /** A dispenser connects and reports (DESIGN §4: report on connect). */

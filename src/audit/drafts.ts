@@ -1,0 +1,56 @@
+/**
+ * PURE: what the audit log records for a change. A session change keeps the fields a person
+ * reads in its history (bays, times, status, owner, who booked it).
+ */
+import { actorLabel, type Actor } from '../protocol/actor.js'
+import type { AuditDraft, AuditKind } from '../protocol/audit.js'
+import type { SessionChange } from '../protocol/events.js'
+import type { SessionRecord } from '../protocol/messages.js'
+
+export interface SessionChangeFact {
+  change: SessionChange
+  session: SessionRecord
+  previous?: SessionRecord | undefined
+  actor?: Actor | undefined
+  reason?: string | undefined
+}
+
+function sessionView(s: SessionRecord): Record<string, unknown> {
+  const { machine_id, status, start_time, end_time, duration, origin_node } = s
+  return { machine_id, status, start_time, end_time, duration, origin_node, ...(s.booked_by !== undefined && { booked_by: s.booked_by }) }
+}
+
+function kindOf(fact: SessionChangeFact): AuditKind | undefined {
+  const maintenance = fact.session.status === 'maintenance' || fact.previous?.status === 'maintenance'
+  const prefix = maintenance ? 'maintenance' : 'session'
+  switch (fact.change) {
+    case 'created':
+      return `${prefix}.created`
+    case 'cancelled':
+      return `${prefix}.cancelled`
+    case 'updated': {
+      if (maintenance) return 'maintenance.updated'
+      const p = fact.previous
+      const moved = p !== undefined && (p.start_time !== fact.session.start_time || p.machine_id.join(',') !== fact.session.machine_id.join(','))
+      return moved ? 'session.moved' : 'session.updated'
+    }
+    default:
+      // activated / completed are the clock's doing, not a change anyone made
+      return undefined
+  }
+}
+
+export function sessionDraft(fact: SessionChangeFact, nowS: number): AuditDraft | undefined {
+  const kind = kindOf(fact)
+  if (!kind || !fact.actor) return undefined
+  return {
+    at: nowS,
+    actor: actorLabel(fact.actor),
+    kind,
+    session_id: fact.session.session_id,
+    machine_id: [...new Set([...(fact.previous?.machine_id ?? []), ...fact.session.machine_id])].sort((a, b) => a - b),
+    before: fact.previous ? sessionView(fact.previous) : null,
+    after: sessionView(fact.session),
+    ...(fact.reason !== undefined && { reason: fact.reason }),
+  }
+}
