@@ -10,7 +10,7 @@ import { browserSkipReason, buildBrowserWorld } from './world.js'
 const skip = browserSkipReason()
 if (skip) t.comment(skip)
 
-declare const document: { cookie: string }
+declare const document: { cookie: string; querySelector(selector: string): { open?: boolean } | null }
 
 async function logIn(page: Page, username: string, password: string) {
   await page.fill('#username', username)
@@ -18,7 +18,7 @@ async function logIn(page: Page, username: string, password: string) {
   await page.click('#login-form button')
 }
 
-t.test('manager adds staff on the page; staff signs in and books; a viewer changes nothing', { skip: skip ?? false }, async (t) => {
+t.test('manager adds staff on the page; staff signs in, books and moves, the activity view names them; a viewer changes nothing', { skip: skip ?? false }, async (t) => {
   const w = await buildBrowserWorld(t, 8)
   await w.staff.change({ kind: 'add', username: 'mia', role: 'manager', password: 'password-mia' }, 'node:cli')
   await w.staff.change({ kind: 'add', username: 'vic', role: 'viewer', password: 'password-vic' }, 'node:cli')
@@ -57,7 +57,16 @@ t.test('manager adds staff on the page; staff signs in and books; a viewer chang
   await page.fill('#dlg-book [name=start]', '11:00')
   await page.click('#dlg-book button.primary')
   await page.waitForSelector('.sched .block.reserved')
-  t.match(w.scheduling.list(), [{ machine_id: [6], start_time: Date.UTC(2026, 0, 10, 11, 0) / 1000, origin_node: 'admin_portal' }])
+  t.match(w.scheduling.list(), [{ machine_id: [6], start_time: Date.UTC(2026, 0, 10, 11, 0) / 1000, origin_node: 'admin_portal', booked_by: 'staff:sam' }])
+  const id = w.scheduling.list()[0]!.session_id
+  await page.click('.sched .block.reserved')
+  await page.waitForSelector('#dlg-session[open]')
+  await page.fill('#dlg-session [name=bays]', '7')
+  await page.click('#dlg-session button[value=move]')
+  await page.waitForFunction(() => !document.querySelector('#dlg-session')?.open)
+  t.match(w.scheduling.get(id), { machine_id: [7] }, 'moved through the page')
+  await page.waitForSelector(`#audit li[data-kind="session.moved"]:text("sam moved session ${id}")`)
+  t.match(await page.textContent('#audit'), new RegExp(`sam booked session ${id}`), 'the activity view shows both with the name')
   await page.click('#signout')
   await page.waitForSelector('#signin:not([hidden])')
 

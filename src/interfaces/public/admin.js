@@ -4,6 +4,7 @@ import { createClockBanner } from './admin-clock.js'
 import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
 import { createStaffDialog } from './admin-staff.js'
+import { createAuditPanel } from './admin-audit.js'
 import { renderAlerts, renderBays, renderChart, renderLink } from './admin-panels.js'
 import { addDays, createTimeFormat, zonedEpoch } from './time.js'
 
@@ -27,6 +28,7 @@ let live = null
 const api = createApi(() => state.token, () => signOut(state.token ? 'Your token is no longer accepted. Sign in again.' : 'Your sign-in has ended. Sign in again.'))
 const dialogs = createDialogs({ api, state, toast })
 const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
+const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
@@ -164,6 +166,7 @@ function onMessage({ topic, payload }) {
     renderSide()
     clockBanner.show(payload.clock)
     void refreshLink()
+    if (can('audit.read')) void auditPanel.load()
   } else if (topic === 'pong') {
     state.clock.sync(payload.now)
   } else if (topic === 'machine.changed') {
@@ -176,6 +179,7 @@ function onMessage({ topic, payload }) {
     else state.sessions.delete(s.session_id)
     renderGrid()
     renderChartPanel()
+    if (can('audit.read') && payload.change !== 'activated' && payload.change !== 'completed') auditPanel.soon()
   } else if (topic === 'clock.changed') {
     if (payload.stepMs) state.clock.sync(payload.clock.now)
     clockBanner.show(payload.clock)
