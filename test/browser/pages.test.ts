@@ -154,8 +154,10 @@ t.test('kiosk: token from the URL, choose, pick, confirm, countdown', { skip: sk
   await page.click('.option >> nth=0')
   await page.waitForSelector('#step-confirm:not([hidden])')
   t.match(await page.textContent('#pay-note'), /pay at the counter/i)
+  const booking = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/sessions'))
   await page.click('#confirm')
   await page.waitForSelector('#step-done:not([hidden])')
+  t.match((await booking).headers()['idempotency-key'], /^[0-9a-f]{32}$/, 'the booking carries an Idempotency-Key (safe retry)')
   const numbers = await page.locator('#bay-numbers span').allTextContents()
   t.equal(numbers.length, 2, 'two bay numbers shown')
   const session = w.scheduling.list()[0]

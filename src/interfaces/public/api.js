@@ -1,6 +1,15 @@
 // Shared by the admin and kiosk pages: REST calls with the bearer token, and the live feed.
 // Plain ES module, no build step (src/interfaces/http/README.md).
 
+/**
+ * A fresh Idempotency-Key (128 random bits, hex). getRandomValues, not randomUUID: the hub is
+ * served over plain HTTP on the LAN, which is not a secure context.
+ */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message)
@@ -14,9 +23,9 @@ export class ApiError extends Error {
  * (httpOnly, sent by fetch on same-origin requests) speaks for the page. `onUnauthorized` runs on any 401.
  */
 export function createApi(getToken, onUnauthorized = () => {}) {
-  async function request(method, path, body) {
+  async function request(method, path, body, extraHeaders = {}) {
     const token = getToken()
-    const headers = token ? { authorization: `Bearer ${token}` } : {}
+    const headers = token ? { authorization: `Bearer ${token}`, ...extraHeaders } : { ...extraHeaders }
     if (body !== undefined) headers['content-type'] = 'application/json'
     let res
     try {
@@ -39,7 +48,7 @@ export function createApi(getToken, onUnauthorized = () => {}) {
   }
   return {
     get: (path) => request('GET', path),
-    post: (path, body = {}) => request('POST', path, body),
+    post: (path, body = {}, headers = {}) => request('POST', path, body, headers),
     patch: (path, body) => request('PATCH', path, body),
     del: (path) => request('DELETE', path),
   }

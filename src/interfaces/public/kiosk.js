@@ -1,6 +1,6 @@
 // Kiosk page (/kiosk): walk-up flow — bays and minutes, pick an option, pay, get bay numbers
 // and a countdown. The kiosk token comes once from the URL (?token=) and is kept in localStorage.
-import { connectLive, createApi, createHubClock, esc } from './api.js'
+import { connectLive, createApi, createHubClock, esc, newIdempotencyKey } from './api.js'
 import { payAtCounter } from './payment.js'
 import { createTimeFormat, formatBays, formatCountdown } from './time.js'
 
@@ -114,7 +114,12 @@ function order() {
   return { bays: choice.bays, minutes: choice.minutes, machine_id: option.machine_id, start_time: option.start_time, end_time: option.end_time }
 }
 
+// One Idempotency-Key per booking shown on the confirm step: pressing confirm again after a
+// lost reply (network blip) gets the first answer instead of a second booking or a 409.
+let bookingKey = null
+
 function renderConfirm() {
+  bookingKey = newIdempotencyKey()
   $('summary').innerHTML =
     `<div><strong>${esc(formatBays(option.machine_id))}</strong></div>` +
     `<div>${esc(startsText(option))} · ${choice.minutes} minutes · until ${esc(fmt.time(option.end_time))}</div>`
@@ -140,7 +145,7 @@ $('confirm').addEventListener('click', async () => {
       // "now" options start at the hub's now; a start in the past by < 1 slot means now (DESIGN §4).
       start_time: current.start_time,
       duration: current.minutes * 60,
-    })
+    }, { 'idempotency-key': bookingKey })
     await payment.capture(auth.reference, session)
     showDone(session)
   } catch (e) {
