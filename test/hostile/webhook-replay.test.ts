@@ -8,6 +8,9 @@ import t from 'tap'
 import { signature } from '../../src/link/webhook.js'
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js'
 
+// Two hub starts (kill -9 in between): on a loaded CI machine this file may need more than the default 120 s.
+t.setTimeout(300_000)
+
 const SECRET = 'webhook-secret-for-the-replay-test'
 const ADMIN = 'admin-token-for-the-replay-test'
 
