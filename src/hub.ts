@@ -145,6 +145,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       log: log.child({ module: 'machines' }),
       desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
       closingAfter: (nowS) => scheduling.closingAfter(nowS),
+      bookingsOn: (id, fromS, toS) =>
+        scheduling.list({ machineId: id, from: fromS, ...(toS !== null && { to: toS }) }).filter((s) => s.status === 'reserved' || s.status === 'active'),
     })
     machinesRef = machines
     // A session change (booked, activated, moved, ended) re-drives exactly its bays.

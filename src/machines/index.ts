@@ -22,7 +22,8 @@ import { createReconciler } from './reconciler.js'
 import { createRegistry } from './registry.js'
 import { createMachineStore, type MachineDb } from './store.js'
 import type { MachineOverride } from '../protocol/messages.js'
-import type { CommandRequester, DesiredStateFn, Machines } from './types.js'
+import type { BookingsOnFn, CommandRequester, DesiredStateFn, Machines } from './types.js'
+import { guardOverride } from './guard.js'
 
 export type { Machines, DesiredStateFn, CommandRequester, MachinesErrorCode } from './types.js'
 export type { MachineDb } from './store.js'
@@ -38,6 +39,8 @@ export interface MachinesDeps {
   desiredStateFor: DesiredStateFn
   /** closing time of today's opening hours after `nowS` (scheduling.closingAfter), caps admin deadlines */
   closingAfter?: (nowS: number) => number | null
+  /** running or upcoming sessions on a bay (scheduling, via src/hub.ts): stop / maintenance over them needs confirm */
+  bookingsOn?: BookingsOnFn
 }
 
 export function createMachines(deps: MachinesDeps): Machines {
@@ -133,6 +136,9 @@ export function createMachines(deps: MachinesDeps): Machines {
       const id = command.machine_id
       const known = registry.check(id)
       if (!known.ok) return known
+      const guarded = guardOverride(command, by, deps.bookingsOn, nowS(), fmt)
+      if (guarded) return guarded
+      if (command.reason !== undefined) log.info({ machineId: id, by, status: command.status, reason: command.reason }, 'override confirmed over sessions')
       const e = table.get(id)
       if (!e) return err('MACHINE_UNKNOWN', `machine ${id} is not served by this hub`)
       const now = nowS()

@@ -10,6 +10,7 @@ export type MachinesErrorCode =
   | 'MACHINE_HELD' // a higher-priority holder has the machine; message names it
   | 'MACHINE_INVALID' // bad command content
   | 'ALERT_UNKNOWN'
+  | 'OVERRIDE_UNCONFIRMED' // stop / maintenance would hit running or upcoming sessions: needs confirm and a reason; message names them
 
 /** Who asks for a machine command; decides priority admin > schedule > kiosk/reservation (DESIGN §5). */
 export interface CommandRequester {
@@ -49,6 +50,17 @@ export interface Machines {
   start(): Promise<void>
   stop(): Promise<void>
 }
+
+/** A session on a bay, as the machines module needs to name it (from scheduling, via src/hub.ts). */
+export interface BookingOnBay {
+  session_id: number
+  start_time: number
+  end_time: number
+  status: string
+}
+
+/** Injected by src/hub.ts: running or upcoming sessions on a bay overlapping [fromS, toS) (toS null: open-ended). */
+export type BookingsOnFn = (machineId: number, fromS: number, toS: number | null) => BookingOnBay[]
 
 /** Injected by main.ts: what the schedule requires of a machine at a time (epoch seconds). */
 export type DesiredStateFn = (machineId: number, nowS: number) => DesiredState | undefined

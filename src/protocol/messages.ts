@@ -151,6 +151,9 @@ export const MachineOverride = Type.Object({
   session_id: Type.Optional(Type.Union([SessionId, Type.Null()])),
   /** admin only: drop the override and return the machine to the schedule */
   release: Type.Optional(Type.Boolean()),
+  /** stop / maintenance on a bay with a running or upcoming session needs this and a reason (issue 11) */
+  confirm: Type.Optional(Type.Boolean()),
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   ...Envelope,
 })
 export type MachineOverride = Static<typeof MachineOverride>

@@ -101,3 +101,42 @@ t.test('an admin "active" without scheduled_until gets a deadline, capped at clo
   await waitFor(() => sim.get(4)!.state.output === true, 10_000, 'dispensing')
   t.equal(sim.get(4)!.state.scheduled_until, at('12:00'), 'the dispenser got the deadline as its fail-safe')
 })
+
+t.test('guarded overrides: stop / maintenance over booked sessions needs confirm and a reason, on both doors', async (t) => {
+  const h = await startTestHub(t)
+  await h.simulate([4, 5])
+  await waitFor(() => h.hub.machines.list().filter((m) => m.online).length === 2, 10_000, 'dispensers online')
+  const running = await h.api('kiosk_interface', 'POST', '/api/sessions', { machine_id: 4, status: 'reserved', start_time: h.clock.nowSeconds(), duration: 3600 })
+  t.equal(running.status, 201)
+  const later = await h.api('kiosk_interface', 'POST', '/api/sessions', { machine_id: 4, status: 'reserved', start_time: at('16:00'), duration: 3600 })
+  t.equal(later.status, 201)
+  const [a, b] = [running.body.session_id as number, later.body.session_id as number]
+  const names = new RegExp(`bay 4 has session ${a} \\(10:00-11:00, running\\), session ${b} \\(16:00-17:00\\); to stop it send confirm: true and a reason$`)
+
+  const bare = await h.api('admin', 'POST', '/api/machines/4/override', { status: 'idle' })
+  t.equal(bare.status, 409)
+  t.equal(bare.body.error, 'OVERRIDE_UNCONFIRMED')
+  t.match(bare.body.message, names, 'names every running and upcoming session')
+  const noReason = await h.api('admin', 'POST', '/api/machines/4/override', { status: 'maintenance', confirm: true })
+  t.match(noReason.body, { error: 'OVERRIDE_UNCONFIRMED', message: /^reason: bay 4 has/ })
+  const short = await h.api('admin', 'POST', '/api/machines/4/override', { status: 'maintenance', scheduled_until: at('10:30') })
+  t.match(short.body, { message: new RegExp(`session ${a} .*running`) }, 'an override ending before the later session names only the running one')
+  t.notMatch(short.body.message, new RegExp(`session ${b}`))
+
+  const admin = await h.node('admin_portal')
+  await admin.subscribeAsync('internal/admin', { qos: 1 })
+  const overMqtt = async (body: object, id: number) => {
+    const reply = nextMessage(admin, 'internal/admin', (m) => m.exchange_id === id && 'success' in m)
+    await admin.publishAsync('internal/handler', JSON.stringify({ machine_id: 4, origin_node: 'admin_portal', exchange_id: id, ...body }), { qos: 1 })
+    return reply
+  }
+  const refused = await overMqtt({ status: 'idle' }, 501)
+  t.match(refused, { success: false, message: names }, 'MQTT: the same refusal')
+  t.equal(h.hub.machines.get(4)?.desired?.source, 'schedule', 'refusals change nothing: the session keeps its bay')
+
+  const free = await h.api('admin', 'POST', '/api/machines/5/override', { status: 'maintenance' })
+  t.equal(free.status, 200, 'a bay without sessions needs no confirmation')
+  const confirmed = await overMqtt({ status: 'idle', confirm: true, reason: 'ball jam reported by the golfer' }, 502)
+  t.match(confirmed, { success: true, machine_id: 4, status: 'idle' })
+  await waitFor(() => h.hub.machines.get(4)?.reported_status === 'idle', 10_000, 'the bay stops')
+})

@@ -38,6 +38,7 @@ export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingEr
 const STATUS_BY_CODE: Record<DomainCode, number> = {
   SESSION_CONFLICT: 409,
   MACHINE_HELD: 409,
+  OVERRIDE_UNCONFIRMED: 409,
   SESSION_ENDED: 409,
   BAY_UNAVAILABLE: 409,
   SESSION_OUTSIDE_HOURS: 409,

@@ -75,6 +75,8 @@ export const OverrideBody = Type.Object(
     status: Type.Optional(CommandStatus),
     scheduled_until: Type.Optional(Type.Union([EpochSeconds, Type.Null()], { description: 'until when (epoch s); null = until released' })),
     release: Type.Optional(Type.Boolean({ description: 'drop the override: the bay follows the schedule again' })),
+    confirm: Type.Optional(Type.Boolean({ description: 'stop / maintenance on a bay with a running or upcoming session: yes, do it' })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'why (needed with confirm)' })),
   },
   { additionalProperties: false },
 )

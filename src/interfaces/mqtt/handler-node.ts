@@ -47,7 +47,7 @@ export function createHandlerNode(deps: HandlerNodeDeps): { stop(): void } {
     if (!result.ok) {
       const extra = { machine_id: cmd.machine_id, status: cmd.status }
       // Bad content counts as bad input (metrics); a held machine is an ordinary refusal.
-      if (result.code === 'MACHINE_HELD') return replier.reply(to, { success: false, message: result.message, ...extra })
+      if (result.code === 'MACHINE_HELD' || result.code === 'OVERRIDE_UNCONFIRMED') return replier.reply(to, { success: false, message: result.message, ...extra })
       return replier.reject(message, to, result.message, extra)
     }
     const desired = result.value.desired

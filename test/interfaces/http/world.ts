@@ -132,6 +132,8 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
     store: db.sublevel('machines', { valueEncoding: 'json' }) as unknown as MachineDb,
     desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
     closingAfter: (nowS) => scheduling.closingAfter(nowS),
+    bookingsOn: (id, fromS, toS) =>
+      scheduling.list({ machineId: id, from: fromS, ...(toS !== null && { to: toS }) }).filter((s) => s.status === 'reserved' || s.status === 'active'),
   })
   machinesRef = machines
   // STYLE §2.3: a session change re-drives the machines it touches.

@@ -55,7 +55,7 @@ export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       },
     },
     async (request) => {
-      const { status, scheduled_until, release } = request.body
+      const { status, scheduled_until, release, confirm, reason } = request.body
       if (!release && status === undefined) {
         throw new HttpError(400, 'VALIDATION_FAILED', 'body.status: is required unless release is true')
       }
@@ -65,6 +65,8 @@ export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         status: status ?? 'idle',
         scheduled_until: scheduled_until ?? null,
         ...(release && { release: true }),
+        ...(confirm !== undefined && { confirm }),
+        ...(reason !== undefined && { reason }),
       }
       return unwrap(await ctx.machines.override(command, { source: 'admin', node: principal.name }))
     },
