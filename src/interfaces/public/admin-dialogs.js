@@ -46,6 +46,9 @@ export function createDialogs({ api, state, toast }) {
   const bay = document.getElementById('dlg-bay')
   let sessionId = null
   let bayId = null
+  /** the override waiting for its second step (confirm: true and a reason) */
+  let pendingOverride = null
+  const confirmStep = bay.querySelector('.confirm-step')
   let onBookClosed = () => {}
 
   wire(book, async (_value, form) => {
@@ -89,6 +92,15 @@ export function createDialogs({ api, state, toast }) {
   })
 
   wire(bay, async (value, form) => {
+    if (value === 'confirm') {
+      const reason = form.reason.value.trim()
+      if (!pendingOverride) return false
+      if (!reason) throw new Error('Reason: say why the golfers lose their bay')
+      await api.post(`/api/machines/${bayId}/override`, { ...pendingOverride, confirm: true, reason })
+      toast(`Bay ${bayId}: ${pendingOverride.status === 'idle' ? 'stopped' : 'maintenance'}; the sessions are flagged`)
+      pendingOverride = null
+      return
+    }
     const body = {}
     const untilS = form.until.value ? untilEpoch(form.until.value) : null
     if (value === 'release') body.release = true
@@ -96,7 +108,17 @@ export function createDialogs({ api, state, toast }) {
       if (untilS === null) throw new Error('Start needs an end time: set "Until".')
       Object.assign(body, { status: 'active', scheduled_until: untilS })
     } else Object.assign(body, { status: value === 'stop' ? 'idle' : 'maintenance', scheduled_until: untilS })
-    await api.post(`/api/machines/${bayId}/override`, body)
+    try {
+      await api.post(`/api/machines/${bayId}/override`, body)
+    } catch (e) {
+      if (e.code !== 'OVERRIDE_UNCONFIRMED') throw e
+      // The hub names the running and upcoming sessions this would hit: show them, ask why.
+      pendingOverride = body
+      confirmStep.querySelector('.affected').textContent = e.message.replace(/^(confirm|reason): /, '')
+      confirmStep.hidden = false
+      form.reason.focus()
+      return false
+    }
     toast(`Bay ${bayId}: ${value === 'release' ? 'back on the schedule' : value}`)
   })
 
@@ -149,6 +171,8 @@ export function createDialogs({ api, state, toast }) {
       const m = state.machines.get(id)
       if (!m) return
       bayId = id
+      pendingOverride = null
+      confirmStep.hidden = true
       bay.querySelector('form').reset()
       bay.querySelector('h3').textContent = `Bay ${id}`
       const held = m.desired ? `${m.desired.source}${m.desired.holder ? ` (${m.desired.holder})` : ''}: ${m.desired.status}` : 'schedule'
