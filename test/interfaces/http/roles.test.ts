@@ -52,6 +52,7 @@ const table: Row[] = [
   { method: 'POST', url: '/api/machines/20/override', body: () => ({ release: true }), expect: { manager: 200, staff: 200, admin: 200, other: 403, none: 401 } },
   { method: 'GET', url: '/api/alerts', expect: { ...STAFF_OK, other: 403, none: 401 } },
   { method: 'POST', url: '/api/alerts/nope/ack', expect: { manager: 404, staff: 404, admin: 404, other: 403, none: 401 } },
+  { method: 'GET', url: '/api/audit', expect: { ...STAFF_OK, other: 403, none: 401 } },
   { method: 'GET', url: '/metrics', expect: { manager: 200, admin: 200, monitor: 200, other: 403, none: 401 } },
   { method: 'GET', url: '/api/staff', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
   {
