@@ -120,8 +120,14 @@ t.test('update.sh polls the HTTP port of hub.env (issue 15), and syncs before an
   writeFileSync(join(bin, 'sync'), `#!/bin/sh\necho "sync current=$(readlink ${app}/current)" >> ${log}\n`, { mode: 0o755 })
   writeFileSync(env, `HUB_HTTP_PORT=${port}\n`)
   const restart = `echo restart >> ${log}; FAKE_PORT=${port} setsid node ${app}/current/dist/main.js >/dev/null 2>&1 < /dev/null & echo $! > ${join(root, 'pid')}`
-  t.teardown(() => void spawnSync('bash', ['-c', `[ -f ${join(root, 'pid')} ] && kill $(cat ${join(root, 'pid')}) 2>/dev/null`]))
   const r = spawnSync('bash', [join(repo, 'scripts/update.sh'), '--root', root, '--release', c, '--restart-cmd', restart, '--settle', '1', '--timeout', '20'], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } })
+  // stop the fake hub now: tap removes the testdir (and the pid file in it) before teardowns run
+  const hubPid = Number(readFileSync(join(root, 'pid'), 'utf8'))
+  try {
+    process.kill(hubPid)
+  } catch {
+    // already gone
+  }
   t.equal(r.status, 0, r.stdout + r.stderr)
   const calls = readFileSync(log, 'utf8').trim().split('\n')
   t.match(calls, [/^sync current=releases\/1\.0\.0$/, /^sync current=releases\/2\.0\.0-\d{14}$/, 'restart'], 'sync, switch, sync, then restart')
