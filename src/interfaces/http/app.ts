@@ -19,6 +19,7 @@ import { createMetricsCollector } from './metrics-collector.js'
 import { createLiveFeed } from './live-feed.js'
 import { healthRoutes } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { createEventLoopDelay } from './event-loop-delay.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { scheduleRoutes } from './routes/schedule.js'
 import { machineRoutes } from './routes/machines.js'
@@ -116,10 +117,14 @@ export async function buildHttpApp(deps: HttpDeps) {
       done()
     },
   })
-  app.addHook('onClose', async () => metrics.stop())
+  const loopDelay = createEventLoopDelay()
+  app.addHook('onClose', async () => {
+    metrics.stop()
+    loopDelay.stop()
+  })
 
   await app.register(healthRoutes, ctx)
-  await app.register(metricsRoutes, { ...ctx, collector: metrics, feedClients: () => feed.clients() })
+  await app.register(metricsRoutes, { ...ctx, collector: metrics, feedClients: () => feed.clients(), loopDelay })
   await app.register(sessionRoutes, ctx)
   await app.register(scheduleRoutes, ctx)
   await app.register(machineRoutes, ctx)

@@ -38,6 +38,7 @@ t.test('GET /metrics: admin only, Prometheus text with counters from events', as
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/plain; version=0.0.4/)
   const text = res.body
+  t.match(text, /^dispenser_event_loop_delay_ms\{quantile="0\.99"\} \d+(\.\d+)?$/m, 'the event-loop delay since the previous scrape')
   const stats = w.machines.stats()
   t.ok(stats.commandsSent > 0 && stats.commandsConfirmed > 0, 'the connected dispenser was commanded and confirmed')
   for (const line of [

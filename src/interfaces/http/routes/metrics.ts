@@ -8,11 +8,13 @@ import { Type } from 'typebox'
 import type { RouteContext } from '../deps.js'
 import { dayBounds } from '../../../scheduling/index.js'
 import type { MetricsCollector } from '../metrics-collector.js'
+import type { EventLoopDelay } from '../event-loop-delay.js'
 import { authErrors } from '../schemas.js'
 
 interface MetricsOptions extends RouteContext {
   collector: MetricsCollector
   feedClients: () => number
+  loopDelay: EventLoopDelay
 }
 
 type Sample = [labels: string, value: number]
@@ -37,6 +39,7 @@ export function renderMetrics(ctx: MetricsOptions): string {
   const grid = ctx.scheduling.gridStats()
   const histogram: Sample[] = h.buckets.map((le, i) => [`{le="${le}"}`, h.counts[i] ?? 0])
   histogram.push(['{le="+Inf"}', h.count])
+  const loop = ctx.loopDelay.read()
   const parts = [
     family('dispenser_machines', 'gauge', 'Machines served by the hub', [['', machines.length]]),
     family('dispenser_machines_online', 'gauge', 'Machines connected to the broker', [['', stats.online]]),
@@ -54,6 +57,11 @@ export function renderMetrics(ctx: MetricsOptions): string {
     family('dispenser_bad_input_total', 'counter', 'Rejected MQTT inputs by topic (DESIGN §4)', [...ctx.collector.rejected].map(([t, n]) => [label('topic', t), n])),
     family('dispenser_live_feed_clients', 'gauge', 'Open WebSocket live-feed connections', [['', ctx.feedClients()]]),
     family('dispenser_schedule_grids_built_total', 'counter', 'Schedule grids built (a date is rebuilt only after a session on it changed)', [['', grid.builds]]),
+    family('dispenser_event_loop_delay_ms', 'gauge', 'Event-loop delay since the previous scrape (p50, p99, max)', [
+      ['{quantile="0.5"}', loop.p50Ms],
+      ['{quantile="0.99"}', loop.p99Ms],
+      ['{quantile="1"}', loop.maxMs],
+    ]),
     family('dispenser_schedule_grids_cached_total', 'counter', 'Schedule requests (HTTP and MQTT) answered from the grid cache', [['', grid.hits]]),
   ]
   const extra = ctx.metrics?.().trim()
