@@ -5,7 +5,7 @@
  * manages staff users in `users.json` (src/staff/cli.ts). Works while
  * the hub runs (it re-reads the file). A new secret is printed once and never stored.
  */
-import { closeSync, mkdirSync, openSync, realpathSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, realpathSync, statSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
@@ -22,6 +22,7 @@ import { nodeNameProblem, ROLES, type Role } from './protocol/identity.js'
 import { ApiTokenRoles } from './protocol/permissions.js'
 import { isValidNodeName, machineIdFromNode, machineNodeName } from './protocol/topics.js'
 import { runUserCommand, StaffUsageError } from './staff/cli.js'
+import { lockFile } from './lib/durable-file.js'
 
 const USAGE = `usage: dispenser-hub-cli [--data-dir DIR] <kind> <action> [name] [--role ROLE]
 
@@ -116,20 +117,6 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (line: st
   }
 }
 
-/** An exclusive lock file (O_EXCL); waits up to 10 s for another CLI to finish. */
-async function lockFile(path: string): Promise<() => void> {
-  for (let waited = 0; ; waited += 50) {
-    try {
-      closeSync(openSync(path, 'wx', 0o600))
-      return () => rmSync(path, { force: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      // A lock older than a minute was left by a killed CLI.
-      if (waited >= 10_000 || Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 60_000) rmSync(path, { force: true })
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-}
 
 interface ChangeRequest {
   kind: Kind

@@ -6,9 +6,10 @@
  * hash adds nothing against a random 256-bit secret, and HTTP checks a token on every request).
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
-import { closeSync, fchownSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { replaceFileDurably } from '../lib/durable-file.js'
 import type { Logger } from 'pino'
 import { ROLES, type Role } from '../protocol/identity.js'
 import type { ApiTokenRole } from '../protocol/permissions.js'
@@ -89,28 +90,9 @@ function section<T>(parsed: Record<string, unknown>, name: string, path: string)
   return out
 }
 
-/**
- * Atomic replace: a power cut leaves the old file or the new one, never half of one.
- * `owner`: give the file to this user (root running the CLI for the hub's service user).
- */
+/** Atomic, synced replace (lib/durable-file.ts); `owner`: the hub's service user when root runs the CLI. */
 export function writeCredentials(path: string, file: CredentialFile, owner?: { uid: number; gid: number }): void {
-  const tmp = `${path}.${process.pid}.tmp`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    if (owner) fchownSync(fd, owner.uid, owner.gid)
-    writeSync(fd, JSON.stringify(file, null, 2) + '\n')
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
-  // the rename itself must reach the disk too, or a power cut can bring the old file back
-  const dir = openSync(dirname(path), 'r')
-  try {
-    fsyncSync(dir)
-  } finally {
-    closeSync(dir)
-  }
+  replaceFileDurably(path, JSON.stringify(file, null, 2) + '\n', owner)
 }
 
 export function newSecret(): string {

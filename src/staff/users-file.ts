@@ -6,8 +6,9 @@
  * together or not at all; the hub copies new journal entries into the audit log (audit/).
  * Names are looked up in a Map, never on a plain object (`__proto__` is not a user).
  */
-import { closeSync, fchownSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { lockFile, replaceFileDurably } from '../lib/durable-file.js'
 import { isStaffRole, type StaffRole } from '../protocol/permissions.js'
 import { isPasswordHash, type PasswordHash } from './passwords.js'
 
@@ -90,22 +91,7 @@ export function writeUsers(path: string, file: UsersFile, owner?: { uid: number;
     users: Object.fromEntries([...file.users].map(([name, { username: _, ...rest }]) => [name, rest])),
     journal: file.journal.slice(-JOURNAL_KEPT),
   }
-  const tmp = `${path}.${process.pid}.tmp`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    if (owner) fchownSync(fd, owner.uid, owner.gid)
-    writeSync(fd, JSON.stringify(body, null, 2) + '\n')
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
-  const dir = openSync(dirname(path), 'r')
-  try {
-    fsyncSync(dir)
-  } finally {
-    closeSync(dir)
-  }
+  replaceFileDurably(path, JSON.stringify(body, null, 2) + '\n', owner)
 }
 
 /** mtime, inode and size: changes whenever the CLI or the hub rewrote the file. */
@@ -115,21 +101,7 @@ export function fileStamp(path: string): string {
 }
 
 /** An exclusive lock file (O_EXCL) shared by the CLI and the hub; waits up to 10 s. */
-export async function lockUsers(path: string): Promise<() => void> {
-  const lock = `${path}.lock`
-  for (let waited = 0; ; waited += 50) {
-    try {
-      closeSync(openSync(lock, 'wx', 0o600))
-      return () => rmSync(lock, { force: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      // A lock older than a minute was left by a killed process.
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
-      if (waited >= 10_000 || age > 60_000) rmSync(lock, { force: true })
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-}
+export const lockUsers = (path: string): Promise<() => void> => lockFile(`${path}.lock`)
 
 let lastId = ''
 /** Time-ordered, unique within one process and (with the pid) across the CLI and the hub. */
