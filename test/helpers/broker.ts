@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { pino } from 'pino'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createBroker, createCredentialStore, type Broker, type BrokerDeps } from '../../src/broker/index.js'
-import { hashSecret, newApiToken, readCredentials, sha256, writeCredentials, credentialsPath } from '../../src/broker/credentials.js'
+import { hashSecret, readCredentials, writeCredentials, credentialsPath } from '../../src/broker/credentials.js'
 import type { Role } from '../../src/protocol/identity.js'
 
 export interface TestBroker {
@@ -29,16 +29,6 @@ export async function addNode(dataDir: string, name: string, role: Role, secret:
   const file = readCredentials(path)
   file.nodes[name] = { ...(await hashSecret(secret)), role }
   writeCredentials(path, file)
-}
-
-/** An HTTP API token for a node, as `dispenser-hub token add` would write it. */
-export async function addApiToken(dataDir: string, name: string, role: Role): Promise<string> {
-  const path = credentialsPath(dataDir)
-  const file = readCredentials(path)
-  const token = newApiToken(name)
-  file.tokens[name] = { sha256: sha256(token), role, created_at: new Date().toISOString() }
-  writeCredentials(path, file)
-  return token
 }
 
 export async function startTestBroker(

@@ -8,7 +8,8 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config/index.js'
 import { createHub, type Hub } from '../../src/hub.js'
 import { createSimulator, type Simulator, type Faults } from '../../src/simulator/index.js'
-import { addApiToken, addMachine, addNode } from './broker.js'
+import { addApiToken } from './api-token.js'
+import { addMachine, addNode } from './broker.js'
 import { FakeClock } from './fake-clock.js'
 
 export interface TestHub {
@@ -31,7 +32,7 @@ export async function startTestHub(t: Test, env: Record<string, string> = {}, cl
   for (const id of config.machineIds.slice(0, 20)) await addMachine(dataDir, id, `secret-${id}`)
   for (const [name, role] of Object.entries(ROLE)) await addNode(dataDir, name, role, `secret-${name}`)
   const tokens: Record<string, string> = {}
-  for (const name of ['kiosk_interface', 'reservation_interface'] as const) tokens[name] = await addApiToken(dataDir, name, ROLE[name])
+  for (const name of ['kiosk_interface', 'reservation_interface'] as const) tokens[name] = addApiToken(dataDir, name, ROLE[name])
   // a synchronised clock unless a test says otherwise: no banner, no host commands run (issue 15)
   const timeSync = { read: async () => ({ synchronised: true, service: 'timesyncd' as const, detail: 'test: synchronised' }) }
   const hub = await createHub({ config, log: pino({ level: 'silent' }), clock, timeSync })
