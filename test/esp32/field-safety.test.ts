@@ -16,9 +16,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import type { SessionRecord } from '../../src/protocol/messages.js'
 import { Topics, machineNodeName } from '../../src/protocol/topics.js'
-import { buildFirmwareWorld, type FirmwareWorld } from './hub-world.js'
+import { bookNow, buildFirmwareWorld, type FirmwareWorld } from './hub-world.js'
 import { firmwareSkipReason } from './virtual.js'
 
 const skip = firmwareSkipReason()
@@ -30,17 +29,6 @@ const FREEZE_MS = 80_000
 // The hub's command policy (HUB_COMMAND_TIMEOUT_MS 2000 x HUB_COMMAND_RETRIES 3) plus margin:
 // a command sent on a dead connection would have raised its alert within this window.
 const RETRY_WINDOW_MS = 10_000
-
-async function bookNow(w: FirmwareWorld, machineId: number): Promise<SessionRecord> {
-  await w.admin.publishAsync(
-    Topics.manager,
-    JSON.stringify({ machine_id: machineId, status: 'reserved', start_time: Date.now() / 1000, duration: 60, request_id: machineId, origin_node: 'admin_portal', destination_node: 'schedule_manager' }),
-    { qos: 1 },
-  )
-  const accepted = await w.inbox.waitFor((m) => m.success === true && m.origin_node === 'schedule_manager' && m.request_id === machineId, 20_000)
-  const sessionId = accepted.session_id
-  return (await w.inbox.waitFor((m) => m.session_id === sessionId && typeof m.end_time === 'number', 20_000)) as unknown as SessionRecord
-}
 
 async function override(w: FirmwareWorld, body: Record<string, unknown>): Promise<void> {
   await w.admin.publishAsync(Topics.handler, JSON.stringify({ ...body, origin_node: 'admin_portal', destination_node: 'machine_handler' }), { qos: 1 })

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Test } from 'tap'
+import type { SessionRecord } from '../../src/protocol/messages.js'
 import { Topics } from '../../src/protocol/topics.js'
 import { startHubProcess } from '../helpers/hub-process.js'
 import { buildDir, buildVirtualDispenser, startVirtualDispenser, type VirtualDispenser } from './virtual.js'
@@ -166,4 +167,15 @@ export async function buildFirmwareWorld(t: Test, machineId = 1, opts: { maxOnSe
     },
   }
   return world
+}
+
+export async function bookNow(w: FirmwareWorld, machineId: number): Promise<SessionRecord> {
+  await w.admin.publishAsync(
+    Topics.manager,
+    JSON.stringify({ machine_id: machineId, status: 'reserved', start_time: Date.now() / 1000, duration: 60, request_id: machineId, origin_node: 'admin_portal', destination_node: 'schedule_manager' }),
+    { qos: 1 },
+  )
+  const accepted = await w.inbox.waitFor((m) => m.success === true && m.origin_node === 'schedule_manager' && m.request_id === machineId, 20_000)
+  const sessionId = accepted.session_id
+  return (await w.inbox.waitFor((m) => m.session_id === sessionId && typeof m.end_time === 'number', 20_000)) as unknown as SessionRecord
 }

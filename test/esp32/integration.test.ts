@@ -10,27 +10,14 @@
  * side, each with its own hub and dispenser (about 65 s in all).
  */
 import t, { type Test } from 'tap'
-import type { SessionRecord } from '../../src/protocol/messages.js'
-import { Topics, machineNodeName } from '../../src/protocol/topics.js'
-import { buildFirmwareWorld, type FirmwareWorld } from './hub-world.js'
+import { machineNodeName } from '../../src/protocol/topics.js'
+import { bookNow, buildFirmwareWorld } from './hub-world.js'
 import { firmwareSkipReason } from './virtual.js'
 
 const skip = firmwareSkipReason()
 if (skip) t.comment(skip)
 
 t.setTimeout(240_000)
-
-/** Books `machineId` from now for 60 s as the admin node; returns the stored session. */
-async function bookNow(w: FirmwareWorld, machineId: number): Promise<SessionRecord> {
-  await w.admin.publishAsync(
-    Topics.manager,
-    JSON.stringify({ machine_id: machineId, status: 'reserved', start_time: Date.now() / 1000, duration: 60, request_id: machineId, origin_node: 'admin_portal', destination_node: 'schedule_manager' }),
-    { qos: 1 },
-  )
-  const accepted = await w.inbox.waitFor((m) => m.success === true && m.origin_node === 'schedule_manager' && m.request_id === machineId, 20_000)
-  const sessionId = accepted.session_id
-  return (await w.inbox.waitFor((m) => m.session_id === sessionId && typeof m.end_time === 'number', 20_000)) as unknown as SessionRecord
-}
 
 async function sessionRunsAndEnds(t: Test): Promise<void> {
   const w = await buildFirmwareWorld(t, 1)
