@@ -70,6 +70,11 @@ function derived(settings: Settings) {
   } catch {
     throw new ConfigError(EnvNames.timezone, `"${timezone}" is not an IANA time zone`)
   }
+  try {
+    Intl.getCanonicalLocales(settings.locale)
+  } catch {
+    throw new ConfigError(EnvNames.locale, `"${settings.locale}" is not a BCP 47 language tag (e.g. en-GB)`)
+  }
   if ((settings.mqttTlsPort === null) !== (settings.tlsCert === null || settings.tlsKey === null)) {
     throw new ConfigError(EnvNames.mqttTlsPort, 'HUB_MQTT_TLS_PORT, HUB_TLS_CERT and HUB_TLS_KEY go together')
   }

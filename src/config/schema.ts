@@ -20,6 +20,8 @@ export const EnvNames = {
   machines: 'HUB_MACHINES',
   layout: 'HUB_LAYOUT',
   timezone: 'HUB_TIMEZONE',
+  locale: 'HUB_LOCALE',
+  timeFormat: 'HUB_TIME_FORMAT',
   slotMinutes: 'HUB_SLOT_MINUTES',
   bufferMinutes: 'HUB_BUFFER_MINUTES',
   openingHours: 'HUB_OPENING_HOURS',
@@ -81,6 +83,10 @@ export const Settings = Type.Object({
     description: 'rows of adjacent bays separated by ";", e.g. 1-40;41-80 (default: one row)',
   }),
   timezone: Type.String({ default: '', description: 'IANA zone for schedule dates (default: system zone)' }),
+  // The venue's way of writing dates and times on the admin and kiosk pages (issue 18): the same on
+  // every tablet, whatever language or region the tablet's browser is set to.
+  locale: Type.String({ minLength: 2, maxLength: 35, default: 'en-GB', description: 'BCP 47 language tag for dates on the pages, e.g. en-GB, de-CH' }),
+  timeFormat: Type.Enum(['24h', '12h'], { default: '24h', description: 'clock times on the pages: 24h (16:30) or 12h (4:30 PM)' }),
   slotMinutes: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
   bufferMinutes: Type.Integer({ minimum: 0, maximum: 120, default: 0 }),
   openingHours: Type.Union([Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$' }), Type.Null()], {

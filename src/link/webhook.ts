@@ -10,6 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Clock } from '../lib/clock.js'
 import type { ReservationSync } from './reservations.js'
+import { Type } from 'typebox'
 
 export const WEBHOOK_PATH = '/api/link/reservations'
 export const SIGNATURE_HEADER = 'x-hub-signature-256'
@@ -41,11 +42,33 @@ function timestampOf(header: unknown, nowS: number): { ok: true; value: number }
   return { ok: true, value }
 }
 
+/**
+ * The route in the OpenAPI document (/docs). Documentation only: no body or header schema, since
+ * the signature is checked over the raw bytes before any parsing, and an unsigned request must get
+ * its 401 (not a 400 from header validation).
+ */
+const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() })
+const DOC = {
+  tags: ['link'],
+  summary: 'The cloud pushes one reservation, or { "reservations": [...] }, signed with HUB_WEBHOOK_SECRET',
+  description:
+    `Headers: \`${TIMESTAMP_HEADER}: <epoch seconds>\` and \`${SIGNATURE_HEADER}: sha256=<hex>\`, the HMAC-SHA256 with ` +
+    `HUB_WEBHOOK_SECRET of \`<timestamp>.<raw body>\`. A timestamp more than ${MAX_SKEW_S / 60} minutes from the hub's clock is refused. ` +
+    'Body: `{ "external_id", "bays": [ids], "start": epoch s, "duration_minutes", "status": "booked" | "cancelled", "updated_at"? }` ' +
+    'or `{ "reservations": [ ... ] }`. Answers `{ "results": [...] }`, one outcome per reservation (confirmed, refused with the reason, or ignored as older). ' +
+    '401: unsigned, wrongly signed or stale; 400: not JSON, or the single reservation is invalid (the message names the field); 404: the webhook is off (HUB_WEBHOOK_SECRET unset).',
+  response: {
+    400: ErrorReply,
+    401: ErrorReply,
+    404: ErrorReply,
+  },
+}
+
 export function reservationWebhook(secret: string | null, sync: ReservationSync, clock: Clock) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     // The signature covers the exact bytes sent, so keep the raw body (this plugin's scope only).
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body))
-    app.post(WEBHOOK_PATH, { schema: { hide: true } }, async (req, reply) => {
+    app.post(WEBHOOK_PATH, { schema: DOC }, async (req, reply) => {
       const raw = typeof req.body === 'string' ? req.body : ''
       if (!secret) return reply.code(404).send({ error: 'Not Found', message: 'the reservation webhook is off (HUB_WEBHOOK_SECRET unset)' })
       const stamp = timestampOf(req.headers[TIMESTAMP_HEADER], clock.now() / 1000)

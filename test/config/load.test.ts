@@ -41,6 +41,8 @@ t.test('a bad setting stops start-up naming the setting', async (t) => {
     [{ HUB_LAYOUT: '1-10;10-20' }, /HUB_LAYOUT.*bay 10 appears twice/],
     [{ HUB_LAYOUT: '1-30' }, /HUB_LAYOUT.*bay 21 is not in HUB_MACHINES/],
     [{ HUB_TIMEZONE: 'Mars/Olympus' }, /HUB_TIMEZONE/],
+    [{ HUB_LOCALE: 'en_GB!' }, /HUB_LOCALE.*BCP 47/],
+    [{ HUB_TIME_FORMAT: '25h' }, /HUB_TIME_FORMAT/],
     [{ HUB_MQTT_ALLOW_ANONYMOUS: 'maybe' }, /HUB_MQTT_ALLOW_ANONYMOUS/],
     [{ HUB_SLOT_MINUTES: '7' }, /HUB_SLOT_MINUTES/],
     [{ HUB_OPENING_HOURS: '22:00-08:00' }, /HUB_OPENING_HOURS/],

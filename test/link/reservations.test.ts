@@ -78,6 +78,8 @@ t.test('the webhook needs the HMAC signature over timestamp.body and books like 
   const cancel = JSON.stringify({ reservations: [{ external_id: 'w9', bays: [5], start, duration_minutes: 45, status: 'cancelled' }] })
   t.equal((await post(cancel, signature(secret, cancel, now()))).status, 200)
   t.equal(hub.scheduling.findByExternalId('w9')?.status, 'cancelled')
+  const doc = (await (await fetch(`http://127.0.0.1:${hub.ports.http}/docs/json`)).json()) as { paths: Record<string, { post?: { description?: string } }> }
+  t.match(doc.paths['/api/link/reservations']?.post?.description, /x-hub-signature-256: sha256=<hex>/, 'the webhook is in the OpenAPI document')
 })
 
 t.test('webhook replay: an old timestamp is refused, an older updated_at is ignored and reported', async (t) => {

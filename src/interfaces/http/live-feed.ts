@@ -5,7 +5,7 @@
  * signed-in staff browser is known from its sign-in cookie on the upgrade request.
  *
  * Server -> client messages:
- *   { topic: 'snapshot', payload: { now, date, timezone, role, sessions, layout?, machines?, alerts?, clock? } }   once, after auth
+ *   { topic: 'snapshot', payload: { now, date, timezone, venue, role, sessions, layout?, machines?, alerts?, clock? } }   once, after auth
  *   { topic: 'session.changed', payload: { change, session, previous? } }
  *   { topic: 'machine.changed', payload: { machine } }                              machines.read (admin, staff roles)
  *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 machines.read
@@ -102,7 +102,10 @@ export function createLiveFeed(deps: LiveFeedDeps) {
       .list({ from, to })
       .filter((s) => s.end_time > from && s.start_time < to)
       .filter((s) => can(principal.role, 'sessions.all') || s.origin_node === principal.name)
-    const base = { now: deps.clock.now() / 1000, date, timezone: deps.config.timezone, role: principal.role, sessions }
+    // venue: how the pages write times (HUB_LOCALE, HUB_TIME_FORMAT) and where the bays are (rows,
+    // for the kiosk's map). Not machine details: every role gets it.
+    const venue = { locale: deps.config.locale, time_format: deps.config.timeFormat, rows: deps.config.layoutRows }
+    const base = { now: deps.clock.now() / 1000, date, timezone: deps.config.timezone, venue, role: principal.role, sessions }
     if (!can(principal.role, 'machines.read')) return base
     // The grid's shape, so the admin page needs no /api/schedule (about 11 KB per bay and day) to draw it.
     const { machineIds, layoutRows, slotMinutes, openingHours } = deps.config

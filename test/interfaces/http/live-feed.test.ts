@@ -82,6 +82,7 @@ t.test('token as the first message; kiosk sees only its own sessions', async (t)
   const snap = await feed.next('snapshot')
   t.equal(snap.payload.role, 'kiosk')
   t.notOk('machines' in snap.payload || 'layout' in snap.payload, 'no machine details for kiosks')
+  t.match(snap.payload.venue, { locale: 'en-GB', time_format: '24h', rows: [[1, 2, 3]] }, 'how to write times and where the bays are (the kiosk map)')
 
   await w.app.inject({ method: 'POST', url: '/api/sessions', headers: auth('reservation'), payload: { machine_id: 1, status: 'reserved', start_time: w.clock.nowSeconds(), duration: 600 } })
   await connectMachine(w, 1)
