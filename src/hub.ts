@@ -132,6 +132,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       clock,
       events,
       store: db.sublevel('sessions', { valueEncoding: 'json' }),
+      archive: db.sublevel('sessions-archive', { valueEncoding: 'json' }),
       log: log.child({ module: 'scheduling' }),
       audit: audit.log,
       bayHealth: (id, nowS) => machinesRef?.health(id, nowS),

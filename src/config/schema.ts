@@ -59,6 +59,7 @@ export const EnvNames = {
   staffIdleMinutes: 'HUB_STAFF_IDLE_MINUTES',
   staffSessionHours: 'HUB_STAFF_SESSION_HOURS',
   auditRetentionDays: 'HUB_AUDIT_RETENTION_DAYS',
+  archiveAfterDays: 'HUB_ARCHIVE_AFTER_DAYS',
 } as const
 
 export type SettingName = keyof typeof EnvNames
@@ -141,5 +142,8 @@ export const Settings = Type.Object({
   staffIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 30, description: 'a staff sign-in ends after this long without use' }),
   staffSessionHours: Type.Integer({ minimum: 1, maximum: 24 * 31, default: 12, description: 'a staff sign-in ends this long after it began' }),
   auditRetentionDays: Type.Integer({ minimum: 1, maximum: 36500, default: 730, description: 'audit entries older than this are deleted' }),
+  // Issue 13: ended sessions leave the live index (start-up load, conflict and grid scans) for the archive.
+  // 35 days keeps last month's grids and late changes (marking paid, credits) on live data.
+  archiveAfterDays: Type.Integer({ minimum: 1, maximum: 3650, default: 35, description: 'sessions that ended more than this many days ago move to the archive (reports and GET /api/sessions/:id still read them)' }),
 })
 export type Settings = Static<typeof Settings>

@@ -19,7 +19,8 @@ import { describeProblem, type BayHealthFn } from './sellable.js'
 import { createGridCache } from './grid-cache.js'
 import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S } from './rules.js'
 import { createSessionService } from './service.js'
-import { createLevelSessionStore, type SessionDb } from './store.js'
+import { createLevelSessionStore, type ArchiveDb, type SessionDb } from './store.js'
+import { createArchiver } from './archive.js'
 import { createTicker } from './ticker.js'
 import { dateAt, dayBounds } from './tz.js'
 import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
@@ -27,7 +28,7 @@ import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
 export type * from './types.js'
 /** Calendar helpers in HUB_TIMEZONE for the adapters (today's date, a day's bounds). */
 export { dateAt, dayBounds } from './tz.js'
-export type { SessionDb, StoredSession } from './store.js'
+export type { ArchiveDb, SessionDb, StoredSession } from './store.js'
 export { KEY_RETENTION_S, MAX_KEY_LENGTH } from './idempotency.js'
 export type { BayHealthFn } from './sellable.js'
 
@@ -37,6 +38,11 @@ export interface SchedulingDeps {
   events: EventBus<HubEvents>
   /** `db.sublevel('sessions', { valueEncoding: 'json' })` */
   store: SessionDb
+  /**
+   * `db.sublevel('sessions-archive', { valueEncoding: 'json' })` of the same database: sessions
+   * ended more than HUB_ARCHIVE_AFTER_DAYS ago move there (archive.ts). Without it nothing is archived.
+   */
+  archive?: ArchiveDb
   log: Logger
   /** most queued changes written in one synced batch (group commit; default 256, 1 = off) */
   maxBatch?: number
@@ -50,12 +56,15 @@ export interface SchedulingDeps {
 }
 
 const checkAvailability = decoderFor(AvailabilityQuerySchema)
+const byStart = (a: SessionRecord, b: SessionRecord) => a.start_time - b.start_time || a.session_id - b.session_id
 
 export interface SchedulingInternals {
   /** writer batches and steps so far (group commit: steps/batches = changes per synced write) */
   stats(): { batches: number; steps: number }
   /** resolves when no change is queued (tests, benchmarks) */
   idle(): Promise<void>
+  /** archives what is due now (also run at start and daily); resolves with how many sessions moved */
+  archiveNow(): Promise<number>
 }
 
 export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingInternals {
@@ -87,14 +96,18 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     }
     return out
   }
+  const store = createLevelSessionStore(deps.store, deps.archive)
   const service = createSessionService({
     ...deps,
     health,
-    store: createLevelSessionStore(deps.store),
+    store,
     onDue: (atS) => ticker?.consider(atS),
     onCommitted: (event) => grids.changed(event.session, event.previous),
   })
   ticker = createTicker({ clock, log, advance: service.advance })
+  const archiver = store.canArchive
+    ? createArchiver({ clock, log, afterDays: config.archiveAfterDays, candidates: service.archivable, move: service.archive })
+    : undefined
 
   const list = (filter: SessionFilter = {}): SessionRecord[] => {
     const source = filter.machineId === undefined ? service.records() : service.sessionsOn([filter.machineId])
@@ -113,6 +126,10 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
       return service.submit({ session_id: sessionId, machine_id: existing.machine_id, status: 'cancelled' }, options)
     },
     get: (id) => service.get(id),
+    async find(id) {
+      return service.get(id) ?? (await store.getArchived(id))?.record
+    },
+    history,
     findByExternalId(externalId) {
       const id = service.idOfExternal(externalId)
       return id === undefined ? undefined : service.get(id)
@@ -137,14 +154,34 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     async start() {
       await service.load()
       await ticker.start()
+      archiver?.start()
     },
     async stop() {
+      await archiver?.stop()
       await ticker.stop()
       await service.idle()
     },
     stats: () => service.stats(),
     idle: () => service.idle(),
+    archiveNow: () => archiver?.sweep() ?? Promise.resolve(0),
     gridStats: () => grids.stats(),
+  }
+
+  /**
+   * Live and archived sessions starting in [from, to), in start order (then id), read lazily:
+   * the archive streams from LevelDB, so a year of history is never in memory at once.
+   */
+  async function* history(range: { from: number; to: number }): AsyncGenerator<SessionRecord> {
+    const live = service.records().filter((s) => s.start_time >= range.from && s.start_time < range.to).sort(byStart)
+    // A session archived while this runs is in the live snapshot and the archive: once only.
+    const liveIds = new Set(live.map((s) => s.session_id))
+    let i = 0
+    for await (const { record } of store.archived(range.from, range.to)) {
+      if (liveIds.has(record.session_id)) continue
+      while (i < live.length && byStart(live[i]!, record) < 0) yield live[i++]!
+      yield record
+    }
+    while (i < live.length) yield live[i++]!
   }
 
   function availability(query: AvailabilityQuery) {

@@ -20,6 +20,7 @@ import type { SessionStore } from './store.js'
 import type { SchedulingErrorCode, SubmitOptions, SubmitOutcome } from './types.js'
 import { createWriter, type ChangeEvent } from './writer.js'
 import type { BayHealthFn } from './sellable.js'
+import { isArchivable } from './archive.js'
 
 export interface SessionServiceDeps {
   /** the audit log; each change's entry is written in the change's own batch */
@@ -153,9 +154,29 @@ export function createSessionService(deps: SessionServiceDeps) {
         if (entry.record.session_id > MAX_SESSION_ID) log.warn({ sessionId: entry.record.session_id }, 'session id above the bound (stored before ids were bounded)')
         index.put(entry)
       }
+      index.raiseMaxId(loaded.archivedMaxId)
       for (const key of loaded.keys.sort((a, b) => a.at - b.at)) keys.put(key)
       log.info({ sessions: [...index.all()].length, maxId: index.maxId(), idempotencyKeys: keys.size() }, 'sessions loaded')
     },
+    /** Live sessions that ended for good before `cutoffS`, oldest end first (archive.ts). */
+    archivable(cutoffS: number): number[] {
+      const out: SessionRecord[] = []
+      for (const { record } of index.all()) if (isArchivable(record, cutoffS)) out.push(record)
+      return out.sort((a, b) => a.end_time - b.end_time || a.session_id - b.session_id).map((r) => r.session_id)
+    },
+    /** Moves these sessions (if still archivable) to the archive in one synced batch, through the writer. */
+    archive: (ids: readonly number[], cutoffS: number): Promise<number> =>
+      writer.run((tx) => {
+        let moved = 0
+        for (const id of ids) {
+          const entry = tx.get(id)
+          if (!entry || !isArchivable(entry.record, cutoffS)) continue
+          tx.archive(entry)
+          announced.delete(id)
+          moved++
+        }
+        return moved
+      }),
     submit: (session: Session, options: SubmitOptions): Promise<Outcome> => writer.run(submitStep(session, options)),
     /** Runs the lifecycle step; resolves with the next transition (epoch s), if any. */
     advance: (): Promise<number | undefined> => writer.run(advanceStep),

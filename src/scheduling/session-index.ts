@@ -19,8 +19,12 @@ export interface SessionView {
 
 export interface SessionIndex extends SessionView {
   put(entry: StoredSession): void
+  /** drops an archived session (its id stays below maxId: never reused) */
+  remove(id: number): void
   all(): IterableIterator<StoredSession>
   maxId(): number
+  /** the allocator's floor: ids up to this exist elsewhere (the archive) */
+  raiseMaxId(id: number): void
 }
 
 const isOpen = (r: SessionRecord) => r.status === 'reserved' || r.status === 'active' || r.status === 'maintenance'
@@ -66,8 +70,18 @@ export function createSessionIndex(): SessionIndex {
       // Ids above the bound (stored before ids were bounded) never steer the allocator.
       if (id > max && id <= MAX_SESSION_ID) max = id
     },
+    remove(id) {
+      const old = byId.get(id)
+      if (!old) return
+      unlink(old.record)
+      byId.delete(id)
+      if (old.record.external_id !== undefined && byExternal.get(old.record.external_id) === id) byExternal.delete(old.record.external_id)
+    },
     all: () => byId.values(),
     maxId: () => max,
+    raiseMaxId(id) {
+      if (id > max && id <= MAX_SESSION_ID) max = id
+    },
   }
 }
 
@@ -82,18 +96,27 @@ export interface Tx extends SessionView {
   remember(entry: RememberedKey): void
   /** keys to remember with this batch */
   readonly keyWrites: Map<string, RememberedKey>
+  /** moves an ended session to the archive with this batch (it leaves the index after the write) */
+  archive(entry: StoredSession): void
+  readonly archives: Map<number, StoredSession>
 }
 
 export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
   const writes = new Map<number, StoredSession>()
   const keyWrites = new Map<string, RememberedKey>()
+  const archives = new Map<number, StoredSession>()
   let max = index.maxId()
-  const get = (id: number) => writes.get(id) ?? index.get(id)
+  const get = (id: number) => writes.get(id) ?? (archives.has(id) ? undefined : index.get(id))
   return {
     writes,
+    archives,
+    archive(entry) {
+      // Only a session untouched by this batch moves: the archive gets exactly what is stored.
+      if (!writes.has(entry.record.session_id)) archives.set(entry.record.session_id, entry)
+    },
     get,
     sessionsOn(bays) {
-      const out = index.sessionsOn(bays).filter((r) => !writes.has(r.session_id))
+      const out = index.sessionsOn(bays).filter((r) => !writes.has(r.session_id) && !archives.has(r.session_id))
       for (const { record } of writes.values()) {
         if (record.status !== 'cancelled' && record.machine_id.some((b) => bays.includes(b))) out.push(record)
       }

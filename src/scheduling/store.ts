@@ -3,6 +3,13 @@
  * Every write is a batch with `sync: true`, so a confirmed session survives a power cut (DESIGN §5).
  * The same sublevel keeps the remembered idempotency keys (keys under `~key:`), so a session and
  * the key that created it are written in one atomic batch: a retry after a crash finds both or neither.
+ *
+ * Archive (issue 13): sessions that ended long ago move to a sibling sublevel `sessions-archive`
+ * in the same kind of synced batch (delete from the live sublevel + put in the archive), so a
+ * session is always in exactly one of them. Start-up reads only the live sublevel (plus one key of
+ * the archive for the id allocator); reports read the archive in time order.
+ *   `t:<start, 12 digits>:<id, 16 digits>` -> StoredSession   (time order, for reports)
+ *   `i:<id, 16 digits>` -> the `t:` key                        (lookup by id)
  */
 import type { SessionRecord } from '../protocol/messages.js'
 import type { RememberedKey } from './idempotency.js'
@@ -14,7 +21,9 @@ export interface StoredSession {
   submitted: string | null
 }
 
-type Operation = { type: 'put'; key: string; value: StoredSession | { remembered: RememberedKey } } | { type: 'del'; key: string } | AuditOp
+/** An operation on the archive sublevel inside the live sublevel's batch (abstract-level forwards it). */
+type ArchiveOp = { type: 'put'; key: string; value: unknown; sublevel: never }
+type Operation = { type: 'put'; key: string; value: StoredSession | { remembered: RememberedKey } } | { type: 'del'; key: string } | AuditOp | ArchiveOp
 
 /** The part of a level sublevel (json values) the store uses. */
 export interface SessionDb {
@@ -22,9 +31,18 @@ export interface SessionDb {
   iterator(): AsyncIterable<[string, unknown]>
 }
 
+/** The part of the archive sublevel (json values) the store uses. */
+export interface ArchiveDb {
+  iterator(options: { gte?: string; lt?: string }): AsyncIterable<[string, unknown]>
+  keys(options: { gte: string; lt: string; reverse: boolean; limit: number }): AsyncIterable<string>
+  get(key: string): Promise<unknown>
+}
+
 export interface Loaded {
   sessions: StoredSession[]
   keys: RememberedKey[]
+  /** the highest session id in the archive (0 when none): the allocator never reuses it */
+  archivedMaxId: number
 }
 
 export interface StoreWrite {
@@ -34,12 +52,20 @@ export interface StoreWrite {
   forget: readonly string[]
   /** audit entries recording these changes (another sublevel, same atomic batch) */
   audit?: readonly AuditOp[]
+  /** ended sessions to move from the live sublevel into the archive (same atomic batch) */
+  archive?: readonly StoredSession[]
 }
 
 export interface SessionStore {
   load(): Promise<Loaded>
   /** One atomic, synced batch (group commit of several queued changes). */
   write(changes: StoreWrite): Promise<void>
+  /** Archived sessions whose start lies in [fromS, toS), in start order (then id). */
+  archived(fromS: number, toS: number): AsyncIterable<StoredSession>
+  /** One archived session by id. */
+  getArchived(id: number): Promise<StoredSession | undefined>
+  /** false when no archive sublevel was given (nothing is ever archived) */
+  readonly canArchive: boolean
 }
 
 /** Zero-padded so keys sort by id. */
@@ -49,31 +75,62 @@ export function sessionKey(id: number): string {
 
 const KEY_PREFIX = '~key:'
 const keyOf = (id: string) => KEY_PREFIX + id
+/** Start times are epoch s below 2^32 (protocol bound): 12 digits sort them. */
+const timePart = (startS: number) => String(Math.max(0, Math.floor(startS))).padStart(12, '0')
+export const archiveTimeKey = (r: SessionRecord) => `t:${timePart(r.start_time)}:${sessionKey(r.session_id)}`
+export const archiveIdKey = (id: number) => `i:${sessionKey(id)}`
 
-export function createLevelSessionStore(db: SessionDb): SessionStore {
+const isStored = (v: unknown): v is StoredSession => {
+  const entry = v as StoredSession | null
+  return !!entry && typeof entry === 'object' && !!entry.record && typeof entry.record.session_id === 'number'
+}
+
+export function createLevelSessionStore(db: SessionDb, archive?: ArchiveDb): SessionStore {
   return {
+    canArchive: archive !== undefined,
     async load() {
-      const out: Loaded = { sessions: [], keys: [] }
+      const out: Loaded = { sessions: [], keys: [], archivedMaxId: 0 }
       for await (const [key, value] of db.iterator()) {
         if (key.startsWith(KEY_PREFIX)) {
           const remembered = (value as { remembered?: RememberedKey } | null)?.remembered
           if (remembered && typeof remembered.id === 'string' && typeof remembered.at === 'number') out.keys.push(remembered)
           continue
         }
-        const entry = value as StoredSession
-        if (entry && typeof entry === 'object' && entry.record && typeof entry.record.session_id === 'number') out.sessions.push(entry)
+        if (isStored(value)) out.sessions.push(value)
       }
+      // One key of the archive, not the archive: ids stay unique after the newest sessions are archived.
+      if (archive) for await (const key of archive.keys({ gte: 'i:', lt: 'i;', reverse: true, limit: 1 })) out.archivedMaxId = Number(key.slice(2)) || 0
       return out
     },
-    async write({ sessions, remember, forget, audit = [] }) {
+    async write({ sessions, remember, forget, audit = [], archive: moved = [] }) {
+      if (moved.length > 0 && !archive) throw new Error('no archive sublevel: cannot archive sessions')
       const ops: Operation[] = [
         ...sessions.map((value) => ({ type: 'put' as const, key: sessionKey(value.record.session_id), value })),
         ...remember.map((value) => ({ type: 'put' as const, key: keyOf(value.id), value: { remembered: value } })),
         ...forget.map((id) => ({ type: 'del' as const, key: keyOf(id) })),
         ...audit,
       ]
+      for (const entry of moved) {
+        const timeKey = archiveTimeKey(entry.record)
+        ops.push({ type: 'put', key: timeKey, value: entry, sublevel: archive as never })
+        ops.push({ type: 'put', key: archiveIdKey(entry.record.session_id), value: timeKey, sublevel: archive as never })
+        ops.push({ type: 'del', key: sessionKey(entry.record.session_id) })
+      }
       if (ops.length === 0) return
       await db.batch(ops, { sync: true })
+    },
+    async *archived(fromS, toS) {
+      if (!archive || !(toS > fromS)) return
+      for await (const [, value] of archive.iterator({ gte: `t:${timePart(fromS)}:`, lt: `t:${timePart(Math.ceil(toS))}:` })) {
+        if (isStored(value) && value.record.start_time >= fromS && value.record.start_time < toS) yield value
+      }
+    },
+    async getArchived(id) {
+      if (!archive) return undefined
+      const timeKey = await archive.get(archiveIdKey(id))
+      if (typeof timeKey !== 'string') return undefined
+      const value = await archive.get(timeKey)
+      return isStored(value) ? value : undefined
     },
   }
 }

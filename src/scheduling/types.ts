@@ -73,7 +73,12 @@ export interface Scheduling {
   /** Create, update (same session_id, other content) or cancel (status cancelled). Resolves after the durable write. */
   submit(session: Session, options: SubmitOptions): Promise<Result<SubmitOutcome, SchedulingErrorCode>>
   cancel(sessionId: number, options: SubmitOptions): Promise<Result<SubmitOutcome, SchedulingErrorCode>>
+  /** A live session (the archive is not read: see `find`). */
   get(sessionId: number): SessionRecord | undefined
+  /** A live or archived session (issue 13: archived sessions are still found by id). */
+  find(sessionId: number): Promise<SessionRecord | undefined>
+  /** Live and archived sessions starting in [from, to) (epoch s), in start order, streamed (reports, exports). */
+  history(range: { from: number; to: number }): AsyncIterable<SessionRecord>
   findByExternalId(externalId: string): SessionRecord | undefined
   list(filter?: SessionFilter): SessionRecord[]
   /** The grid of a date (cached until a session on it changes; do not mutate). Refuses dates that do not exist or lie over 400 days away. */

@@ -72,12 +72,13 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
       }
     })
     const entries = [...tx.writes.values()]
+    const archive = [...tx.archives.values()]
     const remember = [...tx.keyWrites.values()]
     // Expired keys leave only with a batch that writes anyway: housekeeping never costs a sync of its own.
     const forget = entries.length + remember.length > 0 ? (expiredKeys?.() ?? []).filter((id) => !tx.keyWrites.has(id)) : []
     try {
       // The audit entries go in the same synced batch as the sessions they record.
-      await store.write({ sessions: entries, remember, forget, audit: auditOps?.(events) ?? [] })
+      await store.write({ sessions: entries, remember, forget, audit: auditOps?.(events) ?? [], archive })
     } catch (error) {
       // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
       log.error({ err: error, steps: jobs.length }, 'session write failed')
@@ -85,6 +86,7 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
       return
     }
     for (const entry of entries) index.put(entry)
+    for (const entry of archive) index.remove(entry.record.session_id)
     keys.forget(forget)
     for (const entry of remember) keys.put(entry)
     batches++

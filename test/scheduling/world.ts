@@ -26,7 +26,8 @@ export interface Tap {
 export function openDb(dir: string) {
   const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
   const store = db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' })
-  return { db, store }
+  const archive = db.sublevel<string, unknown>('sessions-archive', { valueEncoding: 'json' })
+  return { db, store, archive }
 }
 
 export async function buildWorld(t: Tap, options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; bayHealth?: BayHealthFn } = {}) {
@@ -38,8 +39,8 @@ export async function buildWorld(t: Tap, options: { env?: Record<string, string>
   events.on('session.changed', 'test', (e) => {
     changes.push({ ...e, at: clock.now() })
   })
-  const { db, store } = openDb(dir)
-  const scheduling = createScheduling({ config, clock, events, store, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }) })
+  const { db, store, archive } = openDb(dir)
+  const scheduling = createScheduling({ config, clock, events, store, archive, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }) })
   await scheduling.start()
   let closed = false
   const close = async () => {
@@ -49,7 +50,7 @@ export async function buildWorld(t: Tap, options: { env?: Record<string, string>
     await db.close()
   }
   t.teardown(close)
-  return { dir, clock, config, events, changes, scheduling, close }
+  return { dir, clock, config, events, changes, scheduling, close, db }
 }
 
 /** Let fake time pass in steps, waiting for the durable writes each step started. */

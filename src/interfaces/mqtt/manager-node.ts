@@ -73,7 +73,8 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
     if (request.session_id === undefined) {
       return replier.reject(message, to, 'session_id: is required for request_type session', { session_id: null })
     }
-    const found = scheduling.get(request.session_id)
+    // Archived sessions too (issue 13), as GET /api/sessions/:id.
+    const found = await scheduling.find(request.session_id)
     if (!found) return replier.reply(to, { success: false, session_id: request.session_id, message: `session_id: no session ${request.session_id}` })
     // The same rule as GET /api/sessions/:id: a node reads only its own sessions, admins all.
     const refused = sessionReadRefusal(actor, found)

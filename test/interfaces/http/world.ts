@@ -82,7 +82,7 @@ export interface World {
   config: Config
   events: EventBus<HubEvents>
   broker: DispenserBroker
-  scheduling: Scheduling & { idle(): Promise<void> }
+  scheduling: Scheduling & { idle(): Promise<void>; archiveNow(): Promise<number> }
   machines: Machines
   /** the hub's clock over the FakeClock (issue 15): what the modules run on */
   hubClock: TrustedClock
@@ -124,6 +124,7 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   const scheduling = createScheduling({
     config, clock, events, log,
     store: db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' }),
+    archive: db.sublevel('sessions-archive', { valueEncoding: 'json' }),
     bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
     audit: audit.log,
   })

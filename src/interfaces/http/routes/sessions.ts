@@ -40,8 +40,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   // One booking budget per caller across create / move / cancel (limits.ts), after the guard; staff users each have their own.
   const booking = ctx.limits.booking((request) => principalOf(request).user ?? principalOf(request).name)
 
-  const mustGet = (id: number): SessionRecord => {
+  const mustGet = async (id: number): Promise<SessionRecord> => {
     const session = ctx.scheduling.get(id)
+    if (session) return session
+    // Archived (ended long ago, issue 13): still readable, never changeable.
+    if (await ctx.scheduling.find(id)) throw new HttpError(409, 'SESSION_ENDED', `session ${id} has ended and is archived; it cannot be changed`)
+    throw new HttpError(404, 'SESSION_NOT_FOUND', `session ${id} does not exist`)
+  }
+  const mustFind = async (id: number): Promise<SessionRecord> => {
+    const session = await ctx.scheduling.find(id)
     if (!session) throw new HttpError(404, 'SESSION_NOT_FOUND', `session ${id} does not exist`)
     return session
   }
@@ -106,8 +113,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       onRequest: read,
       schema: { tags, security, summary: 'One session', params: SessionParams, response: { 200: SessionRecord, 404: ErrorBody, ...authErrors } },
     },
-    (request) => {
-      const session = mustGet(request.params.id)
+    async (request) => {
+      const session = await mustFind(request.params.id)
       assertCanSee(principalOf(request), session)
       return session
     },
@@ -129,7 +136,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     },
     async (request) => {
       const principal = principalOf(request)
-      const current = mustGet(request.params.id)
+      const current = await mustGet(request.params.id)
       // A finished session cannot be revived: scheduling refuses it (SESSION_ENDED), as on MQTT.
       const patch: SessionPatch = request.body
       const next: Session = {
@@ -159,7 +166,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     },
     async (request) => {
       const principal = principalOf(request)
-      mustGet(request.params.id)
+      await mustGet(request.params.id)
       return unwrap(await ctx.scheduling.cancel(request.params.id, optionsFor(principal))).session
     },
   )
