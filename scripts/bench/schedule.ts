@@ -17,6 +17,7 @@ import { systemClock } from '../../src/lib/clock.js'
 import { EventBus } from '../../src/lib/event-bus.js'
 import type { HubEvents } from '../../src/protocol/events.js'
 import { buildScheduleGrid } from '../../src/scheduling/grid.js'
+import { settingCalendar } from '../../src/scheduling/hours.js'
 import { createScheduling, dateAt, dayBounds, type StoredSession } from '../../src/scheduling/index.js'
 import { percentile, printComparison } from './lib/stats.js'
 
@@ -53,7 +54,7 @@ async function day(bays: number) {
   }
   await Promise.all(pending)
   const sessions = scheduling.list(dayBounds('UTC', date))
-  const uncached = () => buildScheduleGrid(date, 'UTC', config.slotMinutes, config.openingHours, config.machineIds, scheduling.list(dayBounds('UTC', date)))
+  const uncached = () => buildScheduleGrid(date, config.slotMinutes, settingCalendar('UTC', config.openingHours), config.machineIds, scheduling.list(dayBounds('UTC', date)))
   const cached = () => scheduling.scheduleFor(date)
   const n = bays > 100 ? Math.max(5, Math.round(requests / 20)) : requests
   const before = timed(n, uncached)

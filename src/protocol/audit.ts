@@ -14,6 +14,7 @@ export const AuditKinds = [
   'maintenance.updated',
   'maintenance.cancelled',
   'machine.override',
+  'calendar.changed', // opening hours, special days or bay windows (issue 14)
   'alert.acknowledged',
   'staff.added',
   'staff.removed',

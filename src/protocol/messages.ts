@@ -100,20 +100,26 @@ export const SessionRecord = Type.Object({
   external_id: Type.Optional(Type.String()),
   /** who booked it (audit actor label: `staff:mia`, `token:lobby-kiosk`, `node:kiosk_interface`) */
   booked_by: Type.Optional(Type.String()),
+  /** how it was booked (issue 14: walk-in-only windows admit kiosk and staff, not reservations) */
+  channel: Type.Optional(Type.Enum(['kiosk', 'reservation', 'staff'])),
   created_at: EpochSeconds,
   updated_at: EpochSeconds,
 })
 export type SessionRecord = Static<typeof SessionRecord>
 
-/** `unavailable`: free, but the bay cannot be sold then (maintenance, error, offline, admin override). */
-export const SlotStatus = Type.Enum(['available', 'reserved', 'active', 'maintenance', 'unavailable'])
+/**
+ * `unavailable`: free, but the bay cannot be sold then (maintenance, error, offline, admin override).
+ * `closed` / `walk_in_only` (issue 14): free, but the venue calendar closes the bay then, or keeps
+ * it for the kiosk and the desk (a `reason` names the window). Taken slots keep their status.
+ */
+export const SlotStatus = Type.Enum(['available', 'reserved', 'active', 'maintenance', 'unavailable', 'closed', 'walk_in_only'])
 export type SlotStatus = Static<typeof SlotStatus>
 
 export const ScheduleCell = Type.Object({
   machine_id: MachineId,
   status: SlotStatus,
   session_id: Type.Optional(SessionId),
-  /** why an `unavailable` cell cannot be sold, e.g. "bay 37 is in maintenance until 18:00" */
+  /** why an `unavailable` / `closed` / `walk_in_only` cell cannot be sold, e.g. "bay 37 is in maintenance until 18:00", "closed: mowing" */
   reason: Type.Optional(Type.String()),
 })
 export type ScheduleCell = Static<typeof ScheduleCell>

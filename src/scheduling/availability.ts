@@ -4,7 +4,8 @@
  * local wall time, except that a walk-up (preferred start now) may start right now.
  */
 import type { BayProblem, SessionRecord } from '../protocol/messages.js'
-import { outsideHours } from './hours.js'
+import type { BookingChannel } from '../protocol/calendar.js'
+import type { CompiledCalendar } from './calendar.js'
 import { findConflict } from './rules.js'
 import { problemAt } from './sellable.js'
 import { nextSlotBoundary } from './tz.js'
@@ -24,8 +25,10 @@ export interface AvailabilityInput {
   sessionsOn: (bays: readonly number[]) => Iterable<SessionRecord>
   /** how far from the preferred start to look, s (default one day) */
   horizonS?: number
-  /** HUB_OPENING_HOURS: options lie inside (issue 11) */
-  openingHours?: string | null
+  /** the venue calendar (issue 14): options lie inside its hours and outside closed windows */
+  calendar: CompiledCalendar
+  /** who asks: walk-in-only windows are offered to kiosk and staff, not to reservations */
+  channel: BookingChannel
   /** bays that cannot dispense now (issue 11): never offered while the problem lasts */
   problems?: ReadonlyMap<number, BayProblem>
 }
@@ -48,14 +51,18 @@ export function findAvailability(input: AvailabilityInput): AvailabilityOption[]
   const problems = input.problems ?? new Map<number, BayProblem>()
   for (const start of candidateStarts(input)) {
     const end = start + input.durationS
-    if (outsideHours(input.timeZone, input.openingHours ?? null, start, end)) continue
+    if (input.calendar.outsideHours(start, end)) continue
+    const occurrences = input.calendar.occurrencesOver(start, end)
     for (const row of input.rows) {
       // Non-overlapping windows per row, so the options offer different bays.
       for (let i = 0; i + input.bays <= row.length; i++) {
         const window = row.slice(i, i + input.bays)
         const candidate = { machine_id: window, start_time: start, end_time: end }
         const blocked = window.some(
-          (bay) => problemAt(problems.get(bay), start) !== undefined || findConflict(input.sessionsOn([bay]), candidate, input.bufferS),
+          (bay) =>
+            problemAt(problems.get(bay), start) !== undefined ||
+            (occurrences.length > 0 && input.calendar.refusal([bay], start, end, input.channel, { hours: false, occurrences }) !== undefined) ||
+            findConflict(input.sessionsOn([bay]), candidate, input.bufferS),
         )
         if (blocked) continue
         options.push({ machine_id: [...window], start_time: start, end_time: end })

@@ -9,21 +9,23 @@
  * 01:00-01:55 GMT). Labels are what a wall clock shows; the row order tells the two apart.
  */
 import type { Schedule, ScheduleCell, SessionRecord, SlotStatus } from '../protocol/messages.js'
-import { windowOfDate } from './hours.js'
-import { clockAt, dayBounds } from './tz.js'
+import type { CompiledCalendar } from './calendar.js'
+import { clockAt } from './tz.js'
 
-/** Slot starts (epoch s) of a local date, optionally within opening hours 'HH:MM-HH:MM'. */
-export function slotStarts(date: string, timeZone: string, slotMinutes: number, openingHours: string | null): number[] {
+/**
+ * Slot starts (epoch s) of a local date: its opening hours in the calendar (issue 14), or, on a
+ * day closed all day, its weekday's usual hours (else the whole day) so the closure can be shown.
+ */
+export function slotStarts(date: string, slotMinutes: number, calendar: CompiledCalendar): number[] {
   const slotS = slotMinutes * 60
-  let { from, to } = dayBounds(timeZone, date)
-  if (openingHours) ({ open: from, close: to } = windowOfDate(timeZone, openingHours, date))
+  const { from, to } = calendar.gridSpan(date)
   const out: number[] = []
   for (let t = from; t < to; t += slotS) out.push(t)
   return out
 }
 
 // When two sessions share a slot (neither on the grid), the cell shows the most pressing one.
-const RANK: Record<SlotStatus, number> = { available: 0, unavailable: 0, reserved: 1, maintenance: 2, active: 3 }
+const RANK: Record<SlotStatus, number> = { available: 0, unavailable: 0, closed: 0, walk_in_only: 0, reserved: 1, maintenance: 2, active: 3 }
 
 /** Completed sessions still show as taken (`reserved`); cancelled ones free their slots. */
 function cellStatus(s: SessionRecord): SlotStatus | undefined {
@@ -47,14 +49,14 @@ export interface Unsellable {
 
 export function buildScheduleGrid(
   date: string,
-  timeZone: string,
   slotMinutes: number,
-  openingHours: string | null,
+  calendar: CompiledCalendar,
   machines: readonly number[],
   sessions: Iterable<SessionRecord>,
 ): Schedule {
+  const timeZone = calendar.timeZone
   const slotS = slotMinutes * 60
-  const starts = slotStarts(date, timeZone, slotMinutes, openingHours)
+  const starts = slotStarts(date, slotMinutes, calendar)
   const column = new Map(machines.map((id, i) => [id, i]))
   const cells: ScheduleCell[][] = starts.map(() => machines.map((machine_id) => ({ machine_id, status: 'available' as SlotStatus })))
   const from = starts[0] ?? 0
@@ -73,12 +75,40 @@ export function buildScheduleGrid(
       }
     }
   }
+  shadeCalendar(cells, starts, slotS, machines, calendar, date)
   return {
     date,
     slot_minutes: slotMinutes,
     machines: [...machines],
     schedule: starts.map((t, i) => [clockAt(timeZone, t), ...cells[i]!]),
   }
+}
+
+/**
+ * Free cells the calendar closes or keeps for walk-ins (issue 14) show `closed` / `walk_in_only`
+ * with the reason; taken cells keep their status, so old readers see what they always saw there.
+ */
+function shadeCalendar(cells: ScheduleCell[][], starts: readonly number[], slotS: number, machines: readonly number[], calendar: CompiledCalendar, date: string) {
+  if (starts.length === 0) return
+  const closedDay = calendar.gridSpan(date).closed
+  if (closedDay !== null) {
+    for (const row of cells) row.forEach((cell, col) => cell.status === 'available' && (row[col] = { machine_id: cell.machine_id, status: 'closed', reason: closedDay }))
+    return
+  }
+  const from = starts[0]!
+  const to = starts[starts.length - 1]! + slotS
+  const occurrences = calendar.occurrencesOver(from, to)
+  if (!occurrences.some((o) => o.window.kind === 'closed' || o.window.kind === 'walk_in_only')) return
+  machines.forEach((bay, col) => {
+    const mine = occurrences.filter((o) => (o.window.kind === 'closed' || o.window.kind === 'walk_in_only') && o.bays.some(([lo, hi]) => bay >= lo && bay <= hi))
+    if (mine.length === 0) return
+    starts.forEach((t, i) => {
+      const cell = cells[i]![col]!
+      if (cell.status !== 'available') return
+      const state = calendar.stateOf(bay, t, t + slotS, mine)
+      if (state && (state.kind === 'closed' || state.kind === 'walk_in_only')) cells[i]![col] = { machine_id: bay, status: state.kind, reason: state.reason }
+    })
+  })
 }
 
 /**

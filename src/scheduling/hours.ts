@@ -1,49 +1,31 @@
 /**
- * Opening hours (HUB_OPENING_HOURS, 'HH:MM-HH:MM' every day in HUB_TIMEZONE). PURE.
- * The grid draws them, and kiosk/reservation bookings and availability must lie inside one
- * day's window: a session may not start before opening nor run past closing (issue 11).
+ * Opening hours of HUB_OPENING_HOURS alone ('HH:MM-HH:MM' every day in HUB_TIMEZONE). PURE.
+ * Since issue 14 the hours are part of the venue calendar (calendar.ts: per weekday, special
+ * days); the setting is the fresh install's calendar. These helpers ask that one rule module
+ * for a calendar made of the setting only, so there is no second copy of the rule.
  */
-import { clockAt, dateAt, instantOf } from './tz.js'
+import { compileCalendar, defaultCalendar, type CompiledCalendar } from './calendar.js'
 
-export interface OpenWindow {
-  open: number
-  close: number
-}
+const compiled = new Map<string, CompiledCalendar>()
 
-/** The window of a local date ('YYYY-MM-DD'), as instants (DST-correct). */
-export function windowOfDate(timeZone: string, openingHours: string, date: string): OpenWindow {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  const [open, close] = openingHours.split('-').map((hm) => hm.split(':').map(Number)) as [[number, number], [number, number]]
-  return {
-    open: instantOf(timeZone, { year: y, month: m, day: d, hour: open[0], minute: open[1] }),
-    close: instantOf(timeZone, { year: y, month: m, day: d, hour: close[0], minute: close[1] }),
+/** The fresh-install calendar of a setting (kept per zone and setting; a handful at most). */
+export function settingCalendar(timeZone: string, openingHours: string | null): CompiledCalendar {
+  const key = `${timeZone}|${openingHours ?? ''}`
+  let c = compiled.get(key)
+  if (!c) {
+    if (compiled.size > 16) compiled.clear()
+    c = compileCalendar(defaultCalendar(openingHours), timeZone)
+    compiled.set(key, c)
   }
-}
-
-/** The window of the local day an instant falls on. */
-export function windowAt(timeZone: string, openingHours: string, epochS: number): OpenWindow {
-  return windowOfDate(timeZone, openingHours, dateAt(timeZone, epochS))
+  return c
 }
 
 /** Why [start, end) is not inside opening hours, naming the field; undefined when it is (or hours are unset). */
 export function outsideHours(timeZone: string, openingHours: string | null, startS: number, endS: number): { field: string; message: string } | undefined {
-  if (!openingHours) return undefined
-  const w = windowAt(timeZone, openingHours, startS)
-  if (startS < w.open || startS >= w.close) {
-    return { field: 'start_time', message: `start_time: ${clockAt(timeZone, startS)} is outside opening hours ${openingHours}` }
-  }
-  if (endS > w.close) {
-    return {
-      field: 'duration',
-      message: `duration: the session would run past closing time ${clockAt(timeZone, w.close)} (it would end ${clockAt(timeZone, endS)})`,
-    }
-  }
-  return undefined
+  return settingCalendar(timeZone, openingHours).outsideHours(startS, endS)
 }
 
-/** Closing time of today's window when `nowS` is before it; null when hours are unset or the range has closed. */
+/** Closing time after `nowS` when the range is open then; null when hours are unset or the range has closed. */
 export function closingAfter(timeZone: string, openingHours: string | null, nowS: number): number | null {
-  if (!openingHours) return null
-  const w = windowAt(timeZone, openingHours, nowS)
-  return nowS < w.close ? w.close : null
+  return settingCalendar(timeZone, openingHours).closingAfter(nowS)
 }

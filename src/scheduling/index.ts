@@ -14,13 +14,14 @@ import { decoderFor } from '../protocol/codec.js'
 import { AvailabilityQuery as AvailabilityQuerySchema } from '../protocol/messages.js'
 import { findAvailability } from './availability.js'
 import { buildScheduleGrid, overlayUnsellable, slotStarts } from './grid.js'
-import { closingAfter } from './hours.js'
+import type { BookingChannel } from '../protocol/calendar.js'
 import { describeProblem, type BayHealthFn } from './sellable.js'
 import { createGridCache } from './grid-cache.js'
 import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S } from './rules.js'
 import { createSessionService } from './service.js'
 import { createLevelSessionStore, type ArchiveDb, type SessionDb } from './store.js'
 import { createArchiver } from './archive.js'
+import type { CalendarDb } from './calendar-store.js'
 import { createTicker } from './ticker.js'
 import { dateAt, dayBounds } from './tz.js'
 import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
@@ -31,6 +32,8 @@ export { dateAt, dayBounds } from './tz.js'
 export type { ArchiveDb, SessionDb, StoredSession } from './store.js'
 export { KEY_RETENTION_S, MAX_KEY_LENGTH } from './idempotency.js'
 export type { BayHealthFn } from './sellable.js'
+export type { CalendarDb, StoredCalendar } from './calendar-store.js'
+export { compileCalendar, defaultCalendar, type CompiledCalendar } from './calendar.js'
 
 export interface SchedulingDeps {
   config: Config
@@ -53,6 +56,8 @@ export interface SchedulingDeps {
   bayHealth?: BayHealthFn
   /** the audit log: every booking change is recorded in its own batch (audit/log.ts) */
   audit?: AuditLog
+  /** `db.sublevel('calendar', { valueEncoding: 'json' })`: the venue calendar (issue 14); without it, memory only */
+  calendarDb?: CalendarDb
 }
 
 const checkAvailability = decoderFor(AvailabilityQuerySchema)
@@ -75,7 +80,9 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     bounds: (date) => dayBounds(config.timezone, date),
     build(date) {
       const { from, to } = dayBounds(config.timezone, date)
-      return buildScheduleGrid(date, config.timezone, config.slotMinutes, config.openingHours, config.machineIds, list({ from, to }))
+      const calendar = service.calendar()
+      const span = calendar.gridSpan(date)
+      return buildScheduleGrid(date, config.slotMinutes, calendar, config.machineIds, list({ from: Math.min(from, span.from), to: Math.max(to, span.to) }))
     },
   })
   const health: BayHealthFn = (id, at) => {
@@ -103,7 +110,19 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     store,
     onDue: (atS) => ticker?.consider(atS),
     onCommitted: (event) => grids.changed(event.session, event.previous),
+    calendarDb: deps.calendarDb,
+    // Every date's rows and shading may change with the calendar.
+    onCalendar: () => grids.clear(),
   })
+  const calendarReply = () => {
+    const stored = service.calendarStored()
+    return {
+      calendar: service.calendar().calendar,
+      timezone: config.timezone,
+      updated_at: stored?.updated_at ?? null,
+      updated_by: stored?.updated_by ?? null,
+    }
+  }
   ticker = createTicker({ clock, log, advance: service.advance })
   const archiver = store.canArchive
     ? createArchiver({ clock, log, afterDays: config.archiveAfterDays, candidates: service.archivable, move: service.archive })
@@ -143,14 +162,21 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
       const problems = problemsNow(now)
       if (problems.size === 0) return ok(grids.get(date))
       const bays = new Map([...problems].map(([id, p]) => [id, { until: p.until, reason: describeProblem(id, p, config.timezone) }]))
-      const starts = slotStarts(date, config.timezone, config.slotMinutes, config.openingHours)
+      const starts = slotStarts(date, config.slotMinutes, service.calendar())
       return ok(overlayUnsellable(grids.get(date), starts, config.slotMinutes * 60, { nowS: now, bays }))
     },
     checkDate: (date) => checkDate(date, dateAt(config.timezone, nowS())),
-    availability: (query) => availability(query),
+    availability: (query, options) => availability(query, options),
     desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
     recheck: () => ticker.consider(nowS()),
-    closingAfter: (at) => closingAfter(config.timezone, config.openingHours, at),
+    closingAfter: (at) => service.calendar().closingAfter(at),
+    calendar: () => calendarReply(),
+    setCalendar: async (next, options) => {
+      const outcome = await service.setCalendar(next, options)
+      if (!outcome.ok) return outcome
+      return { ok: true, value: { ...calendarReply(), affected: outcome.value.affected } }
+    },
+    isFreeAt: (bays, start, end) => service.calendar().isFreeAt(bays, start, end),
     async start() {
       await service.load()
       await ticker.start()
@@ -184,7 +210,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     while (i < live.length) yield live[i++]!
   }
 
-  function availability(query: AvailabilityQuery) {
+  function availability(query: AvailabilityQuery, options: { channel?: BookingChannel } = {}) {
     const checked = checkAvailability.check(query)
     if (!checked.ok) return err('SESSION_INVALID', checked.message, checked.field)
     const widest = Math.max(...config.layoutRows.map((r) => r.length))
@@ -207,7 +233,8 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
         timeZone: config.timezone,
         rows: config.layoutRows,
         sessionsOn: (bays) => service.sessionsOn(bays),
-        openingHours: config.openingHours,
+        calendar: service.calendar(),
+        channel: options.channel ?? 'kiosk',
         problems: problemsNow(now),
       }),
     )

@@ -1,12 +1,14 @@
 /**
  * Sell only what can dispense (issue 11, DESIGN §9 "Sellable"). PURE. A kiosk or reservation
  * booking is refused on a bay the machines module reports unhealthy (admin override or
- * maintenance, error, offline past the grace) and outside opening hours; an admin may `force`.
+ * maintenance, error, offline past the grace) and outside the venue calendar (issue 14: opening
+ * hours, special days, closed and walk-in windows, calendar.ts); an admin may `force`.
  * Maintenance blocks are never refused here: blocking a broken bay is what staff should do.
  */
 import { err, type Err } from '../lib/result.js'
 import type { BayProblem, SessionRecord } from '../protocol/messages.js'
-import { outsideHours } from './hours.js'
+import type { BookingChannel } from '../protocol/calendar.js'
+import type { CompiledCalendar } from './calendar.js'
 import { clockAt } from './tz.js'
 import type { SchedulingErrorCode } from './types.js'
 
@@ -37,7 +39,10 @@ export function problemAt(p: BayProblem | undefined, startS: number): BayProblem
 export interface SellableContext {
   nowS: number
   timeZone: string
-  openingHours: string | null
+  /** the venue calendar in force (calendar.ts) */
+  calendar: CompiledCalendar
+  /** who books: walk-in windows refuse reservations only */
+  channel: BookingChannel
   health: BayHealthFn
 }
 
@@ -50,8 +55,13 @@ export function unsellable(record: SessionRecord, prev: SessionRecord | undefine
   const kept = prev !== undefined && prev.start_time === record.start_time && record.end_time <= prev.end_time
   if (kept && record.machine_id.every((b) => prev.machine_id.includes(b))) return undefined
   if (!kept || prev === undefined) {
-    const hours = outsideHours(ctx.timeZone, ctx.openingHours, record.start_time, record.end_time)
-    if (hours) return err('SESSION_OUTSIDE_HOURS', hours.message, hours.field)
+    const refused = ctx.calendar.refusal(record.machine_id, record.start_time, record.end_time, ctx.channel)
+    if (refused) return refused
+  } else {
+    // Kept span, other bays: only the new bays' windows are new.
+    const added = record.machine_id.filter((b) => !prev.machine_id.includes(b))
+    const refused = ctx.calendar.refusal(added, record.start_time, record.end_time, ctx.channel, { hours: false })
+    if (refused) return refused
   }
   for (const bay of record.machine_id) {
     if (kept && prev.machine_id.includes(bay)) continue

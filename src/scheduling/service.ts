@@ -21,6 +21,11 @@ import type { SchedulingErrorCode, SubmitOptions, SubmitOutcome } from './types.
 import { createWriter, type ChangeEvent } from './writer.js'
 import type { BayHealthFn } from './sellable.js'
 import { isArchivable } from './archive.js'
+import type { Actor } from '../protocol/actor.js'
+import type { AffectedSession, Calendar } from '../protocol/calendar.js'
+import { checkCalendar, compileCalendar, defaultCalendar, type CompiledCalendar } from './calendar.js'
+import { affectedBy, calendarDraft, channelOfRecord, defaultChannel, describeAffected } from './calendar-change.js'
+import { calendarOp, loadCalendar, type CalendarDb, type StoredCalendar } from './calendar-store.js'
 
 export interface SessionServiceDeps {
   /** the audit log; each change's entry is written in the change's own batch */
@@ -37,7 +42,22 @@ export interface SessionServiceDeps {
   maxBatch?: number
   /** what the machines module says of each bay (src/hub.ts); default: every bay can dispense */
   health?: BayHealthFn
+  /** where the venue calendar is kept (issue 14); without it the calendar lives in memory only */
+  calendarDb?: CalendarDb | undefined
+  /** told after a calendar change is durable (the grid cache drops every date) */
+  onCalendar?: () => void
 }
+
+export interface CalendarChangeOptions {
+  actor: Actor
+  /** accept a change that affects booked sessions */
+  confirm?: boolean
+  note?: string
+}
+
+export type CalendarChange =
+  | { ok: true; value: { stored: StoredCalendar; affected: AffectedSession[] } }
+  | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: AffectedSession[] }
 
 export type Outcome = Result<SubmitOutcome, SchedulingErrorCode>
 
@@ -73,7 +93,11 @@ export function createSessionService(deps: SessionServiceDeps) {
     return nextTransition([r], now)
   }
 
-  const contextFor = (options: SubmitOptions): PlanContext => ({
+  // The calendar in force (issue 14): HUB_OPENING_HOURS alone until someone saves one.
+  let calendarStored: StoredCalendar | null = null
+  let calendar: CompiledCalendar = compileCalendar(defaultCalendar(config.openingHours), config.timezone)
+
+  const contextFor = (options: SubmitOptions, tx: Tx): PlanContext => ({
     nowS: nowS(),
     slotS,
     bufferS,
@@ -83,12 +107,13 @@ export function createSessionService(deps: SessionServiceDeps) {
     origin: options.origin,
     isAdmin: options.isAdmin ?? false,
     externalId: options.externalId,
-    openingHours: config.openingHours,
+    calendar: tx.calendar ?? calendar,
+    channel: options.channel ?? defaultChannel(options.origin, options.isAdmin ?? false),
     health,
   })
 
   const submitStep = (session: Session, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Outcome => {
-    const ctx = contextFor(options)
+    const ctx = contextFor(options, tx)
     const keyed = options.idempotency
     const key = keyed && { id: keyId(options.origin, keyed.key), fingerprint: requestFingerprint(session, options.externalId) }
     if (keyed && key) {
@@ -112,10 +137,36 @@ export function createSessionService(deps: SessionServiceDeps) {
     const actor = options.actor ?? { kind: 'node' as const, name: options.origin }
     // "Booked by" names the person (or token) behind a new booking, not only the owning node.
     if (created) record.booked_by = actorLabel(actor)
+    if (created && record.status !== 'maintenance') record.channel = ctx.channel
     tx.put({ record, submitted })
     const said = { actor, ...(options.reason !== undefined && { reason: options.reason }) }
     emit(previous ? { change: kind, session: record, previous, ...said } : { change: kind, session: record, ...said })
     return ok({ session: record, change: kind, replay: false, created })
+  }
+
+  /** Replaces the calendar: refused (listing them) when it affects booked sessions, unless confirmed. */
+  const calendarStep = (next: Calendar, options: CalendarChangeOptions) => (tx: Tx): CalendarChange => {
+    const invalid = checkCalendar(next, known)
+    if (invalid) return invalid
+    const now = nowS()
+    const before = tx.calendar ?? calendar
+    const after = compileCalendar(next, config.timezone)
+    const affected = affectedBy(tx.openRecords(), before, after, now)
+    if (affected.length > 0 && options.confirm !== true) {
+      const message = `confirm: ${affected.length} booked session${affected.length === 1 ? '' : 's'} would fall outside the new calendar: ${describeAffected(affected, config.timezone)}; send confirm: true to save it anyway`
+      return { ok: false, code: 'CALENDAR_AFFECTS_SESSIONS', message, field: 'confirm', affected }
+    }
+    const stored: StoredCalendar = { calendar: next, updated_at: now, updated_by: actorLabel(options.actor) }
+    if (deps.calendarDb) tx.extraOps.push(calendarOp(deps.calendarDb, stored))
+    // The audit entry rides in the same synced batch as the calendar.
+    if (audit) tx.extraOps.push(...audit.ops([calendarDraft(calendarStored?.calendar ?? null, next, options.actor, now, affected, options.note)]))
+    tx.calendar = after
+    tx.afterCommit.push(() => {
+      calendar = after
+      calendarStored = stored
+      deps.onCalendar?.()
+    })
+    return { ok: true, value: { stored, affected } }
   }
 
   /** Moves sessions whose phase has changed by `now` (start -> active, end -> completed). */
@@ -149,6 +200,14 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   return {
     async load(): Promise<void> {
+      if (deps.calendarDb) {
+        const { stored, problem } = await loadCalendar(deps.calendarDb)
+        if (problem) log.error({ problem }, 'stored calendar does not fit the schema; using HUB_OPENING_HOURS until it is saved again')
+        if (stored) {
+          calendarStored = stored
+          calendar = compileCalendar(stored.calendar, config.timezone)
+        }
+      }
       const loaded = await store.load()
       for (const entry of loaded.sessions) {
         if (entry.record.session_id > MAX_SESSION_ID) log.warn({ sessionId: entry.record.session_id }, 'session id above the bound (stored before ids were bounded)')
@@ -178,6 +237,10 @@ export function createSessionService(deps: SessionServiceDeps) {
         return moved
       }),
     submit: (session: Session, options: SubmitOptions): Promise<Outcome> => writer.run(submitStep(session, options)),
+    calendar: () => calendar,
+    calendarStored: () => calendarStored,
+    setCalendar: (next: Calendar, options: CalendarChangeOptions): Promise<CalendarChange> => writer.run(calendarStep(next, options)),
+    channelOf: channelOfRecord,
     /** Runs the lifecycle step; resolves with the next transition (epoch s), if any. */
     advance: (): Promise<number | undefined> => writer.run(advanceStep),
     get: (id: number) => index.get(id)?.record,

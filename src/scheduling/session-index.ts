@@ -4,6 +4,8 @@
  * the durable write. A `Tx` is the writer's view during one group commit: the committed index
  * with the batch's pending changes laid over it.
  */
+import type { AuditOp } from '../audit/log.js'
+import type { CompiledCalendar } from './calendar.js'
 import { MAX_SESSION_ID, type SessionRecord } from '../protocol/messages.js'
 import type { KeyMemory, RememberedKey } from './idempotency.js'
 import type { StoredSession } from './store.js'
@@ -99,6 +101,12 @@ export interface Tx extends SessionView {
   /** moves an ended session to the archive with this batch (it leaves the index after the write) */
   archive(entry: StoredSession): void
   readonly archives: Map<number, StoredSession>
+  /** other records written in this batch (the calendar and its audit entry, issue 14) */
+  readonly extraOps: AuditOp[]
+  /** run after the batch is durable, before any event (the calendar takes effect) */
+  readonly afterCommit: Array<() => void>
+  /** the calendar a step of this batch set: later steps of the batch book against it */
+  calendar: CompiledCalendar | undefined
 }
 
 export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
@@ -140,6 +148,9 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
       if (id > max && id <= MAX_SESSION_ID) max = id
     },
     keyWrites,
+    extraOps: [],
+    afterCommit: [],
+    calendar: undefined,
     remembered: (id, nowS) => keyWrites.get(id) ?? keys.get(id, nowS),
     remember(entry) {
       if (!keyWrites.has(entry.id)) keyWrites.set(entry.id, entry)

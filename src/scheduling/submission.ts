@@ -7,6 +7,8 @@ import { err, ok, type Result } from '../lib/result.js'
 import type { Session, SessionRecord } from '../protocol/messages.js'
 import { checkBays, describeConflict, findConflict, normalizeStart, phaseAt } from './rules.js'
 import { unsellable, type BayHealthFn } from './sellable.js'
+import type { CompiledCalendar } from './calendar.js'
+import type { BookingChannel } from '../protocol/calendar.js'
 import type { SchedulingErrorCode } from './types.js'
 
 export interface PlanContext {
@@ -19,8 +21,10 @@ export interface PlanContext {
   origin: string
   isAdmin: boolean
   externalId?: string | undefined
-  /** HUB_OPENING_HOURS: kiosk/reservation bookings stay inside */
-  openingHours: string | null
+  /** the venue calendar in force (issue 14): bookings stay inside its hours and windows */
+  calendar: CompiledCalendar
+  /** who books (walk-in windows admit kiosk and staff) */
+  channel: BookingChannel
   /** the machines module's view of each bay (src/hub.ts); kiosk/reservation bookings need a healthy bay */
   health: BayHealthFn
 }
@@ -131,7 +135,7 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   if (prev && sameBooking(prev, record)) return ok({ kind: 'replay', record: prev })
   // Sell only what can dispense (issue 11); an admin sees why and may force. Blocks are never refused here.
   if (record.status !== 'maintenance' && session.force !== true) {
-    const refused = unsellable(record, prev, { nowS: ctx.nowS, timeZone: ctx.timeZone, openingHours: ctx.openingHours, health: ctx.health })
+    const refused = unsellable(record, prev, { nowS: ctx.nowS, timeZone: ctx.timeZone, calendar: ctx.calendar, channel: ctx.channel, health: ctx.health })
     if (refused) return refused
   }
 

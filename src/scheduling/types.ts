@@ -6,6 +6,11 @@ import type { Result } from '../lib/result.js'
 import type { Actor } from '../protocol/actor.js'
 import type { DesiredState, Schedule, Session, SessionRecord } from '../protocol/messages.js'
 import type { IdempotencyKey } from './idempotency.js'
+import type { AffectedSession, BookingChannel, Calendar, CalendarReply } from '../protocol/calendar.js'
+
+export type CalendarSetResult =
+  | { ok: true; value: CalendarReply & { affected: AffectedSession[] } }
+  | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: AffectedSession[] }
 
 export type { IdempotencyKey }
 
@@ -19,7 +24,11 @@ export type SchedulingErrorCode =
   | 'SESSION_FORBIDDEN' // the requester may not change this session
   | 'IDEMPOTENCY_KEY_REUSED' // the idempotency key answered another request in the last 24 h; key named
   | 'BAY_UNAVAILABLE' // the bay cannot dispense (maintenance, error, offline, admin override); message names bay and reason
-  | 'SESSION_OUTSIDE_HOURS' // not inside HUB_OPENING_HOURS; field named
+  | 'SESSION_OUTSIDE_HOURS' // not inside the calendar's opening hours (or a closed day); field named
+  | 'BAY_CLOSED' // a closed calendar window covers a bay then; message names bay and window
+  | 'WALK_IN_ONLY' // a reservation in a walk-in-only window; message names bay and window
+  | 'CALENDAR_INVALID' // a calendar that cannot be (hours, dates, bays); field named
+  | 'CALENDAR_AFFECTS_SESSIONS' // the change puts booked sessions outside it; send confirm
 
 export interface SubmitOptions {
   /** authenticated node that submits (owner of new sessions) */
@@ -37,6 +46,11 @@ export interface SubmitOptions {
   actor?: Actor
   /** why, when the asker gave a reason (kept in the audit log) */
   reason?: string
+  /**
+   * Who books, for the calendar's walk-in windows (issue 14): `kiosk` and `staff` may book them,
+   * `reservation` not. Default: `staff` for admins, `kiosk` for origin kiosk_interface, else `reservation`.
+   */
+  channel?: BookingChannel
 }
 
 /** What a submission did: the HTTP door answers 201 for `created` without reading first. */
@@ -87,11 +101,25 @@ export interface Scheduling {
   gridStats(): { hits: number; builds: number; dates: number }
   /** The same date rule for other date inputs (e.g. GET /api/sessions?date=): the date, or a refusal naming `date`. */
   checkDate(date: string): Result<string, SchedulingErrorCode>
-  availability(query: AvailabilityQuery): Result<AvailabilityOption[], SchedulingErrorCode>
+  /** Options for `channel` (default kiosk): walk-in-only windows are offered to kiosk and staff, never to reservations. */
+  availability(query: AvailabilityQuery, options?: { channel?: BookingChannel }): Result<AvailabilityOption[], SchedulingErrorCode>
   /** What the schedule requires of a machine at `nowS` (epoch seconds); undefined = nothing scheduled. */
   desiredStateFor(machineId: number, nowS: number): DesiredState | undefined
   /** Closing time (epoch s) of today's opening hours when `nowS` is before it; null without hours or after close. */
   closingAfter(nowS: number): number | null
+  /** The venue calendar in force (issue 14): HUB_OPENING_HOURS alone until one is saved. */
+  calendar(): CalendarReply
+  /**
+   * Replaces the calendar through the one writer, durable with its audit entry. Refused
+   * (`CALENDAR_AFFECTS_SESSIONS`, listing `affected`) when booked sessions would fall outside it,
+   * unless `confirm`; accepted, the reply lists the sessions it affects.
+   */
+  setCalendar(next: Calendar, options: { actor: Actor; confirm?: boolean; note?: string }): Promise<CalendarSetResult>
+  /**
+   * For payments (issue 12): true when every bay lies in a `free` calendar window for all of
+   * [startS, endS) and no stricter window overlaps it, so the booking needs no hold or price.
+   */
+  isFreeAt(bays: readonly number[], startS: number, endS: number): boolean
   /** the hub's clock stepped (issue 15): run the lifecycle step at the new time now, not within a minute */
   recheck(): void
   start(): Promise<void>

@@ -75,10 +75,10 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
     const archive = [...tx.archives.values()]
     const remember = [...tx.keyWrites.values()]
     // Expired keys leave only with a batch that writes anyway: housekeeping never costs a sync of its own.
-    const forget = entries.length + remember.length > 0 ? (expiredKeys?.() ?? []).filter((id) => !tx.keyWrites.has(id)) : []
+    const forget = entries.length + remember.length + tx.extraOps.length > 0 ? (expiredKeys?.() ?? []).filter((id) => !tx.keyWrites.has(id)) : []
     try {
       // The audit entries go in the same synced batch as the sessions they record.
-      await store.write({ sessions: entries, remember, forget, audit: auditOps?.(events) ?? [], archive })
+      await store.write({ sessions: entries, remember, forget, audit: [...(auditOps?.(events) ?? []), ...tx.extraOps], archive })
     } catch (error) {
       // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
       log.error({ err: error, steps: jobs.length }, 'session write failed')
@@ -87,6 +87,7 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
     }
     for (const entry of entries) index.put(entry)
     for (const entry of archive) index.remove(entry.record.session_id)
+    for (const fn of tx.afterCommit) fn()
     keys.forget(forget)
     for (const entry of remember) keys.put(entry)
     batches++

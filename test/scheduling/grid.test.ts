@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { Schedule, ScheduleCell, SessionRecord } from '../../src/protocol/messages.js'
 import { buildScheduleGrid } from '../../src/scheduling/grid.js'
+import { settingCalendar } from '../../src/scheduling/hours.js'
 import { dayBounds, instantOf, nextSlotBoundary } from '../../src/scheduling/tz.js'
 
 const LONDON = 'Europe/London'
@@ -25,7 +26,7 @@ t.test('wall times to instants across DST changes', async (t) => {
 
 t.test('the 23-hour spring-forward day (Europe/London 2026-03-29)', async (t) => {
   const sessions = [rec(1, [2], utc('2026-03-29T00:30:00Z'), 60)] // 00:30 GMT -> 02:30 BST
-  const g = buildScheduleGrid('2026-03-29', LONDON, 5, null, [1, 2], sessions)
+  const g = buildScheduleGrid('2026-03-29', 5, settingCalendar(LONDON, null), [1, 2], sessions)
   t.equal(g.schedule.length, 23 * 12)
   const l = labels(g)
   t.equal(l[0], '00:00')
@@ -40,7 +41,7 @@ t.test('the 23-hour spring-forward day (Europe/London 2026-03-29)', async (t) =>
 t.test('the 25-hour fall-back day (Europe/London 2026-10-25)', async (t) => {
   const first = rec(1, [1], utc('2026-10-25T00:30:00Z'), 30) // 01:30-02:00 BST (first 01:xx)
   const second = rec(2, [1], utc('2026-10-25T01:30:00Z'), 30, 'maintenance') // 01:30-02:00 GMT (second 01:xx)
-  const g = buildScheduleGrid('2026-10-25', LONDON, 5, null, [1], [first, second])
+  const g = buildScheduleGrid('2026-10-25', 5, settingCalendar(LONDON, null), [1], [first, second])
   t.equal(g.schedule.length, 25 * 12)
   const l = labels(g)
   const ones = l.map((x, i) => [x, i] as const).filter(([x]) => x === '01:30').map(([, i]) => i)
@@ -61,7 +62,7 @@ t.test('opening hours, statuses and partial slots', async (t) => {
     rec(3, [3], instantOf(LONDON, { year: 2026, month: 3, day: 29, hour: 9, minute: 0 }), 60, 'cancelled'),
     rec(4, [3], instantOf(LONDON, { year: 2026, month: 3, day: 29, hour: 10, minute: 0 }), 60, 'completed'),
   ]
-  const g = buildScheduleGrid(day, LONDON, 5, '08:00-22:00', [1, 2, 3], s)
+  const g = buildScheduleGrid(day, 5, settingCalendar(LONDON, '08:00-22:00'), [1, 2, 3], s)
   t.equal(g.schedule.length, 14 * 12)
   t.same([labels(g)[0], labels(g).at(-1)], ['08:00', '21:55'])
   t.same(g.schedule[0], ['08:00', { machine_id: 1, status: 'active', session_id: 1 }, { machine_id: 2, status: 'active', session_id: 1 }, { machine_id: 3, status: 'reserved', session_id: 2 }])
