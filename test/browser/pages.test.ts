@@ -111,7 +111,7 @@ t.test('admin: sign in, 20 bays, book on the grid, bay turns active live, mainte
   t.same(errors, [], 'no page errors')
 })
 
-t.test('admin on a touch tablet: a tap on free time opens a one-hour booking there', { skip: skip ?? false }, async (t) => {
+t.test('admin on a touch tablet: a tap on free time marks the start, "Book 60 min here" opens a one-hour booking there', { skip: skip ?? false }, async (t) => {
   const w = await buildBrowserWorld(t, 20, { touch: true })
   const errors: string[] = []
   const page = await w.page(errors)
@@ -125,6 +125,8 @@ t.test('admin on a touch tablet: a tap on free time opens a one-hour booking the
   await page.evaluate((y) => (document.querySelector('#grid')!.scrollTop = y), 130 * slotH)
   const col = (await page.locator('.col[data-bay="8"]').boundingBox())!
   await page.touchscreen.tap(col.x + col.width / 2, col.y + 132 * slotH + slotH / 2) // 11:00
+  await page.waitForSelector('#grid-status:text("Selected Bay 8, 11:00–11:05")')
+  await page.tap('#grid-book-hour')
   await page.waitForSelector('#dlg-book[open]')
   t.equal(await page.inputValue('#dlg-book [name=bays]'), '8')
   t.equal(await page.inputValue('#dlg-book [name=start]'), '11:00')

@@ -1,6 +1,6 @@
 // Book, session (move / extend / cancel) and bay override dialogs of the admin page.
 import { esc } from './api.js'
-import { formatBays, zonedEpoch } from './time.js'
+import { formatBays, parseClock, zonedEpoch } from './time.js'
 
 /** '3' -> [3], '3-5' -> [3,4,5] */
 export function parseBays(text) {
@@ -10,6 +10,13 @@ export function parseBays(text) {
   const b = m[2] === undefined ? a : Number(m[2])
   const [lo, hi] = a <= b ? [a, b] : [b, a]
   return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
+}
+
+/** A time field's value -> 'HH:MM', or an error naming the field and the expected form. */
+function clockOf(field, name, fmt) {
+  const hhmm = parseClock(field.value)
+  if (!hhmm) throw new Error(`${name}: write a time as ${fmt.h12 ? 'h:mm am/pm, e.g. 4:30 pm' : 'HH:MM (24-hour), e.g. 16:30'}`)
+  return hhmm
 }
 
 const bayText = (ids) => (ids.length === 1 ? String(ids[0]) : `${ids[0]}-${ids[ids.length - 1]}`)
@@ -54,7 +61,7 @@ export function createDialogs({ api, state, toast }) {
   wire(book, async (_value, form) => {
     const ids = parseBays(form.bays.value)
     if (!ids) throw new Error('Bays: write one bay (3) or a range (3-4)')
-    const startS = zonedEpoch(state.date, form.start.value, state.fmt.timeZone)
+    const startS = zonedEpoch(state.date, clockOf(form.start, 'Start', state.fmt), state.fmt.timeZone)
     const created = await api.post('/api/sessions', {
       machine_id: ids.length === 1 ? ids[0] : ids,
       status: form.kind.value,
@@ -71,7 +78,7 @@ export function createDialogs({ api, state, toast }) {
     if (value === 'move') {
       const ids = parseBays(form.bays.value)
       if (!ids) throw new Error('Bays: write one bay (3) or a range (3-4)')
-      const patch = { machine_id: ids.length === 1 ? ids[0] : ids, start_time: zonedEpoch(state.date, form.start.value, state.fmt.timeZone) }
+      const patch = { machine_id: ids.length === 1 ? ids[0] : ids, start_time: zonedEpoch(state.date, clockOf(form.start, 'Start', state.fmt), state.fmt.timeZone) }
       if (s.status === 'active') delete patch.start_time // an active session keeps its start
       await api.patch(`/api/sessions/${s.session_id}`, patch)
       toast(`Session #${s.session_id} moved`)
@@ -102,7 +109,7 @@ export function createDialogs({ api, state, toast }) {
       return
     }
     const body = {}
-    const untilS = form.until.value ? untilEpoch(form.until.value) : null
+    const untilS = form.until.value.trim() ? untilEpoch(clockOf(form.until, 'Until', state.fmt)) : null
     if (value === 'release') body.release = true
     else if (value === 'start') {
       if (untilS === null) throw new Error('Start needs an end time: set "Until".')
@@ -142,6 +149,7 @@ export function createDialogs({ api, state, toast }) {
       if (!options.includes(minutes)) form.minutes.add(new Option(String(minutes), String(minutes)))
       form.minutes.value = String(minutes)
       onBookClosed = onClosed
+      for (const f of book.querySelectorAll('[name=start]')) f.placeholder = state.fmt.placeholder
       book.showModal()
       form.querySelector('.primary').focus()
     },

@@ -1,49 +1,44 @@
 // Bay cards, the alert list and the utilization chart of the admin page.
 import { esc } from './api.js'
 
-const BALL_WIDTH = { full: 100, medium: 65, low: 35, urgent: 15, empty: 3 }
-
-function ago(seconds) {
-  if (seconds < 60) return 'just now'
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`
-  return `${Math.floor(seconds / 86400)} d ago`
+/**
+ * Runs `render` (which may rebuild `container`) and gives the focus back to the same control,
+ * found again by its data-* key or id, and keeps the scroll: a live update never throws a
+ * keyboard user back to the top (issue 18). Feature panels can use it for their own lists.
+ */
+export function keepFocus(container, render) {
+  const active = document.activeElement
+  const inside = active && active !== container && container.contains(active)
+  const key = inside ? focusKey(active) : null
+  const top = container.scrollTop
+  render()
+  container.scrollTop = top
+  if (!inside || active.isConnected) return
+  const again = key && container.querySelector(key)
+  ;(again ?? container.closest('section') ?? container).focus?.({ preventScroll: true })
 }
 
-export function renderBays(container, summary, machines, { fmt, nowS }) {
-  const list = [...machines.values()].sort((a, b) => a.machine_id - b.machine_id)
-  container.innerHTML = list
-    .map((m) => {
-      const level = m.ball_level
-      const seen = m.online
-        ? m.desired?.source === 'admin' ? `admin: ${m.desired.status}${m.desired.scheduled_until ? ' until ' + fmt.time(m.desired.scheduled_until) : ''}` : m.scheduled_until ? `until ${fmt.time(m.scheduled_until)}` : 'online'
-        : m.last_seen ? `seen ${ago(nowS() - m.last_seen)}` : 'never connected'
-      const ball = level ? `<span class="ball l-${esc(level)}" title="Balls: ${esc(level)}"><i style="width:${BALL_WIDTH[level] ?? 0}%"></i></span>` : `<span class="ball" title="Balls: unknown"></span>`
-      return (
-        `<button type="button" class="bay-card s-${esc(m.status)}" data-bay="${m.machine_id}" ` +
-        `aria-label="Bay ${m.machine_id}: ${esc(m.status)}, balls ${esc(level ?? 'unknown')}">` +
-        `<span class="no">${m.machine_id}</span><span class="dot${m.online ? ' on' : ''}" title="${m.online ? 'online' : 'offline'}"></span>` +
-        `<span class="status">${esc(m.status)}</span>${ball}` +
-        `<span class="seen" title="${esc(m.error ?? seen)}">${esc(m.error ?? seen)}</span></button>`
-      )
-    })
-    .join('')
-  const online = list.filter((m) => m.online).length
-  const active = list.filter((m) => m.status === 'active').length
-  summary.textContent = `${online} of ${list.length} online · ${active} active`
+function focusKey(el) {
+  if (el.id) return `#${CSS.escape(el.id)}`
+  for (const attr of el.getAttributeNames()) {
+    if (attr.startsWith('data-') && attr !== 'data-html') return `${el.tagName.toLowerCase()}[${attr}="${CSS.escape(el.getAttribute(attr))}"]`
+  }
+  return null
 }
 
-export function renderAlerts(container, badge, alerts, { fmt }) {
+export function renderAlerts(container, badge, alerts, { fmt, openOnly = false }) {
   // open first, then acknowledged, then cleared; newest first within each
   const rank = (a) => (a.cleared_at !== null ? 2 : a.acknowledged ? 1 : 0)
   const list = [...alerts.values()].sort((a, b) => rank(a) - rank(b) || b.raised_at - a.raised_at)
   const open = list.filter((a) => a.cleared_at === null && !a.acknowledged).length
   badge.textContent = open ? String(open) : ''
-  if (!list.length) {
-    container.innerHTML = `<li class="none">No alerts. All bays report normally.</li>`
+  const shown = openOnly ? list.filter((a) => a.cleared_at === null && !a.acknowledged) : list
+  if (!shown.length) {
+    const hidden = list.length - shown.length
+    container.innerHTML = `<li class="none">${hidden ? `No open alerts (${hidden} acknowledged or cleared).` : 'No alerts. All bays report normally.'}</li>`
     return
   }
-  container.innerHTML = list
+  container.innerHTML = shown
     .slice(0, 50)
     .map((a) => {
       const cls = [`k-${a.kind}`, a.acknowledged ? 'acked' : '', a.cleared_at !== null ? 'cleared' : ''].join(' ')
@@ -57,7 +52,7 @@ export function renderAlerts(container, badge, alerts, { fmt }) {
 /**
  * Hourly bars: share of bay-time booked (blue) and blocked for maintenance (grey) on the day.
  */
-export function renderChart(container, summaryEl, { schedule, sessions, dayStartS, nowS }) {
+export function renderChart(container, summaryEl, { schedule, sessions, dayStartS, nowS, fmt }) {
   const bays = schedule.machines.length
   const hours = Math.ceil((schedule.schedule.length * schedule.slot_minutes) / 60)
   const booked = new Array(hours).fill(0)
@@ -71,26 +66,26 @@ export function renderChart(container, summaryEl, { schedule, sessions, dayStart
       target[h] += (overlap * s.machine_id.filter((id) => schedule.machines.includes(id)).length) / (3600 * bays)
     }
   }
-  const W = 300
-  const H = 120
-  const pad = { l: 26, b: 16, t: 6 }
+  // One SVG unit = one CSS pixel (the drawn width), so labels stay 12 px whatever the panel's width.
+  const W = Math.max(240, Math.round(container.clientWidth || 300))
+  const H = 150
+  const pad = { l: 40, b: 22, t: 8 }
   const bw = (W - pad.l) / hours
   const y = (v) => pad.t + (1 - v) * (H - pad.t - pad.b)
-  const firstHour = Number(schedule.schedule[0]?.[0]?.slice(0, 2) ?? 0)
-  const parts = [0, 0.5, 1].map((v) => `<line class="grid" x1="${pad.l}" x2="${W}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="0" y="${y(v) + 3}">${v * 100}%</text>`)
+  const parts = [0, 0.5, 1].map((v) => `<line class="grid" x1="${pad.l}" x2="${W}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${v * 100}%</text>`)
+  const step = Math.max(1, Math.ceil(hours / Math.floor((W - pad.l) / 34))) // a label every ~34 px at most
   for (let h = 0; h < hours; h++) {
     const x = pad.l + h * bw + 1
     const b = Math.min(1, booked[h])
     const m = Math.min(1 - b, blocked[h])
     parts.push(`<rect class="bar" x="${x}" width="${Math.max(1, bw - 2)}" y="${y(b)}" height="${y(0) - y(b)}"><title>${pct(b)} booked</title></rect>`)
     if (m > 0) parts.push(`<rect class="bar m" x="${x}" width="${Math.max(1, bw - 2)}" y="${y(b + m)}" height="${y(0) - y(m)}"><title>${pct(m)} maintenance</title></rect>`)
-    const step = hours > 12 ? 3 : 1
-    if (h % step === 0) parts.push(`<text class="axis" x="${x}" y="${H - 3}">${String((firstHour + h) % 24).padStart(2, '0')}</text>`)
+    if (h % step === 0) parts.push(`<text class="axis" x="${x + bw / 2}" y="${H - 5}" text-anchor="middle">${esc(fmt.hour(dayStartS + h * 3600))}</text>`)
   }
   const now = nowS()
   const nowX = pad.l + ((now - dayStartS) / 3600) * bw
   if (nowX >= pad.l && nowX <= W) parts.push(`<line class="nowline" x1="${nowX}" x2="${nowX}" y1="${pad.t}" y2="${y(0)}"/>`)
-  container.innerHTML = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Utilization by hour">${parts.join('')}</svg>`
+  container.innerHTML = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Share of bay time booked, by hour">${parts.join('')}</svg>`
   const total = booked.reduce((a, b) => a + b, 0) / hours
   const nowHour = Math.floor((now - dayStartS) / 3600)
   const current = nowHour >= 0 && nowHour < hours ? ` · this hour ${pct(booked[nowHour])}` : ''

@@ -1,11 +1,15 @@
-// Admin page (/): sign in, then bays, schedule grid, alerts and utilization, kept live by /api/live.
+// Admin page (/): sign in, then the bay strip, the schedule grid, the "now" board and the panels
+// (alerts, utilization, activity, link, and each feature's own section), kept live by /api/live.
+// Live updates patch what changed (strip chips, grid blocks, board rows) so focus and scroll stay.
 import { connectLive, createApi, createHubClock } from './api.js'
 import { createClockBanner } from './admin-clock.js'
 import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
 import { createStaffDialog } from './admin-staff.js'
 import { createAuditPanel } from './admin-audit.js'
-import { renderAlerts, renderBays, renderChart, renderLink } from './admin-panels.js'
+import { keepFocus, renderAlerts, renderChart, renderLink } from './admin-panels.js'
+import { createBayStrip } from './admin-strip.js'
+import { boardOf, countsOf, renderBoard } from './admin-board.js'
 import { addDays, createTimeFormat, zonedEpoch } from './time.js'
 
 const TOKEN_KEY = 'dispenser-hub.admin-token'
@@ -18,20 +22,44 @@ const state = {
   date: null,
   fmt: createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone),
   clock: createHubClock(),
+  venue: undefined,
   schedule: null,
   sessions: new Map(),
+  /** today's sessions, for the "now" board whatever day the grid shows */
+  todaySessions: new Map(),
   machines: new Map(),
   alerts: new Map(),
 }
 let live = null
+/** while a sign-in is being checked, a 401 is its answer (shown by the form), not a lost session */
+let signingIn = false
 
-const api = createApi(() => state.token, () => signOut(state.token ? 'Your token is no longer accepted. Sign in again.' : 'Your sign-in has ended. Sign in again.'))
+const api = createApi(() => state.token, () => {
+  if (!signingIn) signOut(state.token ? 'Your token is no longer accepted. Sign in again.' : 'Your sign-in has ended. Sign in again.')
+})
 const dialogs = createDialogs({ api, state, toast })
 const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
 const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
+  status: ({ anchor }) => {
+    $('grid-status').textContent = anchor
+      ? `Selected ${anchor}. Tap or press Enter on the end cell to book, or drag.`
+      : 'Tap a start cell, then the end cell (across bays for a group), or press and hold and drag. Keyboard: arrows move, Enter marks the start and then the end.'
+    $('grid-status').classList.toggle('marked', !!anchor)
+    $('grid-book-hour').hidden = !anchor
+    $('grid-clear').hidden = !anchor
+  },
+})
+$('grid-book-hour').addEventListener('click', () => grid.bookHour())
+$('grid-clear').addEventListener('click', () => grid.clear())
+const strip = createBayStrip($('bays'), { onOpen: (id) => dialogs.openBay(id) })
+// The skip link lands in the grid itself (its one tab stop), not only at the section.
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+  if ($('app').hidden) return
+  event.preventDefault()
+  grid.focus()
 })
 
 const clockBanner = createClockBanner({
@@ -84,14 +112,25 @@ function can(permission) {
 
 async function signIn(token) {
   state.token = token
-  const me = await api.get('/api/auth/me')
+  signingIn = true
+  let me
+  try {
+    me = await api.get('/api/auth/me')
+  } finally {
+    signingIn = false
+  }
   if (me.role !== 'admin') throw new Error(`This token belongs to ${me.name} (${me.role}); the admin page needs the admin token.`)
   sessionStorage.setItem(TOKEN_KEY, token)
   enter(me)
 }
 
 async function logIn(username, password) {
-  await api.post('/api/auth/login', { username, password })
+  signingIn = true
+  try {
+    await api.post('/api/auth/login', { username, password })
+  } finally {
+    signingIn = false
+  }
   localStorage.setItem(SIGNED_IN_KEY, '1')
   enter(await api.get('/api/auth/me'))
 }
@@ -121,6 +160,7 @@ $('login-form').addEventListener('submit', async (event) => {
   } catch (e) {
     $('password').value = ''
     $('login-error').textContent = e.status === 401 ? 'Wrong name or password.' : e.message
+    $('password').focus()
   }
 })
 $('signin-form').addEventListener('submit', async (event) => {
@@ -130,7 +170,10 @@ $('signin-form').addEventListener('submit', async (event) => {
     await signIn($('token').value.trim())
   } catch (e) {
     state.token = null
-    $('signin-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message
+    // The field keeps what was typed: a mistyped character is fixed, not the whole token again.
+    $('signin-error').textContent = e.status === 401 ? 'That token is not valid. Check it and try again.' : e.message
+    $('token').focus()
+    $('token').select()
   }
 })
 $('signout').addEventListener('click', () => signOut())
@@ -157,9 +200,11 @@ function showLiveState(s) {
 function onMessage({ topic, payload }) {
   if (topic === 'snapshot') {
     state.clock.sync(payload.now)
-    state.fmt = createTimeFormat(payload.timezone)
+    state.venue = payload.venue
+    state.fmt = createTimeFormat(payload.timezone, payload.venue)
     state.today = payload.date
     state.layout = payload.layout
+    state.todaySessions = new Map(payload.sessions.map((s) => [s.session_id, s]))
     state.machines = new Map(payload.machines.map((m) => [m.machine_id, m]))
     state.alerts = new Map(payload.alerts.map((a) => [a.alert_id, a]))
     void loadDay(state.date ?? payload.date)
@@ -173,12 +218,17 @@ function onMessage({ topic, payload }) {
     state.machines.set(payload.machine.machine_id, payload.machine)
     renderBaysPanel()
     renderGrid()
+    renderBoardPanel()
   } else if (topic === 'session.changed') {
     const s = payload.session
     if (s.end_time > state.dayStartS && s.start_time < state.dayEndS) state.sessions.set(s.session_id, s)
     else state.sessions.delete(s.session_id)
+    const [todayStart, todayEnd] = todayBounds()
+    if (s.end_time > todayStart && s.start_time < todayEnd) state.todaySessions.set(s.session_id, s)
+    else state.todaySessions.delete(s.session_id)
     renderGrid()
     renderChartPanel()
+    renderBoardPanel()
     if (can('audit.read') && payload.change !== 'activated' && payload.change !== 'completed') auditPanel.soon()
   } else if (topic === 'clock.changed') {
     if (payload.stepMs) state.clock.sync(payload.clock.now)
@@ -192,6 +242,11 @@ function onMessage({ topic, payload }) {
 }
 
 // ---------------------------------------------------------------- day
+
+function todayBounds() {
+  const tz = state.fmt.timeZone
+  return [zonedEpoch(state.today, '00:00', tz), zonedEpoch(addDays(state.today, 1), '00:00', tz)]
+}
 
 /** Slots of a day from the hub's layout (opening hours or the whole day; 23/25 h on DST days). */
 function dayGrid(date) {
@@ -238,11 +293,43 @@ function renderGrid() {
   grid.render({ ...state, nowS: state.clock.nowS })
 }
 function renderBaysPanel() {
-  renderBays($('bays'), $('bay-summary'), state.machines, { fmt: state.fmt, nowS: state.clock.nowS })
+  strip.render(state.machines, { rows: state.layout?.rows, fmt: state.fmt, nowS: state.clock.nowS })
+  renderSummary()
+}
+/** The counts line above the strip: what a manager on a phone looks at first. */
+function renderSummary(counts = boardCounts()) {
+  const list = [...state.machines.values()]
+  const online = list.filter((m) => m.online).length
+  const active = list.filter((m) => m.status === 'active').length
+  const free = counts ? ` · <b>${counts.freeNow}</b> free now · <b>${counts.freeHour}</b> free for the next hour` : ''
+  const out = counts?.out ? ` · <b>${counts.out}</b> out of order` : ''
+  const html = `<b>${online}</b> of ${list.length} online · <b>${active}</b> active${free}${out}`
+  if ($('bay-summary').dataset.html !== html) {
+    $('bay-summary').innerHTML = html
+    $('bay-summary').dataset.html = html
+  }
+}
+function boardEntries() {
+  if (!state.layout) return null
+  const order = (state.layout.rows ?? [state.layout.machines]).flat()
+  return boardOf({ order, sessions: [...state.todaySessions.values()], machines: state.machines, nowS: state.clock.nowS() })
+}
+function boardCounts() {
+  const entries = boardEntries()
+  return entries && countsOf(entries)
+}
+function renderBoardPanel() {
+  const entries = boardEntries()
+  if (!entries) return
+  const counts = renderBoard({ list: $('board'), counts: $('board-counts'), time: $('board-time') }, entries, { fmt: state.fmt, nowS: state.clock.nowS })
+  renderSummary(counts)
 }
 function renderAlertsPanel() {
-  renderAlerts($('alerts'), $('alert-count'), state.alerts, { fmt: state.fmt })
+  keepFocus($('alerts'), () =>
+    renderAlerts($('alerts'), $('alert-count'), state.alerts, { fmt: state.fmt, openOnly: $('alerts-open-only').checked }),
+  )
 }
+$('alerts-open-only').addEventListener('change', renderAlertsPanel)
 function renderChartPanel() {
   if (!state.schedule) return
   renderChart($('chart'), $('chart-summary'), { ...state, nowS: state.clock.nowS })
@@ -250,12 +337,8 @@ function renderChartPanel() {
 function renderSide() {
   renderBaysPanel()
   renderAlertsPanel()
+  renderBoardPanel()
 }
-
-$('bays').addEventListener('click', (event) => {
-  const card = event.target.closest('[data-bay]')
-  if (card) dialogs.openBay(Number(card.dataset.bay))
-})
 $('alerts').addEventListener('click', async (event) => {
   const id = event.target.closest('[data-ack]')?.dataset.ack
   if (!id) return
@@ -271,6 +354,8 @@ $('alerts').addEventListener('click', async (event) => {
 setInterval(() => {
   renderBaysPanel()
   renderChartPanel()
+  renderBoardPanel()
+  renderGrid()
 }, 60_000)
 
 // The cloud link is not on the live feed (it changes slowly): poll the public health route.
