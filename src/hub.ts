@@ -144,6 +144,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       broker,
       store: db.sublevel('machines', { valueEncoding: 'json' }),
       log: log.child({ module: 'machines' }),
+      audit: audit.log,
       desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
       closingAfter: (nowS) => scheduling.closingAfter(nowS),
       bookingsOn: (id, fromS, toS) =>

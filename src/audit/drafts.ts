@@ -54,3 +54,53 @@ export function sessionDraft(fact: SessionChangeFact, nowS: number): AuditDraft 
     ...(fact.reason !== undefined && { reason: fact.reason }),
   }
 }
+
+/** An override as the log shows it: who holds the bay, in what state, until when. */
+export interface HoldView {
+  source: string
+  node: string
+  status: string
+  scheduled_until: number | null
+  session_id: number | null
+}
+
+const holdView = (h: HoldView | null): Record<string, unknown> | null =>
+  h === null ? null : { source: h.source, node: h.node, status: h.status, scheduled_until: h.scheduled_until, session_id: h.session_id }
+
+export interface OverrideFact {
+  machineId: number
+  actor: Actor
+  /** the hold in the changed slot before and after (null: none) */
+  before: HoldView | null
+  after: HoldView | null
+  reason?: string | undefined
+}
+
+/** A bay override set, changed or released (machines.override). */
+export function overrideDraft(fact: OverrideFact, nowS: number): AuditDraft {
+  const kind: AuditKind = fact.after === null ? 'machine.released' : fact.after.status === 'maintenance' ? 'machine.maintenance' : 'machine.override'
+  return {
+    at: nowS,
+    actor: actorLabel(fact.actor),
+    kind,
+    machine_id: [fact.machineId],
+    before: holdView(fact.before),
+    after: holdView(fact.after),
+    ...(fact.reason !== undefined && { reason: fact.reason }),
+  }
+}
+
+/** An alert acknowledged by staff. */
+export function acknowledgeDraft(alert: { alert_id: string; kind: string; machine_id: number; message: string }, actor: Actor, nowS: number, reason?: string): AuditDraft {
+  const view = { kind: alert.kind, message: alert.message }
+  return {
+    at: nowS,
+    actor: actorLabel(actor),
+    kind: 'alert.acknowledged',
+    machine_id: [alert.machine_id],
+    target: `alert:${alert.alert_id}`,
+    before: { ...view, acknowledged: false },
+    after: { ...view, acknowledged: true },
+    ...(reason !== undefined && { reason }),
+  }
+}

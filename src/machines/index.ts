@@ -13,7 +13,7 @@ import { err, ok } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
 import { createMachineTable } from './machine-table.js'
 import { createCommandDriver } from './command-driver.js'
-import { clockFormatter, decideOverride } from './desired.js'
+import { clockFormatter, decideOverride, isLive } from './desired.js'
 import { createDispenserAdapter } from './dispenser-adapter.js'
 import { createOutcomes, createReportHandler } from './handlers.js'
 import { bayProblem } from './health.js'
@@ -24,6 +24,9 @@ import { createMachineStore, type MachineDb } from './store.js'
 import type { MachineOverride } from '../protocol/messages.js'
 import type { BookingsOnFn, CommandRequester, DesiredStateFn, Machines } from './types.js'
 import { guardOverride } from './guard.js'
+import { acknowledgeDraft, overrideDraft } from '../audit/drafts.js'
+import type { AuditLog } from '../audit/log.js'
+import { SYSTEM, type Actor } from '../protocol/actor.js'
 
 export type { Machines, DesiredStateFn, CommandRequester, MachinesErrorCode } from './types.js'
 export type { MachineDb } from './store.js'
@@ -41,14 +44,18 @@ export interface MachinesDeps {
   closingAfter?: (nowS: number) => number | null
   /** running or upcoming sessions on a bay (scheduling, via src/hub.ts): stop / maintenance over them needs confirm */
   bookingsOn?: BookingsOnFn
+  /** the audit log (src/audit): overrides and acknowledgements are recorded in their own write's batch */
+  audit?: Pick<AuditLog, 'ops' | 'append'>
 }
+
+const actorOf = (by: CommandRequester): Actor => by.actor ?? { kind: 'node', name: by.node }
 
 export function createMachines(deps: MachinesDeps): Machines {
   const { config, clock, events, broker, log } = deps
   const nowS = () => clock.now() / 1000
   const registry = createRegistry(config.machineIds)
   const store = createMachineStore(deps.store)
-  const table = createMachineTable({ clock, events, log, store })
+  const table = createMachineTable({ clock, events, log, store, audit: deps.audit })
   const fmt = clockFormatter(config.timezone)
   const policy = { timeoutMs: config.commandTimeoutMs, tries: config.commandRetries }
   const outcomes = createOutcomes({ table, events, log })
@@ -147,9 +154,17 @@ export function createMachines(deps: MachinesDeps): Machines {
       if ('ok' in decision) return decision
       if (decision.kind !== 'same') {
         log.info({ machineId: id, by, decision: decision.kind, status: command.status }, 'override')
-        await table.update(id, (x) => {
-          x.record[decision.slot] = decision.kind === 'set' ? decision.held : null
-        })
+        const held = e.record[decision.slot]
+        const before = isLive(held, now) ? held : null
+        const after = decision.kind === 'set' ? decision.held : null
+        const fact = { machineId: id, actor: actorOf(by), before, after, reason: command.reason }
+        await table.update(
+          id,
+          (x) => {
+            x.record[decision.slot] = after
+          },
+          () => [overrideDraft(fact, now)],
+        )
         reconciler.arm()
       }
       reconciler.reconcile(id)
@@ -159,8 +174,8 @@ export function createMachines(deps: MachinesDeps): Machines {
       for (const id of ids ?? registry.ids) reconciler.reconcile(id)
     },
     alerts: () => table.alerts(),
-    async acknowledgeAlert(alertId) {
-      const alert = await table.acknowledge(alertId)
+    async acknowledgeAlert(alertId, options = {}) {
+      const alert = await table.acknowledge(alertId, (a) => [acknowledgeDraft(a, options.actor ?? SYSTEM, nowS(), options.reason)])
       return alert ? ok(alert) : err('ALERT_UNKNOWN', `alert ${alertId} does not exist`)
     },
     stats: () => driver.stats(list().filter((m) => m.online).length),

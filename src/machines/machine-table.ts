@@ -4,6 +4,8 @@
  * (STYLE §2.3: events are facts emitted after the durable write).
  */
 import type { Logger } from 'pino'
+import type { AuditLog } from '../audit/log.js'
+import type { AuditDraft } from '../protocol/audit.js'
 import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
@@ -41,14 +43,28 @@ export interface MachineTable {
   get(id: number): Entry | undefined
   entries(): IterableIterator<Entry>
   state(id: number): MachineState | undefined
-  update(id: number, mutate: (e: Entry, fx: Effects) => void): Promise<void>
+  /**
+   * `audit(e)`, asked after the mutation: the audit entries of this change; they are written in
+   * the same batch as the record (none when nothing durable changed).
+   */
+  update(id: number, mutate: (e: Entry, fx: Effects) => void, audit?: (e: Entry) => readonly AuditDraft[]): Promise<void>
   /** emit 'machine.changed' if the visible state changed without a durable change (e.g. desired) */
   show(id: number): void
   alerts(): Alert[]
-  acknowledge(alertId: string): Promise<Alert | null>
+  /** `audit(alert)`: the entries of a real acknowledgement (not of a repeat), written with it */
+  acknowledge(alertId: string, audit?: (alert: Alert) => readonly AuditDraft[]): Promise<Alert | null>
 }
 
-export function createMachineTable(deps: { clock: Clock; events: EventBus<HubEvents>; log: Logger; store: MachineStore }): MachineTable {
+export interface MachineTableDeps {
+  clock: Clock
+  events: EventBus<HubEvents>
+  log: Logger
+  store: MachineStore
+  /** the audit log (src/audit): entries go in the record's batch */
+  audit?: Pick<AuditLog, 'ops' | 'append'> | undefined
+}
+
+export function createMachineTable(deps: MachineTableDeps): MachineTable {
   const { clock, events, store } = deps
   const table = new Map<number, Entry>()
   let recent: Alert[] = []
@@ -63,14 +79,16 @@ export function createMachineTable(deps: { clock: Clock; events: EventBus<HubEve
     events.emit('machine.changed', { machine })
   }
 
-  const persist = (e: Entry): Promise<void> | null => {
+  const persist = (e: Entry, audit: readonly AuditDraft[] = []): Promise<void> | null => {
     const print = recordFingerprint(e.record)
     const seen = e.record.last_seen
     const stale = seen !== null && (e.persistedLastSeen === null || seen - e.persistedLastSeen >= LAST_SEEN_WRITE_INTERVAL_S)
+    // Nothing durable changed: nothing to record either.
     if (print === e.persisted && !stale) return null
     e.persisted = print
     e.persistedLastSeen = seen
-    return store.save(e.record).catch((error: unknown) => {
+    const ops = audit.length > 0 && deps.audit ? deps.audit.ops(audit) : []
+    return store.save(e.record, ops).catch((error: unknown) => {
       // Not on disk: make the next change write the record again.
       e.persisted = ''
       throw error
@@ -99,7 +117,7 @@ export function createMachineTable(deps: { clock: Clock; events: EventBus<HubEve
       const e = table.get(id)
       return e ? stateOf(e) : undefined
     },
-    async update(id, mutate) {
+    async update(id, mutate, audit) {
       const e = table.get(id)
       if (!e) return
       const raised: Alert[] = []
@@ -117,7 +135,7 @@ export function createMachineTable(deps: { clock: Clock; events: EventBus<HubEve
           cleared.push(...c.cleared)
         },
       })
-      const written = persist(e)
+      const written = persist(e, audit?.(e))
       if (written) await written
       show(e)
       for (const alert of raised) events.emit('alert.raised', { alert })
@@ -129,16 +147,22 @@ export function createMachineTable(deps: { clock: Clock; events: EventBus<HubEve
       if (e) show(e)
     },
     alerts: () => [...[...table.values()].flatMap((e) => e.record.alerts), ...recent].sort((a, b) => a.raised_at - b.raised_at),
-    async acknowledge(alertId) {
+    async acknowledge(alertId, audit) {
       for (const e of table.values()) {
-        if (!e.record.alerts.some((a) => a.alert_id === alertId)) continue
+        const found = e.record.alerts.find((a) => a.alert_id === alertId)
+        if (!found) continue
         const r = acknowledge(e.record.alerts, alertId)
         e.record.alerts = r.list
-        await persist(e)
+        // A repeat changes nothing and records nothing (persist writes only a change).
+        await persist(e, found.acknowledged || !r.alert ? [] : (audit?.(r.alert) ?? []))
         return r.alert
       }
+      const found = recent.find((a) => a.alert_id === alertId)
       const r = acknowledge(recent, alertId)
       recent = r.list
+      // A cleared alert lives in memory only: its acknowledgement has no record to share a batch
+      // with, so its entry is written alone (durable before the answer).
+      if (found && !found.acknowledged && r.alert && deps.audit && audit) await deps.audit.append(audit(r.alert))
       return r.alert
     },
   }

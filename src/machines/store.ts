@@ -2,12 +2,17 @@
  * Durable machine state in the hub's 'machines' sublevel (RULES §8). Every write is one
  * batch with sync: true; saves queued while a batch is being written are grouped into the
  * next one (group commit), and each machine is written once per batch with its latest state.
+ * A save may carry audit operations (src/audit `ops`): they go in the same batch as the record,
+ * so an override and its audit entry are on disk together or not at all (issue 13).
  */
+import type { AuditOp } from '../audit/log.js'
 import type { MachineRecord } from './record.js'
+
+type PutOp = { type: 'put'; key: string; value: unknown }
 
 /** The part of a level sublevel (json values) the store uses. */
 export interface MachineDb {
-  batch(operations: Array<{ type: 'put'; key: string; value: unknown }>, options: { sync: boolean }): Promise<void>
+  batch(operations: Array<PutOp | AuditOp>, options: { sync: boolean }): Promise<void>
   iterator(): AsyncIterable<[string, unknown]>
 }
 
@@ -21,8 +26,8 @@ export interface Loaded {
 
 export interface MachineStore {
   load(): Promise<Loaded>
-  /** Resolves when `record` (as passed now) is durable. */
-  save(record: MachineRecord): Promise<void>
+  /** Resolves when `record` (as passed now) and `audit` (its audit entries) are durable, in one batch. */
+  save(record: MachineRecord, audit?: readonly AuditOp[]): Promise<void>
   /** Resolves when the exchange-id reservation is durable. */
   reserveExchangeIds(until: number): Promise<void>
   /** Waits for queued writes. */
@@ -31,6 +36,7 @@ export interface MachineStore {
 
 interface Batch {
   records: Map<number, MachineRecord>
+  audit: AuditOp[]
   exchange: number | null
   done: Promise<void>
 }
@@ -41,14 +47,15 @@ export function createMachineStore(db: MachineDb): MachineStore {
 
   const write = async (b: Batch) => {
     if (open === b) open = null
-    const ops: Array<{ type: 'put'; key: string; value: unknown }> = [...b.records.values()].map((r) => ({ type: 'put', key: machineKey(r.machine_id), value: r }))
+    const ops: Array<PutOp | AuditOp> = [...b.records.values()].map((r) => ({ type: 'put', key: machineKey(r.machine_id), value: r }))
     if (b.exchange !== null) ops.push({ type: 'put', key: META_EXCHANGE, value: { reserved_until: b.exchange } })
+    ops.push(...b.audit)
     if (ops.length > 0) await db.batch(ops, { sync: true })
   }
 
   const batch = (): Batch => {
     if (open) return open
-    const b: Batch = { records: new Map(), exchange: null, done: Promise.resolve() }
+    const b: Batch = { records: new Map(), audit: [], exchange: null, done: Promise.resolve() }
     b.done = tail.then(() => write(b))
     tail = b.done.catch(() => undefined)
     open = b
@@ -65,9 +72,10 @@ export function createMachineStore(db: MachineDb): MachineStore {
       }
       return { records, exchangeReservedUntil }
     },
-    save(record) {
+    save(record, audit = []) {
       const b = batch()
       b.records.set(record.machine_id, structuredClone(record))
+      b.audit.push(...audit)
       return b.done
     },
     reserveExchangeIds(until) {

@@ -3,6 +3,7 @@
  * main.ts wires it (STYLE §2.3).
  */
 import type { Result } from '../lib/result.js'
+import type { Actor } from '../protocol/actor.js'
 import type { Alert, BayProblem, DesiredState, MachineOverride, MachineReport, MachineState } from '../protocol/messages.js'
 
 export type MachinesErrorCode =
@@ -17,6 +18,14 @@ export interface CommandRequester {
   source: 'admin' | 'kiosk' | 'reservation'
   /** node name of the requester, for messages and logs */
   node: string
+  /** who asks, for the audit log (default: the node) */
+  actor?: Actor
+}
+
+/** Who acknowledges an alert, and why (audit log). */
+export interface AckOptions {
+  actor?: Actor
+  reason?: string
 }
 
 export interface ReportEntry {
@@ -45,7 +54,7 @@ export interface Machines {
   /** Drive these machines (default: all) from reported to desired state now. */
   reconcile(ids?: readonly number[]): void
   alerts(): Alert[]
-  acknowledgeAlert(alertId: string): Promise<Result<Alert, MachinesErrorCode>>
+  acknowledgeAlert(alertId: string, options?: AckOptions): Promise<Result<Alert, MachinesErrorCode>>
   stats(): MachinesStats
   start(): Promise<void>
   stop(): Promise<void>

@@ -13,9 +13,15 @@ export const AuditKinds = [
   'maintenance.created',
   'maintenance.updated',
   'maintenance.cancelled',
-  'machine.override',
+  'machine.override', // an admin stop / start (or a node's direct command) held on a bay
+  'machine.maintenance', // an admin override putting a bay in maintenance
+  'machine.released', // an override dropped: the bay follows the schedule again
   'calendar.changed', // opening hours, special days or bay windows (issue 14)
   'alert.acknowledged',
+  'credential.added', // credentials.json: an API token, interface node or dispenser login (target names it)
+  'credential.rotated',
+  'credential.removed',
+  'clock.confirmed', // staff confirmed the hub's time from a tablet (issue 15)
   'staff.added',
   'staff.removed',
   'staff.role',
@@ -23,6 +29,9 @@ export const AuditKinds = [
   'staff.signed_out',
 ] as const
 export type AuditKind = (typeof AuditKinds)[number]
+
+/** Why a change was made, as staff type it (the routes that change something accept it). */
+export const Reason = Type.String({ minLength: 1, maxLength: 200, description: 'why (kept in the audit log)' })
 
 export const AuditEntry = Type.Object({
   /** time-ordered and unique: `<epoch ms, 15 digits>-<n>` */
@@ -33,7 +42,7 @@ export const AuditEntry = Type.Object({
   kind: Type.Enum([...AuditKinds]),
   session_id: Type.Optional(Type.Integer()),
   machine_id: Type.Optional(Type.Array(Type.Integer())),
-  /** the staff user a staff change is about */
+  /** what a change is about when it is not a session or bay: the staff user, `token:NAME`, `node:NAME`, `machine:ID` */
   target: Type.Optional(Type.String()),
   before: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   after: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),

@@ -23,7 +23,7 @@ export interface HandlerNodeDeps {
 
 /** Priority comes from the authenticated role (in-process and anonymous dev clients are admins). */
 function requesterOf(actor: Actor): CommandRequester {
-  return { source: actor.role, node: actor.name }
+  return { source: actor.role, node: actor.name, actor: { kind: 'node', name: actor.name } }
 }
 
 export function createHandlerNode(deps: HandlerNodeDeps): { stop(): void } {

@@ -131,6 +131,7 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   const machines = createMachines({
     config, clock, events, broker, log,
     store: db.sublevel('machines', { valueEncoding: 'json' }) as unknown as MachineDb,
+    audit: audit.log,
     desiredStateFor: (id, nowS) => scheduling.desiredStateFor(id, nowS),
     closingAfter: (nowS) => scheduling.closingAfter(nowS),
     bookingsOn: (id, fromS, toS) =>

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { MachineState } from '../../../protocol/messages.js'
-import { principalOf } from '../auth.js'
+import { actorOf, principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
 import { ErrorBody, MachineDetail, MachineList, MachineParams, OverrideBody, authErrors } from '../schemas.js'
@@ -68,7 +68,7 @@ export const machineRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         ...(confirm !== undefined && { confirm }),
         ...(reason !== undefined && { reason }),
       }
-      return unwrap(await ctx.machines.override(command, { source: 'admin', node: principal.name }))
+      return unwrap(await ctx.machines.override(command, { source: 'admin', node: principal.name, actor: actorOf(principal) }))
     },
   )
 }
