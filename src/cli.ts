@@ -16,6 +16,7 @@ import {
   readCredentials,
   sha256,
   writeCredentials,
+  journalCredentialChange,
   type CredentialFile,
 } from './broker/credentials.js'
 import { nodeNameProblem, ROLES, type Role } from './protocol/identity.js'
@@ -150,7 +151,9 @@ async function change(request: ChangeRequest, path: string, owner: ReturnType<ty
       const role = kind === 'machine' ? undefined : action === 'rotate' && !values.role ? section[key]!.role! : roleOf(values.role, kind)
       const problem = kind === 'node' && role ? nodeNameProblem(key, role) : undefined
       if (problem) throw new UsageError(`node ${action}: ${problem}`)
+      const before = exists ? roleView(section[key]!.role) : null
       const secret = await store(file, kind, key, role)
+      journalCredentialChange(file, { actor: CLI_ACTOR, kind: action === 'add' ? 'credential.added' : 'credential.rotated', target: targetOf(kind, key), before, after: roleView(role) })
       writeCredentials(path, file, owner)
       const login = kind === 'machine' ? `username ${machineNodeName(Number(key))}` : kind === 'node' ? `username ${key} (role ${role})` : `role ${role}`
       out(`${action === 'add' ? 'added' : 'rotated'} ${kind} ${key}: ${login}`)
@@ -160,7 +163,9 @@ async function change(request: ChangeRequest, path: string, owner: ReturnType<ty
     case 'remove': {
       const key = keyFor(kind, name)
       if (!(key in section)) throw new UsageError(`${kind} ${key} does not exist`)
+      const before = roleView(section[key]!.role)
       delete section[key]
+      journalCredentialChange(file, { actor: CLI_ACTOR, kind: 'credential.removed', target: targetOf(kind, key), before, after: null })
       writeCredentials(path, file, owner)
       out(`removed ${kind} ${key}`)
       return
@@ -169,6 +174,12 @@ async function change(request: ChangeRequest, path: string, owner: ReturnType<ty
       throw new UsageError(`unknown action "${action ?? ''}": use add, list, rotate or remove`)
   }
 }
+
+/** Who the audit log names for a change made on the Pi's command line. */
+const CLI_ACTOR = 'node:cli'
+const targetOf = (kind: Kind, key: string) => `${kind}:${key}`
+/** What the journal keeps of an entry: its role, never its secret or hash. */
+const roleView = (role: Role | undefined): { role?: string } => (role === undefined ? {} : { role })
 
 async function store(file: CredentialFile, kind: Kind, key: string, role: Role | undefined): Promise<string> {
   if (kind === 'token') {

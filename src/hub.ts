@@ -121,6 +121,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       log: log.child({ module: 'audit' }),
       retentionDays: config.auditRetentionDays,
       journal: () => staff.journal(),
+      credentialJournal: () => credentials.journal(),
     })
     await audit.start()
     stops.push(() => audit.stop())

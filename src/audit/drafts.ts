@@ -104,3 +104,18 @@ export function acknowledgeDraft(alert: { alert_id: string; kind: string; machin
     ...(reason !== undefined && { reason }),
   }
 }
+
+/** The hub's clock as an entry shows it: its time, the offset from the system clock, the source. */
+interface ClockView {
+  now: number
+  offset_ms: number
+  source: string
+  trusted: boolean
+}
+
+const clockView = (c: ClockView): Record<string, unknown> => ({ now: c.now, offset_ms: c.offset_ms, source: c.source, trusted: c.trusted })
+
+/** Staff confirmed the hub's time (issue 15): the time before and after the step. */
+export function clockDraft(before: ClockView, after: ClockView, actor: Actor, reason?: string): AuditDraft {
+  return { at: after.now, actor: actorLabel(actor), kind: 'clock.confirmed', before: clockView(before), after: clockView(after), ...(reason !== undefined && { reason }) }
+}

@@ -9,7 +9,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { replaceFileDurably } from '../lib/durable-file.js'
+import { journalId, replaceFileDurably } from '../lib/durable-file.js'
 import type { Logger } from 'pino'
 import { ROLES, type Role } from '../protocol/identity.js'
 import type { ApiTokenRole } from '../protocol/permissions.js'
@@ -43,6 +43,41 @@ export interface CredentialFile {
   machines: Record<string, SecretHash>
   nodes: Record<string, SecretHash & { role: Role }>
   tokens: Record<string, { sha256: string; role: ApiTokenRole; created_at: string }>
+  /**
+   * The change journal (issue 13): every add / rotate / remove writes its entry in the same atomic
+   * replace as the change, so neither exists without the other; the hub copies new entries into
+   * the audit log exactly once (src/audit). Never a secret or a hash, only names and roles.
+   */
+  journal: CredentialJournalEntry[]
+}
+
+export interface CredentialJournalEntry {
+  id: string
+  /** epoch s */
+  at: number
+  /** actor label (protocol/actor.ts), e.g. `node:cli` */
+  actor: string
+  kind: 'credential.added' | 'credential.rotated' | 'credential.removed'
+  /** `token:NAME`, `node:NAME` or `machine:ID` */
+  target: string
+  before: { role?: string } | null
+  after: { role?: string } | null
+}
+
+/** Journal entries kept in the file: plenty for the hub to copy them after any outage or CLI burst. */
+const JOURNAL_KEPT = 1000
+
+/** Appends the journal entry of a change to `file` (written with it by writeCredentials). */
+export function journalCredentialChange(file: CredentialFile, change: Omit<CredentialJournalEntry, 'id' | 'at'>, nowMs = Date.now()): CredentialJournalEntry {
+  const entry: CredentialJournalEntry = { id: journalId(nowMs), at: nowMs / 1000, ...change }
+  file.journal.push(entry)
+  return entry
+}
+
+function isJournalEntry(value: unknown): value is CredentialJournalEntry {
+  const e = value as Partial<CredentialJournalEntry> | null
+  return typeof e === 'object' && e !== null && typeof e.id === 'string' && typeof e.at === 'number' && typeof e.actor === 'string' && typeof e.kind === 'string' &&
+    ['credential.added', 'credential.rotated', 'credential.removed'].includes(e.kind) && typeof e.target === 'string'
 }
 
 export { ROLES }
@@ -52,7 +87,7 @@ export function credentialsPath(dataDir: string): string {
 }
 
 export function emptyCredentials(): CredentialFile {
-  return { version: 1, machines: Object.create(null), nodes: Object.create(null), tokens: Object.create(null) }
+  return { version: 1, machines: Object.create(null), nodes: Object.create(null), tokens: Object.create(null), journal: [] }
 }
 
 export function readCredentials(path: string): CredentialFile {
@@ -71,7 +106,8 @@ export function readCredentials(path: string): CredentialFile {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${path} must hold a JSON object`)
   const sections = parsed as Record<string, unknown>
-  return { version: 1, machines: section(sections, 'machines', path), nodes: section(sections, 'nodes', path), tokens: section(sections, 'tokens', path) }
+  const journal = Array.isArray(sections.journal) ? sections.journal.filter(isJournalEntry) : []
+  return { version: 1, machines: section(sections, 'machines', path), nodes: section(sections, 'nodes', path), tokens: section(sections, 'tokens', path), journal }
 }
 
 /**
@@ -92,7 +128,7 @@ function section<T>(parsed: Record<string, unknown>, name: string, path: string)
 
 /** Atomic, synced replace (lib/durable-file.ts); `owner`: the hub's service user when root runs the CLI. */
 export function writeCredentials(path: string, file: CredentialFile, owner?: { uid: number; gid: number }): void {
-  replaceFileDurably(path, JSON.stringify(file, null, 2) + '\n', owner)
+  replaceFileDurably(path, JSON.stringify({ ...file, journal: file.journal.slice(-JOURNAL_KEPT) }, null, 2) + '\n', owner)
 }
 
 export function newSecret(): string {
@@ -145,6 +181,8 @@ export interface CredentialStore {
   verifyApiToken(token: string): { name: string; role: ApiTokenRole } | undefined
   /** a secret for an in-process simulated dispenser; kept in memory only, never written */
   issueEphemeralMachineSecret(id: number): string
+  /** the change journal of credentials.json (for the audit log), as the file holds it now */
+  journal(): readonly CredentialJournalEntry[]
 }
 
 export interface CredentialStoreDeps {
@@ -192,12 +230,14 @@ export function createFairLimiter(limit: number) {
 
 /** The file's sections as Maps: lookups by network-supplied names see only real entries. */
 interface Index {
+  journal: readonly CredentialJournalEntry[]
   machines: Map<string, SecretHash>
   nodes: Map<string, SecretHash & { role: Role }>
   tokens: Map<string, { sha256: string; role: ApiTokenRole; created_at: string }>
 }
 
 const indexOf = (file: CredentialFile): Index => ({
+  journal: file.journal,
   machines: new Map(Object.entries(file.machines)),
   nodes: new Map(Object.entries(file.nodes)),
   tokens: new Map(Object.entries(file.tokens)),
@@ -290,6 +330,7 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
       const same = timingSafeEqual(Buffer.from(sha256(token)), Buffer.from(entry.sha256.padEnd(64).slice(0, 64)))
       return same ? { name, role: entry.role } : undefined
     },
+    journal: () => current().journal,
     issueEphemeralMachineSecret(id) {
       const secret = newSecret()
       ephemeral.set(id, secret)

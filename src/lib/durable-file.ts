@@ -44,3 +44,15 @@ export async function lockFile(lockPath: string): Promise<() => void> {
     }
   }
 }
+
+let lastJournalId = ''
+/**
+ * Ids of change-journal entries in these files (users.json, credentials.json): time-ordered and
+ * unique within one process and, with the pid, across the CLI and the hub.
+ */
+export function journalId(nowMs: number): string {
+  let id = `${String(Math.floor(nowMs)).padStart(15, '0')}-${process.pid}`
+  if (id <= lastJournalId) id = `${lastJournalId}+`
+  lastJournalId = id
+  return id
+}

@@ -3,6 +3,7 @@
  * time you can trust). One schema, used by the routes, the feed and the tests.
  */
 import { Type, type Static } from 'typebox'
+import { Reason } from './audit.js'
 import { EpochSeconds } from './messages.js'
 
 /** Which time-sync service answered: systemd-timesyncd (or whatever set the kernel's NTP flag), chrony, or none. */
@@ -35,6 +36,7 @@ export const CONFIRM_MAX_MS = Date.UTC(2100, 0, 1)
 export const ClockConfirm = Type.Object(
   {
     epoch_ms: Type.Integer({ minimum: CONFIRM_MIN_MS, maximum: CONFIRM_MAX_MS, description: "the tablet's clock (Date.now()) when it sent the request" }),
+    reason: Type.Optional(Reason),
   },
   { additionalProperties: false },
 )

@@ -58,6 +58,8 @@ export const Session = Type.Object({
   duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'seconds' })),
   /** admin only: book a bay that is not sellable (unhealthy, outside opening hours) anyway */
   force: Type.Optional(Type.Boolean()),
+  /** why (a move, a cancel...): kept in the audit log, not in the session */
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   ...Envelope,
 })
 export type Session = Static<typeof Session>

@@ -103,11 +103,5 @@ export function fileStamp(path: string): string {
 /** An exclusive lock file (O_EXCL) shared by the CLI and the hub; waits up to 10 s. */
 export const lockUsers = (path: string): Promise<() => void> => lockFile(`${path}.lock`)
 
-let lastId = ''
 /** Time-ordered, unique within one process and (with the pid) across the CLI and the hub. */
-export function journalId(nowMs: number): string {
-  let id = `${String(Math.floor(nowMs)).padStart(15, '0')}-${process.pid}`
-  if (id <= lastId) id = `${lastId}+`
-  lastId = id
-  return id
-}
+export { journalId } from '../lib/durable-file.js'

@@ -3,6 +3,11 @@
  * reason), through the HTTP door on the real modules and LevelDB (test/interfaces/http/world.ts).
  */
 import t from 'tap'
+import { pino } from 'pino'
+import { run } from '../../src/cli.js'
+import { loadConfig } from '../../src/config/index.js'
+import { createHub } from '../../src/hub.js'
+import { FakeTimeSync } from '../helpers/fake-time-sync.js'
 import { auth, buildWorld, connectMachine, disconnectMachine, inMinutes, settle, signIn, type World } from '../interfaces/http/world.js'
 
 /** Polls (real time, bounded) until `probe` answers: the machine write after a reconnect is asynchronous. */
@@ -96,4 +101,78 @@ t.test('acknowledging an alert: who, before and after, once', async (t) => {
   t.match((await entries(w, '?kind=alert.acknowledged'))[0], { actor: 'token:admin_portal', machine_id: [5], after: { kind: 'offline', acknowledged: true } })
   const bad = await w.app.inject({ method: 'POST', url: `/api/alerts/${low.alert_id}/ack`, headers: sam, payload: { reason: '' } })
   t.equal(bad.statusCode, 400, 'an empty reason is refused')
+})
+
+t.test('clock confirm: who, the time before and after, and the reason', async (t) => {
+  const boot = Date.UTC(2026, 0, 10, 7, 0, 0)
+  const real = Date.UTC(2026, 0, 10, 10, 0, 0)
+  const w = await buildWorld(t, { timeSync: new FakeTimeSync(), startMs: boot })
+  const sam = await signIn(w, 'sam', 'staff')
+  const res = await w.app.inject({ method: 'POST', url: '/api/clock/confirm', headers: sam, payload: { epoch_ms: real, reason: 'Pi booted without network' } })
+  t.equal(res.statusCode, 200)
+  t.match(await entries(w, '?kind=clock.confirmed'), [
+    {
+      actor: 'staff:sam', at: real / 1000, reason: 'Pi booted without network',
+      before: { now: boot / 1000, offset_ms: 0, source: 'system', trusted: false },
+      after: { now: real / 1000, offset_ms: real - boot, source: 'staff', trusted: true },
+    },
+  ])
+  const long = await w.app.inject({ method: 'POST', url: '/api/clock/confirm', headers: auth('admin'), payload: { epoch_ms: real, reason: 'x'.repeat(201) } })
+  t.equal(long.statusCode, 400)
+  t.equal((await entries(w, '?kind=clock.confirmed')).length, 1, 'a refused confirmation records nothing')
+})
+
+t.test('API tokens, nodes and dispensers added, rotated and removed by the CLI: each copied once, also across a restart', async (t) => {
+  const dir = t.testdir()
+  const config = loadConfig({ HUB_DATA_DIR: dir, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_TIMEZONE: 'UTC', HUB_MACHINES: '1-4', HUB_ADMIN_TOKEN: 'audit-kinds-admin-token-0123456789' })
+  const timeSync = { read: async () => ({ synchronised: true, service: 'timesyncd' as const, detail: 'test' }) }
+  const cli = async (...args: string[]) => {
+    const lines: string[] = []
+    await run(['--data-dir', dir, ...args], {}, (l) => lines.push(l))
+    return lines
+  }
+  let hub = await createHub({ config, log: pino({ level: 'silent' }), timeSync })
+  t.teardown(() => hub.close())
+  const audit = async () => {
+    const res = await fetch(`http://127.0.0.1:${hub.ports.http}/api/audit?limit=1000`, { headers: { authorization: `Bearer ${hub.adminToken}` } })
+    return ((await res.json()) as { entries: Array<Record<string, unknown>> }).entries.filter((e) => String(e.kind).startsWith('credential.'))
+  }
+  // while the hub runs, as on the Pi
+  const token = (await cli('token', 'add', 'lobby-kiosk', '--role', 'kiosk')).find((l) => l.includes('shown once'))!.split(': ').pop()!
+  await cli('token', 'rotate', 'lobby-kiosk', '--role', 'reservation')
+  await cli('node', 'add', 'tablet_1', '--role', 'admin')
+  await cli('machine', 'add', '3')
+  await cli('token', 'remove', 'lobby-kiosk')
+  const seen = await audit()
+  const byTarget = (e: Record<string, unknown>) => `${e.kind} ${e.target}`
+  t.same(seen.map(byTarget).sort(), [
+    'credential.added machine:3', 'credential.added node:tablet_1', 'credential.added token:lobby-kiosk', 'credential.removed token:lobby-kiosk', 'credential.rotated token:lobby-kiosk',
+  ])
+  const rotated = seen.find((e) => e.kind === 'credential.rotated')
+  t.match(rotated, { actor: 'node:cli', before: { role: 'kiosk' }, after: { role: 'reservation' } })
+  t.match(seen.find((e) => e.kind === 'credential.removed'), { before: { role: 'reservation' }, after: null })
+  t.notOk(JSON.stringify(seen).includes(token.slice(-20)), 'no secret in the log')
+  t.equal((await audit()).length, 5, 'a second query copies nothing again')
+
+  await hub.close()
+  hub = await createHub({ config, log: pino({ level: 'silent' }), timeSync })
+  t.equal((await audit()).length, 5, 'nor does a restart')
+})
+
+t.test('sessions: the reason given with a booking, a move and a cancel is kept', async (t) => {
+  const w = await buildWorld(t)
+  const sam = await signIn(w, 'sam', 'staff')
+  const booked = await w.app.inject({ method: 'POST', url: '/api/sessions', headers: sam, payload: { machine_id: 2, status: 'reserved', start_time: inMinutes(w, 60), duration: 1800, reason: 'phoned in' } })
+  t.equal(booked.statusCode, 201)
+  const id = booked.json().session_id
+  t.equal((await w.app.inject({ method: 'PATCH', url: `/api/sessions/${id}`, headers: sam, payload: { machine_id: 3, reason: 'bay 2 net torn' } })).statusCode, 200)
+  t.equal((await w.app.inject({ method: 'DELETE', url: `/api/sessions/${id}?reason=${encodeURIComponent('customer ill')}`, headers: sam })).statusCode, 200)
+  const bad = await w.app.inject({ method: 'DELETE', url: `/api/sessions/${id}?reason=`, headers: sam })
+  t.equal(bad.statusCode, 400, 'an empty reason is refused')
+  t.match(bad.json().message, /reason/)
+  t.match(await entries(w, `?session_id=${id}`), [
+    { kind: 'session.cancelled', actor: 'staff:sam', reason: 'customer ill', before: { status: 'reserved' }, after: { status: 'cancelled' } },
+    { kind: 'session.moved', reason: 'bay 2 net torn', before: { machine_id: [2] }, after: { machine_id: [3] } },
+    { kind: 'session.created', reason: 'phoned in', before: null },
+  ])
 })

@@ -42,7 +42,7 @@ export interface HttpDeps {
   /** staff users and their sign-ins; without it only bearer tokens are accepted */
   staff?: Staff
   /** the audit log (GET /api/audit) */
-  audit?: Pick<Audit, 'query'>
+  audit?: Pick<Audit, 'query' | 'record'>
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
   /** extra Prometheus text appended to /metrics */

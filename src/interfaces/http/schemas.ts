@@ -5,6 +5,7 @@
 import { ALL_PRINCIPAL_ROLES } from '../../protocol/permissions.js'
 import { Type, type Static } from 'typebox'
 import { ClockStatus } from '../../protocol/clock.js'
+import { Reason } from '../../protocol/audit.js'
 export { AvailabilityQuery } from '../../protocol/messages.js'
 import {
   Alert,
@@ -48,12 +49,16 @@ export const SessionListQuery = Type.Object({
   status: Type.Optional(SessionStatus),
 })
 
+/** DELETE /api/sessions/:id?reason=... */
+export const CancelQuery = Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false })
+
 /** PATCH /api/sessions/:id: move (machine_id, start_time) or extend/shorten (duration). */
 export const SessionPatch = Type.Object(
   {
     machine_id: Type.Optional(Type.Union([MachineId, Type.Array(MachineId, { minItems: 1, maxItems: 64 })])),
     start_time: Type.Optional(EpochSeconds),
     duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'seconds' })),
+    reason: Type.Optional(Reason),
   },
   { minProperties: 1, additionalProperties: false },
 )

@@ -54,7 +54,8 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
   const handleSession = async (message: InboundMessage, to: ReplyAddress, actor: Actor, session: Session) => {
     // issue 10: (origin, exchange_id) is the retry key of a Session, remembered 24 h by scheduling.
     const key = session.exchange_id === undefined ? {} : { idempotency: { key: String(session.exchange_id), field: 'exchange_id' } }
-    const outcome = await scheduling.submit(session, { ...requesterOf(actor), ...key })
+    const said = session.reason === undefined ? {} : { reason: session.reason }
+    const outcome = await scheduling.submit(session, { ...requesterOf(actor), ...key, ...said })
     if (outcome.ok) return replier.reply(to, confirmationOf(outcome.value.session))
     const extra = { session_id: session.session_id ?? null }
     if (BAD_INPUT.has(outcome.code)) return replier.reject(message, to, outcome.message, extra)

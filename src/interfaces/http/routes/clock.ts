@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ClockConfirm, ClockStatus } from '../../../protocol/clock.js'
 import type { Timekeeping } from '../../../timekeeping/index.js'
-import { principalOf } from '../auth.js'
+import { clockDraft } from '../../../audit/drafts.js'
+import { actorOf, principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
 import { unwrap } from '../errors.js'
 import { ErrorBody, authErrors } from '../schemas.js'
@@ -34,6 +35,14 @@ export const clockRoutes: FastifyPluginAsyncTypebox<RouteContext & { timekeeping
         response: { 200: ClockStatus, 400: ErrorBody, 409: ErrorBody, ...authErrors },
       },
     },
-    (request) => unwrap(ctx.timekeeping.confirm(request.body.epoch_ms, principalOf(request).user ?? principalOf(request).name)),
+    async (request) => {
+      const principal = principalOf(request)
+      const before = ctx.timekeeping.status()
+      const after = unwrap(ctx.timekeeping.confirm(request.body.epoch_ms, principal.user ?? principal.name))
+      // The confirmed time lives in memory (and a same-boot file): no LevelDB batch to share, so
+      // its entry is written on its own, durable before the answer.
+      await ctx.audit?.record([clockDraft(before, after, actorOf(principal), request.body.reason)])
+      return after
+    },
   )
 }

@@ -13,7 +13,7 @@ import { can } from '../../../protocol/permissions.js'
 import { dayBounds, type IdempotencyKey } from '../../../scheduling/index.js'
 import type { Principal, RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
-import { ErrorBody, IdempotencyHeaders, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
+import { CancelQuery, ErrorBody, IdempotencyHeaders, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
 
 const security = [{ bearer: [] }]
 const tags = ['sessions']
@@ -24,8 +24,8 @@ function idempotencyKeyOf(request: FastifyRequest): IdempotencyKey | undefined {
   return typeof key === 'string' ? { key, field: 'Idempotency-Key' } : undefined
 }
 
-function optionsFor(principal: Principal) {
-  return { origin: principal.name, isAdmin: can(principal.role, 'sessions.any'), actor: actorOf(principal) }
+function optionsFor(principal: Principal, reason?: string) {
+  return { origin: principal.name, isAdmin: can(principal.role, 'sessions.any'), actor: actorOf(principal), ...(reason !== undefined && { reason }) }
 }
 
 /** The read rule internal/manager applies too (protocol/access.ts). */
@@ -77,7 +77,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       if (request.body.status === 'maintenance') demand(principal, 'maintenance.block', 'block bays for maintenance')
       const body = { ...request.body, origin_node: principal.name }
       const idempotency = idempotencyKeyOf(request)
-      const outcome = unwrap(await ctx.scheduling.submit(body, { ...optionsFor(principal), ...(idempotency && { idempotency }) }))
+      const outcome = unwrap(await ctx.scheduling.submit(body, { ...optionsFor(principal, request.body.reason), ...(idempotency && { idempotency }) }))
       // A repeat by Idempotency-Key gets the first answer again, 201 included.
       return reply.status(outcome.created ? 201 : 200).send(outcome.session)
     },
@@ -147,7 +147,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         duration: patch.duration ?? current.duration,
         origin_node: current.origin_node,
       }
-      return unwrap(await ctx.scheduling.submit(next, optionsFor(principal))).session
+      return unwrap(await ctx.scheduling.submit(next, optionsFor(principal, patch.reason))).session
     },
   )
 
@@ -161,13 +161,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         security,
         summary: 'Cancel a session (before its end)',
         params: SessionParams,
+        querystring: CancelQuery,
         response: { 200: SessionRecord, 404: ErrorBody, 409: ErrorBody, ...authErrors },
       },
     },
     async (request) => {
       const principal = principalOf(request)
       await mustGet(request.params.id)
-      return unwrap(await ctx.scheduling.cancel(request.params.id, optionsFor(principal))).session
+      return unwrap(await ctx.scheduling.cancel(request.params.id, optionsFor(principal, request.query.reason))).session
     },
   )
 }
