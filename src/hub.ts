@@ -7,7 +7,10 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { Config } from './config/index.js'
-import { createBroker, createCredentialStore, ensureAdminToken, type Broker, type CredentialStore } from './broker/index.js'
+import { createBroker, createCredentialStore, ensureAdminToken, type Broker, type CredentialStore, type EnrollmentGate } from './broker/index.js'
+import { ensureEnrollSecret } from './broker/admin-token.js'
+import { issueMachineSecret } from './broker/credentials.js'
+import { createFleet, type Fleet } from './fleet/index.js'
 import { buildHttpApp } from './interfaces/http/app.js'
 import { createAdminFeed } from './interfaces/mqtt/admin-feed.js'
 import { createHandlerNode } from './interfaces/mqtt/handler-node.js'
@@ -48,6 +51,7 @@ export interface Hub {
   timekeeping: Timekeeping
   staff: Staff
   audit: Audit
+  fleet: Fleet
   adminToken: string
   ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
   close(): Promise<void>
@@ -94,11 +98,14 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
     const adminToken = await ensureAdminToken({ config, log })
 
+    // The fleet owns the enrollment window; the broker asks it at each enrollment login.
+    let enrollmentGate: EnrollmentGate | undefined
     const broker = await createBroker({
       config,
       log: log.child({ module: 'broker' }),
       credentials,
       clock,
+      enrollment: { isOpen: () => enrollmentGate?.isOpen() ?? false, verify: (secret) => enrollmentGate?.verify(secret) ?? false },
       // DESIGN §4: refusals are counted as bad input; a fixed topic label keeps the metric's cardinality bounded
       onRefused: (who, what, reason) =>
         events.emit('input.rejected', { topic: what.startsWith('publish') ? 'acl:publish' : 'acl:subscribe', client: who.clientId, message: `${what}: ${reason}` }),
@@ -168,6 +175,21 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     await machines.start()
     stops.push(() => machines.stop())
 
+    const fleet = createFleet({
+      broker,
+      db: db.sublevel('fleet', { valueEncoding: 'json' }) as never,
+      audit: audit.log,
+      clock,
+      log: log.child({ module: 'fleet' }),
+      machineIds: config.machineIds,
+      maxPending: config.enrollMaxPending,
+      enrollSecret: await ensureEnrollSecret({ config, log }),
+      issueSecret: (id, actor) => issueMachineSecret(config.dataDir, id, actor),
+    })
+    await fleet.start()
+    enrollmentGate = fleet.enrollment.gate
+    stops.push(() => fleet.stop())
+
     const replierDeps = { broker, clock, events }
     const managerNode = createManagerNode({
       broker,
@@ -203,6 +225,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       timekeeping,
       staff,
       audit,
+      fleet,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
       metrics: () => link.metrics() + '\n' + broker.metrics() + '\n' + timekeeping.metrics(),
@@ -230,7 +253,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, adminToken, ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, adminToken, ports, close }
   } catch (error) {
     await close()
     throw error

@@ -8,12 +8,16 @@
  * | node, reservation   | internal/manager, internal/handler        | internal/reservation, internal/{name}  |
  * | node, role admin    | internal/manager, internal/handler        | internal/#, external/#                 |
  * | anonymous (dev)     | as admin; as machine N when id machine_N  | as admin                               |
+ * | enrollee (mac M)    | external/enroll/M (its announcement)      | external/enroll/M                      |
  *
+ * No node may subscribe under external/enroll/: the hub sends a new bay's secret there. A node's
+ * wildcard (`external/#`) still matches it, so the broker never forwards an enrollment topic to
+ * anyone but its enrollee (mayForward, used as Aedes's authorizeForward).
  * No client may publish to external/machine/*: only the hub commands dispensers.
  */
 import { FIXED_READER_TOPICS, machineOf, roleOf, roleTopic, type ClientIdentity } from '../protocol/identity.js'
 import { inboundIdentityRefusal } from '../protocol/inbound.js'
-import { machineTopic, replyTopic, Topics } from '../protocol/topics.js'
+import { enrollTopic, isEnrollTopic, machineTopic, replyTopic, Topics } from '../protocol/topics.js'
 
 export type AclDecision = { ok: true } | { ok: false; reason: string }
 
@@ -29,6 +33,10 @@ const NODE_PUBLISH = new Set<string>([Topics.manager, Topics.handler])
  * can slip past this check by its spelling (issue 10 defect 9).
  */
 export function canPublish(identity: ClientIdentity, topic: string, payload: Buffer): AclDecision {
+  if (identity.kind === 'enrollee') {
+    const own = enrollTopic(identity.mac)
+    return topic === own ? allow : deny(`the enrollment login may publish only to ${own}`)
+  }
   const machineId = machineOf(identity)
   if (machineId !== undefined) {
     if (topic !== Topics.machineHandler) return deny(`machine ${machineId} may publish only to ${Topics.machineHandler}`)
@@ -59,6 +67,13 @@ export function retainRefusal(topic: string): string {
 export const NO_RETAIN_TOPICS: readonly string[] = [...INBOXES]
 
 export function canSubscribe(identity: ClientIdentity, filter: string): AclDecision {
+  if (identity.kind === 'enrollee') {
+    const own = enrollTopic(identity.mac)
+    return filter === own ? allow : deny(`the enrollment login may subscribe only to ${own}`)
+  }
+  if (isEnrollTopic(filter) || filter === 'external/enroll' || filter === 'external/+') {
+    return deny('enrollment topics carry dispenser secrets: only the enrolling dispenser may read its own')
+  }
   const machineId = machineOf(identity)
   if (machineId !== undefined) {
     return filter === machineTopic(machineId) ? allow : deny(`machine ${machineId} may subscribe only to ${machineTopic(machineId)}`)
@@ -75,4 +90,13 @@ export function canSubscribe(identity: ClientIdentity, filter: string): AclDecis
   const named = replyTopic(identity.node)
   if (!FIXED_READER_TOPICS.has(named)) own.add(named)
   return own.has(filter) ? allow : deny(`node ${identity.node} may subscribe only to ${[...own].join(' and ')}`)
+}
+
+/**
+ * Whether a message on `topic` may be delivered to `identity` (Aedes authorizeForward). Only
+ * enrollment topics are restricted: to the enrollee of that MAC, whatever filter matched.
+ */
+export function mayForward(identity: ClientIdentity | undefined, topic: string): boolean {
+  if (!isEnrollTopic(topic)) return true
+  return identity?.kind === 'enrollee' && topic === enrollTopic(identity.mac)
 }

@@ -32,6 +32,22 @@ export async function ensureAdminToken({ config, log }: { config: Config; log: L
   return token
 }
 
+/**
+ * The shared secret of the enrollment login (issue 16), compiled into the generic firmware image:
+ * HUB_ENROLL_SECRET when set, else generated once into `${dataDir}/enroll-secret` (0600). It only
+ * lets a device announce itself while staff hold the enrollment window open.
+ */
+export async function ensureEnrollSecret({ config, log }: { config: Config; log: Logger }): Promise<string> {
+  if (config.enrollSecret) return config.enrollSecret
+  const path = join(config.dataDir, 'enroll-secret')
+  const existing = await readToken(path)
+  if (existing !== undefined && existing.length >= MIN_LENGTH) return existing
+  const secret = randomBytes(24).toString('base64url')
+  await writeAtomic(path, secret + '\n')
+  log.warn({ path }, 'generated the enrollment secret; build it into the generic firmware (esp32/README.md "Adoption")')
+  return secret
+}
+
 async function readToken(path: string): Promise<string | undefined> {
   try {
     return (await readFile(path, 'utf8')).trim()

@@ -8,6 +8,7 @@ import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
 import { machineOf, type ClientIdentity } from '../protocol/identity.js'
 import { machineIdFromNode, machineNodeName } from '../protocol/topics.js'
+import { ENROLL_USERNAME, macFromEnrollClientId } from '../protocol/fleet.js'
 import { canSubscribe } from './acl.js'
 import { createAuthThrottle } from './auth-throttle.js'
 import type { BrokerCounters } from './counters.js'
@@ -60,6 +61,15 @@ export interface AuthDeps {
   send(topic: string, payload: object): void
   /** a publish or subscription refused by the ACL (counted as bad input) */
   onRefused?: (identity: ClientIdentity, what: string, reason: string) => void
+  /** the enrollment window and its shared secret (issue 16); without it the enrollment login is refused */
+  enrollment?: EnrollmentGate
+}
+
+/** What the broker asks about the shared enrollment login (src/fleet owns the window). */
+export interface EnrollmentGate {
+  isOpen(): boolean
+  /** constant-time comparison with the enrollment secret */
+  verify(secret: string): boolean
 }
 
 export function createAuthHooks(deps: AuthDeps): AuthHooks {
@@ -104,6 +114,7 @@ export function createAuthHooks(deps: AuthDeps): AuthHooks {
       return identity
     }
     const address = addressOf(client)
+    if (username === ENROLL_USERNAME) return enrollee(client, connect, secret, address)
     const machineId = machineIdFromNode(username)
     if (machineId !== undefined) {
       if (!(await verified(username, address, (o) => credentials.verifyMachine(machineId, secret, o)))) {
@@ -118,10 +129,31 @@ export function createAuthHooks(deps: AuthDeps): AuthHooks {
     const role = await verified(username, address, (o) => credentials.verifyNode(username, secret, o))
     if (!role) throw refusal(BAD_USERNAME_OR_PASSWORD, 'bad username or secret', 'bad_credentials')
     // else a node could take over (disconnect) a dispenser's session by using its client id
-    if (machineIdFromNode(connect.clientId) !== undefined) throw refusal(IDENTIFIER_REJECTED, `client id is a machine's`, 'identifier')
+    if (machineIdFromNode(connect.clientId) !== undefined || macFromEnrollClientId(connect.clientId) !== undefined) throw refusal(IDENTIFIER_REJECTED, `client id is a machine's`, 'identifier')
     // ... or another node's: a kiosk disconnected the admin console (issue 10 defect 7)
     checkTakeover(client, connect.clientId, (holder) => holder.kind === 'node' && holder.node === username)
     return { kind: 'node', clientId: connect.clientId, node: username, role }
+  }
+
+  /**
+   * The shared enrollment login (issue 16): only while staff hold the window open, only with a
+   * client id naming a well-formed MAC, under the dispenser connection rules (clean, keep-alive).
+   * The window is checked before the secret, so a shut window costs nothing and counts no failure.
+   */
+  const enrollee = async (client: Client, connect: ConnectFacts, secret: string, address: string | undefined): Promise<ClientIdentity> => {
+    const gate = deps.enrollment
+    if (!gate || !gate.isOpen()) throw refusal(NOT_AUTHORIZED, 'enrollment is closed', 'enrollment_closed')
+    const ok = await verified(ENROLL_USERNAME, address, async (o) => (o.shouldRun && !o.shouldRun() ? false : gate.verify(secret)))
+    if (!ok) throw refusal(BAD_USERNAME_OR_PASSWORD, 'bad username or secret', 'bad_credentials')
+    const mac = macFromEnrollClientId(connect.clientId)
+    if (mac === undefined) throw refusal(IDENTIFIER_REJECTED, 'client id must be enroll_ and the MAC as 12 lowercase hex digits', 'identifier')
+    if (connect.keepalive === 0 || connect.keepalive > config.mqttMaxKeepalive) {
+      throw refusal(NOT_AUTHORIZED, `keep-alive ${connect.keepalive} s is outside 1..${config.mqttMaxKeepalive}`, 'not_authorized')
+    }
+    if (!connect.clean) throw refusal(NOT_AUTHORIZED, 'an enrolling dispenser must connect with a clean session', 'not_authorized')
+    // the same device reconnecting may take its id over; nobody else holds an enroll_ id
+    checkTakeover(client, connect.clientId, (holder) => holder.kind === 'enrollee' && holder.mac === mac)
+    return { kind: 'enrollee', clientId: connect.clientId, mac, keepalive: connect.keepalive }
   }
 
   /** [MQTT-3.1.4-2] lets a new connection take over its client id; only its own holder may. */

@@ -9,7 +9,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { journalId, replaceFileDurably } from '../lib/durable-file.js'
+import { journalId, lockFile, replaceFileDurably } from '../lib/durable-file.js'
 import type { Logger } from 'pino'
 import { ROLES, type Role } from '../protocol/identity.js'
 import type { ApiTokenRole } from '../protocol/permissions.js'
@@ -133,6 +133,27 @@ export function writeCredentials(path: string, file: CredentialFile, owner?: { u
 
 export function newSecret(): string {
   return randomBytes(24).toString('base64url')
+}
+
+/**
+ * Gives machine `id` a new secret in credentials.json and returns it (the hub adopting a device,
+ * issue 16): any secret the bay had stops working at once, as with `machine rotate`. Under the
+ * same lock file as the CLI, so the two never lose each other's entries.
+ */
+export async function issueMachineSecret(dataDir: string, id: number, actor: string): Promise<string> {
+  const path = credentialsPath(dataDir)
+  const unlock = await lockFile(`${path}.lock`)
+  try {
+    const file = readCredentials(path)
+    const secret = newSecret()
+    const existed = Object.hasOwn(file.machines, String(id))
+    journalCredentialChange(file, { actor, kind: existed ? 'credential.rotated' : 'credential.added', target: `machine:${id}`, before: existed ? {} : null, after: {} })
+    Object.defineProperty(file.machines, String(id), { value: await hashSecret(secret), enumerable: true, writable: true, configurable: true })
+    writeCredentials(path, file)
+    return secret
+  } finally {
+    unlock()
+  }
 }
 
 export async function hashSecret(secret: string): Promise<SecretHash> {

@@ -11,7 +11,9 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createAuthHooks } from './auth.js'
-import { NO_RETAIN_TOPICS } from './acl.js'
+import { mayForward, NO_RETAIN_TOPICS } from './acl.js'
+import { isEnrollTopic } from '../protocol/topics.js'
+import type { EnrollmentGate } from './auth.js'
 import { createCounters } from './counters.js'
 import type { CredentialStore } from './credentials.js'
 import { startListeners } from './listeners.js'
@@ -21,6 +23,7 @@ import { trackConnections, type ConnectionTracker } from './connection-tracker.j
 import { topicMatches } from './topic-filter.js'
 
 export type { BrokerPort, ClientIdentity, DisconnectReason, InboundMessage, Role } from './port.js'
+export type { EnrollmentGate } from './auth.js'
 export { createCredentialStore, type CredentialStore } from './credentials.js'
 export { ensureAdminToken } from './admin-token.js'
 
@@ -28,6 +31,8 @@ export interface Broker extends BrokerPort {
   ports: { mqtt: number; ws: number | null; tls: number | null }
   /** refused connections, closed connections and dropped publishes by reason (Prometheus text) */
   metrics(): string
+  /** Disconnects every client whose identity matches (the enrollment window shut: its logins go). */
+  disconnect(match: (identity: ClientIdentity) => boolean): number
   close(): Promise<void>
 }
 
@@ -39,11 +44,13 @@ export interface BrokerDeps {
   clock?: Clock
   /** called when the ACL refuses a publish or subscription */
   onRefused?: (identity: ClientIdentity, what: string, reason: string) => void
+  /** the enrollment window and secret (issue 16); without it the enrollment login is refused */
+  enrollment?: EnrollmentGate
 }
 
 type Handlers<T> = Set<T>
 
-export async function createBroker({ config, log, credentials, clock = systemClock, onRefused }: BrokerDeps): Promise<Broker> {
+export async function createBroker({ config, log, credentials, clock = systemClock, onRefused, enrollment }: BrokerDeps): Promise<Broker> {
   const db = new Level<string, Buffer>(join(config.dataDir, 'broker'), { valueEncoding: 'buffer' })
   await db.open()
   const counters = createCounters()
@@ -60,6 +67,7 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     holderOf: (clientId, except) => connections?.holderOf(clientId, except),
     send: (topic, payload) => send(topic, payload),
     ...(onRefused ? { onRefused } : {}),
+    ...(enrollment ? { enrollment } : {}),
   })
   const persistence = new AsyncLevelPersistence(db)
   const aedes = await Aedes.createBroker({
@@ -72,6 +80,9 @@ export async function createBroker({ config, log, credentials, clock = systemClo
       }),
     authorizePublish: auth.authorizePublish,
     authorizeSubscribe: auth.authorizeSubscribe,
+    // The hub sends a new bay's secret on external/enroll/{mac}: whatever filter matched
+    // (an admin tool's external/#), only that MAC's enrollee receives it.
+    authorizeForward: (client, packet) => (mayForward(auth.identityOf(client), packet.topic) ? packet : null),
   }).catch(async (error: unknown) => {
     await db.close()
     throw error
@@ -106,7 +117,8 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     if (packet.topic.startsWith('$')) return
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     const identity = client ? (auth.identityOf(client) ?? null) : null
-    for (const { filter, handler } of publishObservers) {
+    // never bridged: the hub's enrollment messages carry secrets
+    if (!isEnrollTopic(packet.topic)) for (const { filter, handler } of publishObservers) {
       if (topicMatches(filter, packet.topic)) safely(handler, { topic: packet.topic, payload, client: identity })
     }
     if (!identity) return // published by the hub itself
@@ -151,6 +163,19 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     onClientUp: (handler) => tracked.onUp(handler),
     onClientDown: (handler) => tracked.onDown(handler),
     connectedClients: () => tracked.connected(),
+    disconnect(match) {
+      let closed = 0
+      // Aedes keeps its clients in `clients` (id -> Client); its typings leave it out
+      const clients = (aedes as unknown as { clients: Record<string, import('aedes').Client> }).clients
+      for (const client of Object.values(clients)) {
+        const identity = auth.identityOf(client)
+        if (identity && match(identity)) {
+          client.close()
+          closed++
+        }
+      }
+      return closed
+    },
     async close() {
       // Order matters: stop new connections, let Aedes close its clients (each gets down 'shutdown'),
       // end any socket still connecting, then the LevelDB (DESIGN §7: after broker.close()).

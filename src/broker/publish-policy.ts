@@ -33,6 +33,10 @@ const REPLY_PER_S = 1
 const RATE_NOTICE_MS = 10_000
 // A dispenser's bucket holds this many seconds of its rate: reconnect bursts (report + confirmations) pass.
 const MACHINE_BURST_FACTOR = 4
+// An unadopted dispenser announces itself every few seconds; a flood from one login is cut here,
+// before the fleet module parses it (issue 16).
+const ENROLL_RATE_PER_S = 1
+const ENROLL_BURST = 5
 
 export interface PublishPolicyDeps {
   config: Config
@@ -56,10 +60,13 @@ export function createPublishPolicy({ config, clock, counters, send, onRefused }
 
   const bucketFor = (client: Client, identity: ClientIdentity, topic: string): TokenBucket | undefined => {
     const machine = machineOf(identity) !== undefined
-    if (!machine && !NODE_RATED.has(topic)) return undefined
+    const enrollee = identity.kind === 'enrollee'
+    if (!machine && !enrollee && !NODE_RATED.has(topic)) return undefined
     let bucket = rates.get(client)
     if (!bucket) {
-      bucket = machine
+      bucket = enrollee
+        ? createTokenBucket(clock, ENROLL_RATE_PER_S, ENROLL_BURST)
+        : machine
         ? createTokenBucket(clock, config.mqttMachineRate, config.mqttMachineRate * MACHINE_BURST_FACTOR)
         : createTokenBucket(clock, config.mqttRate, config.mqttBurst)
       rates.set(client, bucket)
@@ -120,7 +127,7 @@ export function createPublishPolicy({ config, clock, counters, send, onRefused }
         rateNotices.set(client, notice)
         const now = clock.now()
         if (now - notice.at >= RATE_NOTICE_MS) {
-          const limit = machineOf(identity) !== undefined ? `${config.mqttMachineRate} messages/s` : `${config.mqttRate} messages/s (burst ${config.mqttBurst})`
+          const limit = identity.kind === 'enrollee' ? `${ENROLL_RATE_PER_S} message/s` : machineOf(identity) !== undefined ? `${config.mqttMachineRate} messages/s` : `${config.mqttRate} messages/s (burst ${config.mqttBurst})`
           confirm(client, identity, packet, `rate limited: at most ${limit} to ${topic}; ${notice.dropped} message(s) dropped`)
           notice.at = now
           notice.dropped = 0
@@ -133,6 +140,7 @@ export function createPublishPolicy({ config, clock, counters, send, onRefused }
 
 /** Where the sender reads replies: a dispenser its command topic, a node its reply topic. */
 function replyTarget(identity: ClientIdentity): { topic: string; node: string } | undefined {
+  if (identity.kind === 'enrollee') return undefined // it hears only its enrollment topic, and only from the fleet module
   const machine = machineOf(identity)
   if (machine !== undefined) return { topic: machineTopic(machine), node: machineNodeName(machine) }
   const node = identity.kind === 'node' ? identity.node : identity.clientId

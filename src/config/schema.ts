@@ -60,6 +60,12 @@ export const EnvNames = {
   staffSessionHours: 'HUB_STAFF_SESSION_HOURS',
   auditRetentionDays: 'HUB_AUDIT_RETENTION_DAYS',
   archiveAfterDays: 'HUB_ARCHIVE_AFTER_DAYS',
+  enrollSecret: 'HUB_ENROLL_SECRET',
+  enrollMaxPending: 'HUB_ENROLL_MAX_PENDING',
+  firmwareMaxBytes: 'HUB_FIRMWARE_MAX_BYTES',
+  firmwarePublicKey: 'HUB_FIRMWARE_PUBLIC_KEY',
+  firmwareUpdateTimeoutS: 'HUB_FIRMWARE_UPDATE_TIMEOUT_S',
+  firmwareUrl: 'HUB_FIRMWARE_URL',
 } as const
 
 export type SettingName = keyof typeof EnvNames
@@ -145,5 +151,15 @@ export const Settings = Type.Object({
   // Issue 13: ended sessions leave the live index (start-up load, conflict and grid scans) for the archive.
   // 35 days keeps last month's grids and late changes (marking paid, credits) on live data.
   archiveAfterDays: Type.Integer({ minimum: 1, maximum: 3650, default: 35, description: 'sessions that ended more than this many days ago move to the archive (reports and GET /api/sessions/:id still read them)' }),
+  // Fleet (issue 16): adoption and firmware updates.
+  enrollSecret: Type.Union([Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }), Type.Null()], {
+    default: null,
+    description: 'shared secret of the enrollment login (default: generated into data/enroll-secret)',
+  }),
+  enrollMaxPending: Type.Integer({ minimum: 1, maximum: 10000, default: 64, description: 'most devices waiting for a bay at once; more announcements are dropped' }),
+  firmwareMaxBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024, description: 'largest firmware image accepted (bytes)' }),
+  firmwarePublicKey: OptionalString('Ed25519 public key (PEM file path or base64 of the 32 raw bytes): uploads must then be signed by it'),
+  firmwareUpdateTimeoutS: Type.Integer({ minimum: 10, maximum: 86400, default: 300, description: 'a bay not back on the new version this long after the update command is marked update failed' }),
+  firmwareUrl: OptionalString('base URL dispensers download images from (default http://HUB_HTTP_HOST:port; 192.168.4.1 when bound to all addresses)'),
 })
 export type Settings = Static<typeof Settings>

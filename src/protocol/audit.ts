@@ -27,6 +27,18 @@ export const AuditKinds = [
   'staff.role',
   'staff.password',
   'staff.signed_out',
+  // fleet (issue 16): adoption and firmware updates; `target` is the device's MAC where there is one
+  'enrollment.opened',
+  'enrollment.closed',
+  'device.identified',
+  'device.assigned',
+  'device.adopted',
+  'firmware.uploaded',
+  'rollout.started',
+  'rollout.paused',
+  'rollout.resumed',
+  'rollout.cancelled',
+  'rollout.bay',
 ] as const
 export type AuditKind = (typeof AuditKinds)[number]
 

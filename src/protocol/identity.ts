@@ -18,6 +18,8 @@ export type ClientIdentity =
   | { kind: 'machine'; clientId: string; machineId: number; keepalive: number }
   | { kind: 'node'; clientId: string; node: string; role: Role }
   | { kind: 'anonymous'; clientId: string }
+  /** an unadopted dispenser on the shared enrollment login (issue 16): its own external/enroll/{mac} only */
+  | { kind: 'enrollee'; clientId: string; mac: string; keepalive: number }
 
 /** The machine an identity acts as, if any: an anonymous dev client named machine_N counts as machine N. */
 export function machineOf(identity: ClientIdentity): number | undefined {

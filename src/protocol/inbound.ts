@@ -19,6 +19,7 @@ import type { Actor } from './access.js'
 import { MAX_PAYLOAD_BYTES, parseJsonObject } from './codec.js'
 import { nodeAddress, type ReplyAddress, type ReplyTo } from './envelope.js'
 import { MachineConfirmation, MachineOverride, MachineReport, Request, Session } from './messages.js'
+import { OtaStatus } from './fleet.js'
 import { NodeNames, Topics, isValidNodeName, machineIdFromNode, machineNodeName, machineTopic } from './topics.js'
 import { formatValidationError } from './validation.js'
 
@@ -32,6 +33,7 @@ export type InboundValue =
   | { kind: 'override'; value: MachineOverride }
   | { kind: 'report'; value: MachineReport }
   | { kind: 'confirmation'; value: MachineConfirmation }
+  | { kind: 'ota'; value: OtaStatus }
 export type InboundKind = InboundValue['kind']
 
 const SCHEMAS: { [K in InboundKind]: TObject } = {
@@ -40,6 +42,7 @@ const SCHEMAS: { [K in InboundKind]: TObject } = {
   override: MachineOverride,
   report: MachineReport,
   confirmation: MachineConfirmation,
+  ota: OtaStatus,
 }
 
 interface Inbox {
@@ -55,7 +58,7 @@ const has = (value: object, key: string) => Object.prototype.hasOwnProperty.call
 export const INBOXES: ReadonlyMap<string, Inbox> = new Map<string, Inbox>([
   [Topics.manager, { from: 'node', maxBytes: MAX_PAYLOAD_BYTES, kindOf: (v) => (has(v, 'request_type') ? 'request' : 'session') }],
   [Topics.handler, { from: 'node', maxBytes: MAX_PAYLOAD_BYTES, kindOf: (v) => (has(v, 'request_type') ? 'request' : 'override') }],
-  [Topics.machineHandler, { from: 'machine', maxBytes: MAX_MACHINE_PAYLOAD_BYTES, kindOf: (v) => (has(v, 'success') ? 'confirmation' : 'report') }],
+  [Topics.machineHandler, { from: 'machine', maxBytes: MAX_MACHINE_PAYLOAD_BYTES, kindOf: (v) => (has(v, 'success') ? 'confirmation' : has(v, 'ota') ? 'ota' : 'report') }],
 ])
 
 const VALIDATORS = Object.fromEntries(Object.entries(SCHEMAS).map(([kind, schema]) => [kind, Compile(schema)])) as {

@@ -31,12 +31,14 @@ export const PermissionNames = [
   'audit.read', // the audit log
   'reports.read', // CSV exports and utilization reports
   'staff.manage', // add, remove, change staff users; sign them out
+  'fleet.adopt', // open enrollment, identify and assign new dispensers (issue 16)
+  'firmware.manage', // upload firmware images, start and steer rollouts (issue 16)
 ] as const
 export type Permission = (typeof PermissionNames)[number]
 
 const READ: Permission[] = ['me.read', 'schedule.read', 'sessions.read', 'live.read']
 const BOOK: Permission[] = [...READ, 'sessions.book']
-const COUNTER: Permission[] = [...BOOK, 'sessions.all', 'sessions.any', 'maintenance.block', 'machines.read', 'machines.override', 'alerts.ack', 'clock.set', 'audit.read']
+const COUNTER: Permission[] = [...BOOK, 'sessions.all', 'sessions.any', 'maintenance.block', 'machines.read', 'machines.override', 'alerts.ack', 'clock.set', 'audit.read', 'fleet.adopt']
 
 const GRANTS: Record<PrincipalRole, ReadonlySet<Permission>> = {
   admin: new Set(PermissionNames),

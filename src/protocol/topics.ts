@@ -15,6 +15,8 @@ export const Topics = {
   machineHandler: 'external/handler',
   /** prefix of hub -> machine topics; use machineTopic(id) */
   machinePrefix: 'external/machine/',
+  /** prefix of the enrollment topics of unadopted dispensers; use enrollTopic(mac) (issue 16) */
+  enrollPrefix: 'external/enroll/',
 } as const
 
 export const NodeNames = {
@@ -28,6 +30,29 @@ export const NodeNames = {
 const MACHINE_NODE = /^machine_0*([1-9][0-9]*)$/
 const MACHINE_TOPIC = /^external\/machine\/0*([1-9][0-9]*)$/
 const NODE_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+/** A dispenser's MAC as the hub spells it everywhere: 12 lowercase hex digits, no separators. */
+const MAC = /^[0-9a-f]{12}$/
+const ENROLL_TOPIC = /^external\/enroll\/([0-9a-f]{12})$/
+
+/** True when `mac` is a MAC in the one spelling the hub uses: `a4cf12b3c4d5`. */
+export function isMac(mac: unknown): mac is string {
+  return typeof mac === 'string' && MAC.test(mac)
+}
+
+/** The topic an unadopted dispenser announces itself on and hears the hub on: `external/enroll/a4cf12b3c4d5`. */
+export function enrollTopic(mac: string): string {
+  return `${Topics.enrollPrefix}${mac}`
+}
+
+/** The MAC of `external/enroll/{mac}`, else undefined (a wrong spelling is no enrollment topic). */
+export function macFromEnrollTopic(topic: string): string | undefined {
+  return ENROLL_TOPIC.exec(topic)?.[1]
+}
+
+/** True for every topic under external/enroll/ (well-spelled or not). */
+export function isEnrollTopic(topic: string): boolean {
+  return topic.startsWith(Topics.enrollPrefix)
+}
 
 /** The canonical topic a machine subscribes to: `external/machine/4`. */
 export function machineTopic(id: number): string {

@@ -29,6 +29,7 @@ import { pageRoutes } from './routes/pages.js'
 import { authRoutes } from './routes/auth.js'
 import { staffRoutes } from './routes/staff.js'
 import { auditRoutes } from './routes/audit.js'
+import { deviceRoutes } from './routes/devices.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -134,6 +135,7 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(authRoutes, ctx)
   await app.register(staffRoutes, ctx)
   await app.register(auditRoutes, ctx)
+  await app.register(deviceRoutes, ctx)
   await app.register(pageRoutes, ctx)
   return app
 }

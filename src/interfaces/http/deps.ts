@@ -10,6 +10,7 @@ import type { EventBus } from '../../lib/event-bus.js'
 import type { Permission, PrincipalRole } from '../../protocol/permissions.js'
 import type { Staff } from '../../staff/index.js'
 import type { Audit } from '../../audit/index.js'
+import type { Fleet } from '../../fleet/index.js'
 import type { HubEvents } from '../../protocol/events.js'
 import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
@@ -43,6 +44,8 @@ export interface HttpDeps {
   staff?: Staff
   /** the audit log (GET /api/audit) */
   audit?: Pick<Audit, 'query' | 'record'>
+  /** adoption and firmware updates (issue 16): /api/devices, /api/enrollment, /api/firmware */
+  fleet?: Fleet
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
   /** extra Prometheus text appended to /metrics */

@@ -94,7 +94,7 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
     } catch (error) {
       // I/O failure (the session was not stored): say so rather than stay silent.
       deps.log?.error({ err: error, topic: message.topic }, 'manager request failed')
-      await replier.reply(decoded.reply, { success: false, session_id: decoded.value.session_id ?? null, message: 'internal error: nothing was changed' })
+      await replier.reply(decoded.reply, { success: false, session_id: 'session_id' in decoded.value ? (decoded.value.session_id ?? null) : null, message: 'internal error: nothing was changed' })
     }
   }
 

@@ -1,0 +1,60 @@
+/**
+ * createFleet (issue 16): adoption of new dispensers (enrollment.ts) and firmware updates
+ * (firmware.ts, rollout-service.ts), over BrokerPort, with their state in the `fleet` sublevel.
+ */
+import type { Logger } from 'pino'
+import type { AuditLog } from '../audit/index.js'
+import type { Broker } from '../broker/index.js'
+import type { Clock } from '../lib/clock.js'
+import type { AdoptedDevice } from '../protocol/fleet.js'
+import { createEnrollment, type Enrollment } from './enrollment.js'
+import { createFleetStore, type FleetDb } from './store.js'
+
+export type { FleetErrorCode } from './enrollment.js'
+
+export interface FleetDeps {
+  broker: Pick<Broker, 'publish' | 'onMessage' | 'onClientUp' | 'onClientDown' | 'connectedClients' | 'disconnect'>
+  db: FleetDb
+  audit: Pick<AuditLog, 'append' | 'ops'> | undefined
+  clock: Clock
+  log: Logger
+  machineIds: readonly number[]
+  maxPending: number
+  enrollSecret: string
+  issueSecret(machineId: number, actor: string): Promise<string>
+}
+
+export interface Fleet {
+  enrollment: Enrollment
+  devices(): AdoptedDevice[]
+  start(): Promise<void>
+  stop(): void
+}
+
+export function createFleet(deps: FleetDeps): Fleet {
+  const store = createFleetStore(deps.db, deps.audit)
+  const enrollment = createEnrollment(
+    {
+      broker: deps.broker,
+      store,
+      audit: deps.audit,
+      clock: deps.clock,
+      log: deps.log,
+      machineIds: deps.machineIds,
+      maxPending: deps.maxPending,
+      issueSecret: deps.issueSecret,
+    },
+    deps.enrollSecret,
+  )
+  return {
+    enrollment,
+    devices: () => store.devices(),
+    async start() {
+      await store.load()
+      enrollment.start()
+    },
+    stop() {
+      enrollment.stop()
+    },
+  }
+}
