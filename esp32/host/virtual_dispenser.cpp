@@ -6,7 +6,11 @@
 // so the output goes off on time even while the MQTT loop is blocked. Build with
 // `make virtual MAX_ON_SECONDS=8` for a short device maximum.
 // Usage: virtual_dispenser --id N [--host H] [--port P] [--username U] [--password S]
-//                          [--keepalive S] [--level PCT]
+//                          [--keepalive S] [--level PCT] [--firmware V]
+//    or: virtual_dispenser --mac M --enroll-secret S --nvs FILE [--host H] [--port P] ...
+// The second form is the generic image (issue 16): with no bay in FILE (its NVS) it enrolls on
+// external/enroll/{mac}, blinks a simulated status LED ({"event":"led"}) when identified, stores
+// the bay the hub assigns in FILE and goes on as that machine, in the same process.
 #include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
@@ -25,6 +29,7 @@
 #include <random>
 
 #include "dispenser.h"
+#include "enrollment.h"
 
 namespace {
 
@@ -38,6 +43,10 @@ struct Options {
   const char* password = "";
   int keepalive = 10;
   float level = 80.0f;
+  const char* firmware = "1.0.0-host";
+  const char* mac = nullptr;
+  const char* enroll_secret = "";
+  const char* nvs = nullptr;
 };
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -51,9 +60,14 @@ bool parseArgs(int argc, char** argv, Options& o) {
     else if (std::strcmp(k, "--password") == 0) o.password = v;
     else if (std::strcmp(k, "--keepalive") == 0) o.keepalive = std::atoi(v);
     else if (std::strcmp(k, "--level") == 0) o.level = static_cast<float>(std::atof(v));
+    else if (std::strcmp(k, "--firmware") == 0) o.firmware = v;
+    else if (std::strcmp(k, "--mac") == 0) o.mac = v;
+    else if (std::strcmp(k, "--enroll-secret") == 0) o.enroll_secret = v;
+    else if (std::strcmp(k, "--nvs") == 0) o.nvs = v;
     else return false;
   }
-  return argc % 2 == 1 && o.id >= 1 && o.id <= dc::kMaxMachineId && o.port > 0 && o.keepalive > 0;
+  bool identity = (o.id >= 1 && o.id <= dc::kMaxMachineId) || (o.mac != nullptr && dc::isMac(o.mac) && o.nvs != nullptr);
+  return argc % 2 == 1 && identity && o.port > 0 && o.keepalive > 0;
 }
 
 struct MonotonicClock : dc::Clock {
@@ -97,7 +111,14 @@ class MosquittoPort : public dc::MqttPort, public dc::NetInfo {
  public:
   MosquittoPort(const Options& o) : o_(o) {}
   ~MosquittoPort() override { drop(); }
-  void attach(dc::Dispenser* d) { dispenser_ = d; }
+  // Where connection events and messages go: the Enroller first, then the Dispenser.
+  struct Listener {
+    virtual ~Listener() = default;
+    virtual void connected() = 0;
+    virtual void disconnected() = 0;
+    virtual void message(const char* topic, const char* payload, size_t len) = 0;
+  };
+  void attach(Listener* l) { listener_ = l; }
   bool active() const { return mosq_ != nullptr; }
 
   dc::ConnectResult connect(const dc::ConnectOptions& c) override {
@@ -137,7 +158,7 @@ class MosquittoPort : public dc::MqttPort, public dc::NetInfo {
     int rc = mosquitto_loop(mosq_, 50, 1);
     if (rc == MOSQ_ERR_SUCCESS) return true;
     drop();
-    dispenser_->onDisconnected();
+    listener_->disconnected();
     return false;
   }
   void drop() {
@@ -149,17 +170,62 @@ class MosquittoPort : public dc::MqttPort, public dc::NetInfo {
  private:
   static void onConnect(mosquitto*, void* self, int rc) {
     auto* port = static_cast<MosquittoPort*>(self);
-    if (rc == 0) port->dispenser_->onConnected();
-    else port->dispenser_->onDisconnected();
+    if (rc == 0) port->listener_->connected();
+    else port->listener_->disconnected();
   }
-  static void onDisconnect(mosquitto*, void* self, int) { static_cast<MosquittoPort*>(self)->dispenser_->onDisconnected(); }
+  static void onDisconnect(mosquitto*, void* self, int) { static_cast<MosquittoPort*>(self)->listener_->disconnected(); }
   static void onMessage(mosquitto*, void* self, const mosquitto_message* m) {
-    auto* d = static_cast<MosquittoPort*>(self)->dispenser_;
-    d->onMessage(m->topic, static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen));
+    static_cast<MosquittoPort*>(self)->listener_->message(m->topic, static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen));
   }
   const Options& o_;
   mosquitto* mosq_ = nullptr;
-  dc::Dispenser* dispenser_ = nullptr;
+  Listener* listener_ = nullptr;
+};
+
+template <typename T>
+struct ListenerFor : MosquittoPort::Listener {
+  explicit ListenerFor(T& t) : target(t) {}
+  T& target;
+  void connected() override { target.onConnected(); }
+  void disconnected() override { target.onDisconnected(); }
+  void message(const char* topic, const char* payload, size_t len) override { target.onMessage(topic, payload, len); }
+};
+
+// NVS on the host: the bay credentials as "id username secret" in one file, written
+// tmp + rename so a kill leaves the old contents or the new ones.
+struct FileStore : dc::CredentialStore {
+  explicit FileStore(const char* p) : path(p) {}
+  const char* path;
+  bool load(dc::BayCredentials& out) override {
+    if (path == nullptr) return false;
+    FILE* f = std::fopen(path, "r");
+    if (f == nullptr) return false;
+    int id = 0;
+    char user[sizeof out.username] = {};
+    char secret[sizeof out.secret] = {};
+    bool ok = std::fscanf(f, "%d %19s %71s", &id, user, secret) == 3 && id >= 1 && id <= dc::kMaxMachineId;
+    std::fclose(f);
+    if (!ok) return false;
+    out.machine_id = id;
+    std::snprintf(out.username, sizeof out.username, "%s", user);
+    std::snprintf(out.secret, sizeof out.secret, "%s", secret);
+    return true;
+  }
+  bool save(const dc::BayCredentials& c) override {
+    char tmp[512];
+    std::snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE* f = std::fopen(tmp, "w");
+    if (f == nullptr) return false;
+    bool ok = std::fprintf(f, "%d %s %s\n", c.machine_id, c.username, c.secret) > 0;
+    ok = std::fclose(f) == 0 && ok;
+    return ok && std::rename(tmp, path) == 0;
+  }
+};
+
+struct LogLed : dc::StatusLed {
+  explicit LogLed(dc::EventLog& l) : log(l) {}
+  dc::EventLog& log;
+  void set(bool on) override { log.line(on ? "{\"event\":\"led\",\"on\":true}" : "{\"event\":\"led\",\"on\":false}"); }
 };
 
 void sleepMs(long ms) {
@@ -186,14 +252,44 @@ int main(int argc, char** argv) {
   SystemRandom random;
   StdoutLog log;
   MosquittoPort mqtt(o);
+  FileStore nvs(o.nvs);
+  dc::BayCredentials creds{};
+  bool have = nvs.load(creds);
+  if (!have && o.id == 0) {
+    // The generic image, unadopted: enroll until the hub assigns a bay.
+    dc::EnrollConfig ec;
+    ec.mac = o.mac;
+    ec.firmware = o.firmware;
+    ec.secret = o.enroll_secret;
+    ec.keepalive_s = static_cast<uint16_t>(o.keepalive);
+    LogLed led(log);
+    dc::Enroller enroller(ec, dc::EnrollPorts{clock, mqtt, mqtt, random, led, nvs, &log});
+    ListenerFor<dc::Enroller> el(enroller);
+    mqtt.attach(&el);
+    enroller.begin();
+    while (!g_stop && !enroller.adopted()) {
+      if (!mqtt.loop()) sleepMs(50);
+      enroller.tick();
+    }
+    mqtt.drop();  // as the ESP32 restarts: the enrollment login is gone before machine_N logs in
+    if (g_stop) {
+      log.line("{\"event\":\"stopped\"}");
+      mosquitto_lib_cleanup();
+      return 0;
+    }
+    creds = enroller.credentials();
+    have = true;
+  }
   dc::DispenserConfig config;
-  config.machine_id = o.id;
-  config.firmware = "1.0.0-host";
-  config.username = o.username;
-  config.password = o.password;
+  config.machine_id = have ? creds.machine_id : o.id;
+  config.firmware = o.firmware;
+  config.username = have ? creds.username : o.username;
+  config.password = have ? creds.secret : o.password;
   config.keepalive_s = static_cast<uint16_t>(o.keepalive);
+  o.id = config.machine_id;
   dc::Dispenser dispenser(config, dc::DispenserPorts{clock, relay, sensor, mqtt, mqtt, random, &log});
-  mqtt.attach(&dispenser);
+  ListenerFor<dc::Dispenser> dl(dispenser);
+  mqtt.attach(&dl);
   dispenser.begin();
   char started[96];
   std::snprintf(started, sizeof started, "{\"event\":\"started\",\"machine_id\":%d,\"max_on_s\":%lu}", o.id,

@@ -48,17 +48,21 @@ export interface VirtualDispenser {
   stop(): Promise<void>
 }
 
-export interface VirtualOptions {
+export type VirtualOptions = {
   binary: string
-  id: number
   port: number
-  username: string
-  password: string
   host?: string
-}
+  /** the image's version (`firmware` in reports and announcements) */
+  firmware?: string
+} & (
+  | { id: number; username: string; password: string }
+  /** the generic image (issue 16): enrolls as `mac` unless `nvs` (its NVS file) already holds a bay */
+  | { mac: string; enrollSecret: string; nvs: string }
+)
 
 export function startVirtualDispenser(o: VirtualOptions): VirtualDispenser {
-  const args = ['--id', String(o.id), '--host', o.host ?? '127.0.0.1', '--port', String(o.port), '--username', o.username, '--password', o.password]
+  const who = 'mac' in o ? ['--mac', o.mac, '--enroll-secret', o.enrollSecret, '--nvs', o.nvs] : ['--id', String(o.id), '--username', o.username, '--password', o.password]
+  const args = [...who, '--host', o.host ?? '127.0.0.1', '--port', String(o.port), ...(o.firmware ? ['--firmware', o.firmware] : [])]
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const events: DispenserEvent[] = []
   const waiters = new Set<() => void>()
