@@ -30,6 +30,7 @@ import { createLink, type Link } from './link/index.js'
 import { createConfirmationStore, createSystemTimeSync, createTimekeeping, systemBoot, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
 import { createStaff, type SignIn, type Staff } from './staff/index.js'
 import { createAudit, type Audit } from './audit/index.js'
+import { createReports } from './reports/index.js'
 
 export interface HubOptions {
   config: Config
@@ -214,7 +215,10 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     const link = await createLink({ config, clock, log: log.child({ module: 'link' }), events, scheduling, broker, db })
     stops.push(() => link.stop())
 
+    // Exports and utilization over live and archived sessions; payments plug their price in with `priceOf`.
+    const reports = createReports({ config, clock, history: (range) => scheduling.history(range), audit })
     const http = await buildHttpApp({
+      reports,
       config,
       log,
       clock,

@@ -38,13 +38,14 @@ export type Permission = (typeof PermissionNames)[number]
 
 const READ: Permission[] = ['me.read', 'schedule.read', 'sessions.read', 'live.read']
 const BOOK: Permission[] = [...READ, 'sessions.book']
-const COUNTER: Permission[] = [...BOOK, 'sessions.all', 'sessions.any', 'maintenance.block', 'machines.read', 'machines.override', 'alerts.ack', 'clock.set', 'audit.read', 'fleet.adopt']
+// Reports (exports, heat-map) are reading: the counter and viewers (read only: issue 13 roles) see them.
+const COUNTER: Permission[] = [...BOOK, 'sessions.all', 'sessions.any', 'maintenance.block', 'machines.read', 'machines.override', 'alerts.ack', 'clock.set', 'audit.read', 'fleet.adopt', 'reports.read']
 
 const GRANTS: Record<PrincipalRole, ReadonlySet<Permission>> = {
   admin: new Set(PermissionNames),
   manager: new Set(PermissionNames),
   staff: new Set(COUNTER),
-  viewer: new Set([...READ, 'sessions.all', 'machines.read', 'audit.read']),
+  viewer: new Set([...READ, 'sessions.all', 'machines.read', 'audit.read', 'reports.read']),
   kiosk: new Set(BOOK),
   reservation: new Set(BOOK),
   // Prometheus holds this one: it reads /metrics (and the public /api/health), nothing else.

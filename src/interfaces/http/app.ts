@@ -30,6 +30,8 @@ import { authRoutes } from './routes/auth.js'
 import { staffRoutes } from './routes/staff.js'
 import { auditRoutes } from './routes/audit.js'
 import { deviceRoutes } from './routes/devices.js'
+import { reportRoutes } from './routes/reports.js'
+import { createReports } from '../../reports/index.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -136,6 +138,8 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(staffRoutes, ctx)
   await app.register(auditRoutes, ctx)
   await app.register(deviceRoutes, ctx)
+  const reports = deps.reports ?? createReports({ config: deps.config, clock: deps.clock, history: (r) => deps.scheduling.history(r), audit: deps.audit })
+  await app.register(reportRoutes, { ...ctx, reports })
   await app.register(pageRoutes, ctx)
   return app
 }

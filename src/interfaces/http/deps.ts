@@ -46,6 +46,8 @@ export interface HttpDeps {
   audit?: Pick<Audit, 'query' | 'record'>
   /** adoption and firmware updates (issue 16): /api/devices, /api/enrollment, /api/firmware */
   fleet?: Fleet
+  /** CSV exports and utilization reports (issue 13); default: built from `scheduling` and `audit` */
+  reports?: import('../../reports/index.js').Reports
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
   /** extra Prometheus text appended to /metrics */

@@ -53,6 +53,12 @@ const table: Row[] = [
   { method: 'GET', url: '/api/alerts', expect: { ...STAFF_OK, other: 403, none: 401 } },
   { method: 'POST', url: '/api/alerts/nope/ack', expect: { manager: 404, staff: 404, admin: 404, other: 403, none: 401 } },
   { method: 'GET', url: '/api/audit', expect: { ...STAFF_OK, other: 403, none: 401 } },
+  // issue 13 reports: every reading staff role, no token role but admin
+  { method: 'GET', url: '/api/export/sessions.csv', expect: { ...STAFF_OK, other: 403, none: 401 } },
+  { method: 'GET', url: '/api/export/audit.csv', expect: { ...STAFF_OK, other: 403, none: 401 } },
+  { method: 'GET', url: '/api/export/utilization.csv', expect: { ...STAFF_OK, other: 403, none: 401 } },
+  { method: 'GET', url: '/api/reports/heatmap', expect: { ...STAFF_OK, other: 403, none: 401 } },
+  { method: 'GET', url: '/api/reports/daily', expect: { ...STAFF_OK, other: 403, none: 401 } },
   { method: 'GET', url: '/metrics', expect: { manager: 200, admin: 200, monitor: 200, other: 403, none: 401 } },
   { method: 'GET', url: '/api/staff', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
   {
