@@ -23,7 +23,7 @@ import type { Logger } from './lib/logger.js'
 import { createMachines, type Machines } from './machines/index.js'
 import type { HubEvents } from './protocol/events.js'
 import { NodeNames } from './protocol/topics.js'
-import { createScheduling } from './scheduling/index.js'
+import { compileCalendar, createScheduling } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
 import { createSimulator } from './simulator/index.js'
 import { createLink, type Link } from './link/index.js'
@@ -216,7 +216,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     stops.push(() => link.stop())
 
     // Exports and utilization over live and archived sessions; payments plug their price in with `priceOf`.
-    const reports = createReports({ config, clock, history: (range) => scheduling.history(range), audit })
+    const reports = createReports({ config, clock, history: (range) => scheduling.history(range), audit, calendar: () => compileCalendar(scheduling.calendar().calendar, config.timezone) })
     const http = await buildHttpApp({
       reports,
       config,

@@ -10,7 +10,7 @@ import type { AuditFilter, AuditPage } from '../audit/log.js'
 import type { AuditEntry } from '../protocol/audit.js'
 import type { SessionRecord } from '../protocol/messages.js'
 import type { DailyTotals, Heatmap } from '../protocol/reports.js'
-import { dateAt, dayBounds, windowOfDate } from '../scheduling/index.js'
+import { dateAt, dayBounds, type CompiledCalendar } from '../scheduling/index.js'
 import { csvDocument, type CsvColumn } from './csv.js'
 import { addDays, createLocalTime } from './local-time.js'
 import { parseDateRange, type DateRange } from './range.js'
@@ -20,10 +20,12 @@ export { csvCell, csvDocument, csvRecord, BOM, type CsvColumn, type CsvValue } f
 export { parseDateRange, MAX_RANGE_DAYS, type DateRange } from './range.js'
 
 export interface ReportsDeps {
-  config: Pick<Config, 'timezone' | 'machineIds' | 'openingHours'>
+  config: Pick<Config, 'timezone' | 'machineIds'>
   clock: Clock
   /** scheduling.history: sessions starting in [from, to), in start order */
   history(range: { from: number; to: number }): AsyncIterable<SessionRecord>
+  /** the venue calendar in force (issue 14): each day's opening hours; absent = open all day */
+  calendar?: (() => CompiledCalendar) | undefined
   /** audit.query (newest first, paged) */
   audit?: { query(filter: AuditFilter): Promise<AuditPage> } | undefined
   /**
@@ -44,11 +46,11 @@ export function createReports(deps: ReportsDeps) {
   const range = (query: { from?: string | undefined; to?: string | undefined }): Result<DateRange, 'REPORT_INVALID'> =>
     parseDateRange(query, { today: today(), timeZone: tz })
 
-  /** Seconds a bay can be sold on a date: the opening-hours window, else the whole local day (23/25 h on DST days). */
-  const openSeconds = (date: string) => {
-    if (config.openingHours) {
-      const w = windowOfDate(tz, config.openingHours, date)
-      return Math.max(0, w.close - w.open)
+  /** Seconds a bay can be sold on a date: the calendar's opening hours (0 on a closed day), else the whole local day (23/25 h on DST days). */
+  const openSeconds = (date: string, calendar: CompiledCalendar | undefined) => {
+    if (calendar) {
+      const open = calendar.day(date).open
+      return open ? Math.max(0, open.to - open.from) : 0
     }
     const b = dayBounds(tz, date)
     return b.to - b.from
@@ -60,7 +62,8 @@ export function createReports(deps: ReportsDeps) {
   }
 
   async function dailyUsage(r: DateRange): Promise<readonly DayUsage[]> {
-    const days = r.dates.map((date) => ({ date, ...dayBounds(tz, date), openS: openSeconds(date) }))
+    const calendar = deps.calendar?.()
+    const days = r.dates.map((date) => ({ date, ...dayBounds(tz, date), openS: openSeconds(date, calendar) }))
     const usage = createDailyUsage({ days, machineIds: config.machineIds, local, priceOf: deps.priceOf })
     for await (const s of overlapping(r.from, r.to)) usage.add(s)
     return usage.result()

@@ -29,7 +29,6 @@ import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
 export type * from './types.js'
 /** Calendar helpers in HUB_TIMEZONE for the adapters (today's date, a day's bounds). */
 export { dateAt, dayBounds, offsetAt } from './tz.js'
-export { windowOfDate } from './hours.js'
 export type { ArchiveDb, SessionDb, StoredSession } from './store.js'
 export { KEY_RETENTION_S, MAX_KEY_LENGTH } from './idempotency.js'
 export type { BayHealthFn } from './sellable.js'

@@ -11,7 +11,7 @@ import websocket from '@fastify/websocket'
 import helmet from '@fastify/helmet'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createCookieCheck, createGuard, createTokenCheck } from './auth.js'
-import { dateAt } from '../../scheduling/index.js'
+import { compileCalendar, dateAt } from '../../scheduling/index.js'
 import type { HttpDeps, RouteContext } from './deps.js'
 import { installErrorHandlers } from './errors.js'
 import { installLimits } from './limits.js'
@@ -138,7 +138,8 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(staffRoutes, ctx)
   await app.register(auditRoutes, ctx)
   await app.register(deviceRoutes, ctx)
-  const reports = deps.reports ?? createReports({ config: deps.config, clock: deps.clock, history: (r) => deps.scheduling.history(r), audit: deps.audit })
+  const reports = deps.reports ?? createReports({ config: deps.config, clock: deps.clock, history: (r) => deps.scheduling.history(r), audit: deps.audit,
+    calendar: () => compileCalendar(deps.scheduling.calendar().calendar, deps.config.timezone) })
   await app.register(reportRoutes, { ...ctx, reports })
   await app.register(pageRoutes, ctx)
   return app
