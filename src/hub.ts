@@ -144,6 +144,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       archive: db.sublevel('sessions-archive', { valueEncoding: 'json' }),
       log: log.child({ module: 'scheduling' }),
       audit: audit.log,
+      // issue 14: the venue calendar, written in the sessions' batches with its audit entry
+      calendarDb: db.sublevel('calendar', { valueEncoding: 'json' }),
       bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
     })
     const machines = createMachines({

@@ -4,6 +4,7 @@
  * the stored value and the admin page. Every list and string is bounded: the body is hostile input.
  */
 import { Type, type Static } from 'typebox'
+import type { PrincipalRole } from './permissions.js'
 
 export const Weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 export type Weekday = (typeof Weekdays)[number]
@@ -115,3 +116,17 @@ export type CalendarReply = Static<typeof CalendarReply>
 /** Who books: the calendar's walk-in windows let kiosk and staff in, not reservations. */
 export const BookingChannels = ['kiosk', 'reservation', 'staff'] as const
 export type BookingChannel = (typeof BookingChannels)[number]
+
+/** The channel of a door's caller: staff roles and the admin are the desk, kiosk tokens the kiosk, the rest reservations. */
+export function bookingChannelOf(role: PrincipalRole): BookingChannel {
+  switch (role) {
+    case 'admin':
+    case 'manager':
+    case 'staff':
+      return 'staff'
+    case 'kiosk':
+      return 'kiosk'
+    default:
+      return 'reservation'
+  }
+}

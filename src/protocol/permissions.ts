@@ -33,6 +33,7 @@ export const PermissionNames = [
   'staff.manage', // add, remove, change staff users; sign them out
   'fleet.adopt', // open enrollment, identify and assign new dispensers (issue 16)
   'firmware.manage', // upload firmware images, start and steer rollouts (issue 16)
+  'calendar.manage', // read and change the venue calendar: hours, special days, bay windows (issue 14)
 ] as const
 export type Permission = (typeof PermissionNames)[number]
 

@@ -100,7 +100,7 @@ export function inRanges(ranges: BayRanges, bay: number): boolean {
 /**
  * What the schema cannot say: hours open before they close, real and distinct special dates,
  * bays that exist, a window that is not empty, a date range low to high. The field is named
- * like the schema's errors (`windows/3/bays`); nothing is changed on a refusal.
+ * like the schema's errors (`windows[3].bays`); nothing is changed on a refusal.
  */
 export function checkCalendar(cal: Calendar, known: ReadonlySet<number>): Err<'CALENDAR_INVALID'> | undefined {
   const bad = (field: string, message: string) => err('CALENDAR_INVALID' as const, `${field}: ${message}`, field)
@@ -111,29 +111,29 @@ export function checkCalendar(cal: Calendar, known: ReadonlySet<number>): Err<'C
   }
   for (const day of Weekdays) {
     const p = hoursProblem(cal.hours[day])
-    if (p) return bad(`hours/${day}`, p)
+    if (p) return bad(`hours.${day}`, p)
   }
   const dates = new Set<string>()
   for (const [i, s] of cal.special_days.entries()) {
-    if (!isRealDate(s.date)) return bad(`special_days/${i}/date`, `${s.date} is not a date`)
-    if (dates.has(s.date)) return bad(`special_days/${i}/date`, `${s.date} appears twice`)
+    if (!isRealDate(s.date)) return bad(`special_days[${i}].date`, `${s.date} is not a date`)
+    if (dates.has(s.date)) return bad(`special_days[${i}].date`, `${s.date} appears twice`)
     dates.add(s.date)
     const p = hoursProblem(s.hours)
-    if (p) return bad(`special_days/${i}/hours`, p)
+    if (p) return bad(`special_days[${i}].hours`, p)
   }
   for (const [i, w] of cal.windows.entries()) {
     const ranges = parseBays(w.bays)
-    if (!ranges.ok) return bad(`windows/${i}/bays`, ranges.message)
+    if (!ranges.ok) return bad(`windows[${i}].bays`, ranges.message)
     for (const [lo, hi] of ranges.value) {
       // Checked against the configured bays without expanding the range.
-      for (const end of [lo, hi]) if (!known.has(end)) return bad(`windows/${i}/bays`, `bay ${end} is not a bay of this venue`)
+      for (const end of [lo, hi]) if (!known.has(end)) return bad(`windows[${i}].bays`, `bay ${end} is not a bay of this venue`)
     }
-    if (w.from === w.to) return bad(`windows/${i}/to`, `the band ${w.from}-${w.to} is empty (use 00:00-24:00 for a whole day)`)
+    if (w.from === w.to) return bad(`windows[${i}].to`, `the band ${w.from}-${w.to} is empty (use 00:00-24:00 for a whole day)`)
     for (const f of ['starts', 'ends'] as const) {
       const d = w[f]
-      if (d !== undefined && !isRealDate(d)) return bad(`windows/${i}/${f}`, `${d} is not a date`)
+      if (d !== undefined && !isRealDate(d)) return bad(`windows[${i}].${f}`, `${d} is not a date`)
     }
-    if (w.starts !== undefined && w.ends !== undefined && w.ends < w.starts) return bad(`windows/${i}/ends`, `${w.ends} is before starts ${w.starts}`)
+    if (w.starts !== undefined && w.ends !== undefined && w.ends < w.starts) return bad(`windows[${i}].ends`, `${w.ends} is before starts ${w.starts}`)
   }
   return undefined
 }

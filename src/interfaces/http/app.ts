@@ -32,6 +32,7 @@ import { auditRoutes } from './routes/audit.js'
 import { deviceRoutes } from './routes/devices.js'
 import { reportRoutes } from './routes/reports.js'
 import { createReports } from '../../reports/index.js'
+import { calendarRoutes } from './routes/calendar.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -141,6 +142,7 @@ export async function buildHttpApp(deps: HttpDeps) {
   const reports = deps.reports ?? createReports({ config: deps.config, clock: deps.clock, history: (r) => deps.scheduling.history(r), audit: deps.audit,
     calendar: () => compileCalendar(deps.scheduling.calendar().calendar, deps.config.timezone) })
   await app.register(reportRoutes, { ...ctx, reports })
+  await app.register(calendarRoutes, ctx)
   await app.register(pageRoutes, ctx)
   return app
 }

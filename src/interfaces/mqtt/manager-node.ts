@@ -12,6 +12,7 @@ import type { Clock } from '../../lib/clock.js'
 import { sessionReadRefusal, type Actor } from '../../protocol/access.js'
 import type { ReplyAddress } from '../../protocol/envelope.js'
 import { decodeInbound } from '../../protocol/inbound.js'
+import { bookingChannelOf } from '../../protocol/calendar.js'
 import { Topics, type Confirmation, type Request, type Session, type SessionRecord } from '../../protocol/index.js'
 import { dateAt, type Scheduling, type SubmitOptions } from '../../scheduling/index.js'
 import type { NodeReplier } from './node-replier.js'
@@ -39,7 +40,7 @@ const BAD_INPUT = new Set(['SESSION_INVALID', 'MACHINE_UNKNOWN', 'IDEMPOTENCY_KE
  * session. The hub itself (in-process) and anonymous development clients act as admin.
  */
 export function requesterOf(actor: Actor): SubmitOptions {
-  return { origin: actor.name, isAdmin: actor.role === 'admin' }
+  return { origin: actor.name, isAdmin: actor.role === 'admin', channel: bookingChannelOf(actor.role) }
 }
 
 /** The Confirmation of an accepted Session (also what an idempotent repeat gets again). */

@@ -60,6 +60,13 @@ const table: Row[] = [
   { method: 'GET', url: '/api/reports/heatmap', expect: { ...STAFF_OK, other: 403, none: 401 } },
   { method: 'GET', url: '/api/reports/daily', expect: { ...STAFF_OK, other: 403, none: 401 } },
   { method: 'GET', url: '/metrics', expect: { manager: 200, admin: 200, monitor: 200, other: 403, none: 401 } },
+  { method: 'GET', url: '/api/calendar', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
+  {
+    method: 'PUT',
+    url: '/api/calendar',
+    body: () => ({ hours: { mon: 'closed', tue: '07:00-22:00', wed: '07:00-22:00', thu: '07:00-22:00', fri: '07:00-22:00', sat: '07:00-22:00', sun: '07:00-22:00' }, special_days: [], windows: [], confirm: true }),
+    expect: { manager: 200, admin: 200, other: 403, none: 401 },
+  },
   { method: 'GET', url: '/api/staff', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
   {
     method: 'POST',

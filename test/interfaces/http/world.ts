@@ -125,6 +125,7 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
     config, clock, events, log,
     store: db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' }),
     archive: db.sublevel('sessions-archive', { valueEncoding: 'json' }),
+    calendarDb: db.sublevel('calendar', { valueEncoding: 'json' }),
     bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
     audit: audit.log,
   })

@@ -1,6 +1,8 @@
 /** GET /api/schedule and GET /api/availability: every role may read them (DESIGN §6). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Schedule } from '../../../protocol/messages.js'
+import { bookingChannelOf } from '../../../protocol/calendar.js'
+import { principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
 import { unwrap } from '../errors.js'
 import { AvailabilityQuery, AvailabilityReply, DateQuery, ErrorBody, authErrors } from '../schemas.js'
@@ -42,7 +44,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (ap
     (request) => {
       const { bays, minutes, near, limit } = request.query
       const query = { bays, minutes, near: near ?? ctx.clock.now() / 1000, ...(limit !== undefined && { limit }) }
-      return { options: unwrap(ctx.scheduling.availability(query)) }
+      // Walk-in-only windows are offered to the kiosk and the desk, not to reservations (issue 14).
+      return { options: unwrap(ctx.scheduling.availability(query, { channel: bookingChannelOf(principalOf(request).role) })) }
     },
   )
 }

@@ -10,6 +10,7 @@ import type { FastifyRequest } from 'fastify'
 import { Session, SessionRecord } from '../../../protocol/messages.js'
 import { actorOf, demand, principalOf } from '../auth.js'
 import { can } from '../../../protocol/permissions.js'
+import { bookingChannelOf } from '../../../protocol/calendar.js'
 import { dayBounds, type IdempotencyKey } from '../../../scheduling/index.js'
 import type { Principal, RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
@@ -25,7 +26,13 @@ function idempotencyKeyOf(request: FastifyRequest): IdempotencyKey | undefined {
 }
 
 function optionsFor(principal: Principal, reason?: string) {
-  return { origin: principal.name, isAdmin: can(principal.role, 'sessions.any'), actor: actorOf(principal), ...(reason !== undefined && { reason }) }
+  return {
+    origin: principal.name,
+    isAdmin: can(principal.role, 'sessions.any'),
+    actor: actorOf(principal),
+    channel: bookingChannelOf(principal.role),
+    ...(reason !== undefined && { reason }),
+  }
 }
 
 /** The read rule internal/manager applies too (protocol/access.ts). */
