@@ -9,7 +9,7 @@ const ROLES = ['manager', 'staff', 'viewer', 'admin', 'kiosk', 'reservation', 'm
 type R = (typeof ROLES)[number]
 
 interface Row {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   url: string | ((w: World, role: R) => string)
   body?: (w: World, role: R) => object
   expect: Partial<Record<R, number>> & { other: number }
