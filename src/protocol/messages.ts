@@ -130,6 +130,8 @@ export type ScheduleCell = Static<typeof ScheduleCell>
 export const Schedule = Type.Object({
   date: IsoDate,
   slot_minutes: Type.Integer(),
+  /** epoch s of the first row (rows follow every slot_minutes; labels alone are ambiguous on a fall-back day) */
+  first_slot: Type.Optional(EpochSeconds),
   machines: Type.Array(MachineId),
   schedule: Type.Array(Type.Array(Type.Union([Type.String(), ScheduleCell]))),
   request_id: Type.Optional(ExchangeId),

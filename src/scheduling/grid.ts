@@ -79,6 +79,7 @@ export function buildScheduleGrid(
   return {
     date,
     slot_minutes: slotMinutes,
+    ...(starts.length > 0 && { first_slot: starts[0] }),
     machines: [...machines],
     schedule: starts.map((t, i) => [clockAt(timeZone, t), ...cells[i]!]),
   }

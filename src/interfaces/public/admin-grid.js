@@ -21,6 +21,8 @@ export const BLOCK_CLASS = {
   completed: 'completed',
 }
 const HIDDEN_STATUSES = new Set(['cancelled'])
+/** schedule cell status -> band class (issue 14: the reply carries the calendar's state per cell) */
+export const CELL_CLASS = { closed: 'calendar-closed', walk_in_only: 'calendar-walk-in' }
 const HEAD_ROWS = 2 // row-group labels, then bay numbers
 const LONG_PRESS_MS = 450
 const MOVE_SLOP_PX = 10
@@ -228,7 +230,7 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
         )
       })
     }
-    for (const extra of view.overlays ?? []) {
+    for (const extra of [...cellBands(), ...(view.overlays ?? [])]) {
       const i = order.indexOf(extra.bay)
       if (i < 0) continue
       const r0 = Math.max(0, rowOfTime(extra.from))
@@ -241,6 +243,24 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
       els.overlays.innerHTML = html
       els.overlays.dataset.html = html
     }
+  }
+
+  /** Runs of cells the calendar closes or keeps for walk-ins, one band per bay and run. */
+  function cellBands() {
+    const out = []
+    const rows = view.schedule.schedule
+    view.schedule.machines.forEach((bay, c) => {
+      let run = null
+      rows.forEach((row, r) => {
+        const cell = row[c + 1]
+        const kind = cell && Object.hasOwn(CELL_CLASS, cell.status) ? CELL_CLASS[cell.status] : null
+        if (run && (run.kind !== kind || run.text !== cell?.reason)) run = null
+        if (!kind) return
+        if (!run) out.push((run = { bay, kind, from: rowStart(r), to: rowStart(r + 1), text: cell.reason ?? cell.status, short: cell.status === 'closed' ? 'closed' : 'walk-in' }))
+        else run.to = rowStart(r + 1)
+      })
+    })
+    return out
   }
 
   function overlayOf(m, now, end) {

@@ -7,6 +7,7 @@ import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
 import { createStaffDialog } from './admin-staff.js'
 import { createAuditPanel } from './admin-audit.js'
+import { createCalendarDialog } from './admin-calendar.js'
 import { keepFocus, renderAlerts, renderChart, renderLink } from './admin-panels.js'
 import { createBayStrip } from './admin-strip.js'
 import { boardOf, countsOf, renderBoard } from './admin-board.js'
@@ -39,6 +40,8 @@ const api = createApi(() => state.token, () => {
 })
 const dialogs = createDialogs({ api, state, toast })
 const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
+// issue 14: a saved calendar changes the day's rows and shading
+const calendarDialog = createCalendarDialog({ api, toast, fmt: () => state.fmt, onSaved: () => state.date && loadDay(state.date) })
 const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
@@ -187,6 +190,7 @@ $('signout-all').addEventListener('click', async () => {
   signOut('Signed out on every device.')
 })
 $('staff-open').addEventListener('click', () => staffDialog.open())
+$('calendar-open').addEventListener('click', () => calendarDialog.open())
 
 function showLiveState(s) {
   const el = $('live')
@@ -263,12 +267,14 @@ function dayGrid(date) {
 
 async function loadDay(date) {
   try {
-    const sessions = await api.get(`/api/sessions?date=${date}`)
+    const [sessions, reply] = await Promise.all([api.get(`/api/sessions?date=${date}`), api.get(`/api/schedule?date=${date}`).catch(() => null)])
     const grid = dayGrid(date)
     state.date = date
-    state.schedule = grid.schedule
-    state.dayStartS = grid.start
-    state.dayEndS = grid.end
+    // The hub's rows (the calendar's hours of that day) and cells (closed / walk-in, issue 14) when it sends them.
+    const fromHub = reply?.first_slot !== undefined && reply.schedule.length > 0
+    state.schedule = fromHub ? reply : grid.schedule
+    state.dayStartS = fromHub ? reply.first_slot : grid.start
+    state.dayEndS = fromHub ? reply.first_slot + reply.schedule.length * reply.slot_minutes * 60 : grid.end
     state.sessions = new Map(sessions.map((s) => [s.session_id, s]))
     $('day').value = date
     $('sched-date').textContent = state.fmt.longDate(date)

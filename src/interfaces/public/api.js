@@ -11,10 +11,12 @@ export function newIdempotencyKey() {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, body = null) {
     super(message)
     this.status = status
     this.code = code
+    /** the whole error body (e.g. `affected` of a refused calendar change) */
+    this.body = body
   }
 }
 
@@ -42,7 +44,7 @@ export function createApi(getToken, onUnauthorized = () => {}) {
     }
     if (!res.ok) {
       if (res.status === 401) onUnauthorized()
-      throw new ApiError(res.status, data?.error ?? `HTTP_${res.status}`, data?.message ?? res.statusText)
+      throw new ApiError(res.status, data?.error ?? `HTTP_${res.status}`, data?.message ?? res.statusText, data)
     }
     return data
   }
@@ -50,6 +52,7 @@ export function createApi(getToken, onUnauthorized = () => {}) {
     get: (path) => request('GET', path),
     post: (path, body = {}, headers = {}) => request('POST', path, body, headers),
     patch: (path, body) => request('PATCH', path, body),
+    put: (path, body) => request('PUT', path, body),
     del: (path) => request('DELETE', path),
   }
 }
