@@ -11,7 +11,7 @@ import { createBroker, createCredentialStore, ensureAdminToken, type Broker, typ
 import { ensureEnrollSecret } from './broker/admin-token.js'
 import { issueMachineSecret } from './broker/credentials.js'
 import { createFleet, type Fleet } from './fleet/index.js'
-import { buildHttpApp } from './interfaces/http/app.js'
+import { buildHttpApp, routesOf, type RouteInfo } from './interfaces/http/app.js'
 import { createAdminFeed } from './interfaces/mqtt/admin-feed.js'
 import { createHandlerNode } from './interfaces/mqtt/handler-node.js'
 import { createManagerNode } from './interfaces/mqtt/manager-node.js'
@@ -54,6 +54,8 @@ export interface Hub {
   audit: Audit
   fleet: Fleet
   adminToken: string
+  /** every HTTP route served (the role table test walks them all) */
+  routes(): readonly RouteInfo[]
   ports: { mqtt: number; http: number; mqttWs: number | null; mqttTls: number | null }
   close(): Promise<void>
 }
@@ -259,7 +261,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, adminToken, ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, adminToken, routes: () => routesOf(http), ports, close }
   } catch (error) {
     await close()
     throw error

@@ -1,8 +1,8 @@
 /** Adds an API token to a data dir's credentials.json, as the CLI's `token add` does; returns the token. */
 import { credentialsPath, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
-import type { Role } from '../../src/protocol/identity.js'
+import type { ApiTokenRole } from '../../src/protocol/permissions.js'
 
-export function addApiToken(dataDir: string, name: string, role: Role): string {
+export function addApiToken(dataDir: string, name: string, role: ApiTokenRole): string {
   const path = credentialsPath(dataDir)
   const file = readCredentials(path)
   const token = newApiToken(name)

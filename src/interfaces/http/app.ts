@@ -69,6 +69,19 @@ function serializeRequest(req: { method: string; url: string; ip?: string }) {
   return { method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), remoteAddress: req.ip }
 }
 
+/** A route as registered: what the role table test (test/interfaces/http/roles.test.ts) walks. */
+export interface RouteInfo {
+  method: string
+  url: string
+}
+
+const routeLists = new WeakMap<object, RouteInfo[]>()
+
+/** Every route the app registered (HEAD twins of GET routes left out), in registration order. */
+export function routesOf(app: object): readonly RouteInfo[] {
+  return routeLists.get(app) ?? []
+}
+
 export async function buildHttpApp(deps: HttpDeps) {
   const app = Fastify({
     // The live feed takes `?token=`; keep tokens out of the request log.
@@ -80,6 +93,12 @@ export async function buildHttpApp(deps: HttpDeps) {
   // TypeBox validates bodies exactly like the MQTT codec (no type coercion: "5" is not 5, one rule
   // for both doors); query strings and params are converted from text first.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // Every route, for the role table: a route added without a row there fails that test.
+  const routes: RouteInfo[] = []
+  routeLists.set(app, routes)
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url })
+  })
   installErrorHandlers(app)
   await app.register(helmet, securityHeaders)
   const limits = await installLimits(app, deps.config)

@@ -1,116 +1,170 @@
 /**
- * The role table (issue 13 "Must show"): every route x every role -> the expected status.
- * Staff roles sign in with a password (cookie); the others use bearer tokens.
+ * The role table (issue 13 "Must show"): every route x every role -> the expected status, on the
+ * whole hub (src/hub.ts, so routes other modules register count too). The table is checked
+ * against the hub's real route list (`hub.routes()`): a route without a row here, or a row for a
+ * route that no longer exists, fails the first test. Adding a route? Add its row below: each
+ * case names the statuses for the roles that differ from `other`.
+ *
+ * Staff roles sign in with a password (cookie); the others use bearer tokens; `none` sends nothing.
  */
 import t from 'tap'
-import { ADMIN_TOKEN, buildWorld, inMinutes, signIn, type World } from './world.js'
+import { addApiToken } from '../../helpers/api-token.js'
+import { startTestHub, type TestHub } from '../../helpers/hub.js'
 
 const ROLES = ['manager', 'staff', 'viewer', 'admin', 'kiosk', 'reservation', 'monitor', 'none'] as const
 type R = (typeof ROLES)[number]
 
-interface Row {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-  url: string | ((w: World, role: R) => string)
-  body?: (w: World, role: R) => object
+interface Ctx {
+  hub: TestHub
+  /** a session the admin token booked (others' sessions: staff roles only) */
+  adminSession: number
+  nowS: number
+}
+
+interface Case {
+  /** the concrete URL when the route has parameters or needs a query */
+  url?: string | ((c: Ctx, role: R) => string)
+  body?: (c: Ctx, role: R) => object
+  /** staff roles sign in afresh for this case (it ends the sign-in it uses) */
+  ownSignIn?: boolean
   expect: Partial<Record<R, number>> & { other: number }
 }
 
 const STAFF_OK = { manager: 200, staff: 200, viewer: 200, admin: 200 }
-const ALL_BUT_MONITOR = { ...STAFF_OK, kiosk: 200, reservation: 200, monitor: 403, none: 401 }
+const READERS = { ...STAFF_OK, kiosk: 200, reservation: 200, monitor: 403, none: 401, other: 0 }
+const COUNTER = (ok: number) => ({ manager: ok, staff: ok, admin: ok, other: 403, none: 401 })
+const MANAGERS = (ok: number) => ({ manager: ok, admin: ok, other: 403, none: 401 })
+const MACHINE_READERS = { ...STAFF_OK, other: 403, none: 401 }
+const PUBLIC = { other: 200 }
+const idx = (role: R) => ROLES.indexOf(role)
 
-const table: Row[] = [
-  { method: 'GET', url: '/api/health', expect: { other: 200 } },
-  { method: 'GET', url: '/', expect: { other: 200 } },
-  { method: 'GET', url: '/docs/json', expect: { other: 200 } },
-  { method: 'GET', url: '/api/me', expect: { ...ALL_BUT_MONITOR, other: 0 } },
-  { method: 'GET', url: '/api/auth/me', expect: { ...ALL_BUT_MONITOR, other: 0 } },
-  { method: 'GET', url: '/api/schedule', expect: { ...ALL_BUT_MONITOR, other: 0 } },
-  { method: 'GET', url: '/api/availability?bays=1&minutes=60', expect: { ...ALL_BUT_MONITOR, other: 0 } },
-  { method: 'GET', url: '/api/sessions', expect: { ...ALL_BUT_MONITOR, other: 0 } },
-  {
-    method: 'POST',
-    url: '/api/sessions',
-    body: (w, role) => ({ machine_id: 1 + ROLES.indexOf(role), status: 'reserved', start_time: inMinutes(w, 60), duration: 1800 }),
-    expect: { manager: 201, staff: 201, admin: 201, kiosk: 201, reservation: 201, viewer: 403, monitor: 403, none: 401, other: 0 },
-  },
-  {
-    method: 'POST',
-    url: '/api/sessions',
-    body: (w, role) => ({ machine_id: 11 + ROLES.indexOf(role), status: 'maintenance', start_time: inMinutes(w, 60), duration: 1800 }),
-    expect: { manager: 201, staff: 201, admin: 201, other: 403, none: 401 },
-  },
-  // the admin's session: others' sessions are readable and changeable by staff roles only
-  { method: 'GET', url: (w) => `/api/sessions/${adminSession(w)}`, expect: { ...STAFF_OK, kiosk: 403, reservation: 403, monitor: 403, none: 401, other: 0 } },
-  {
-    method: 'PATCH',
-    url: (w) => `/api/sessions/${adminSession(w)}`,
-    body: (_w, role) => ({ duration: 600 + 300 * ROLES.indexOf(role) }),
-    expect: { manager: 200, staff: 200, admin: 200, other: 403, none: 401 },
-  },
-  { method: 'GET', url: '/api/machines', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/machines/1', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'POST', url: '/api/machines/20/override', body: () => ({ release: true }), expect: { manager: 200, staff: 200, admin: 200, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/alerts', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'POST', url: '/api/alerts/nope/ack', expect: { manager: 404, staff: 404, admin: 404, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/audit', expect: { ...STAFF_OK, other: 403, none: 401 } },
+/** Keyed `METHOD url` exactly as the route is registered. */
+const TABLE: Record<string, Case[]> = {
+  'GET /': [{ expect: PUBLIC }],
+  'GET /kiosk': [{ expect: PUBLIC }],
+  'GET /assets/:file': [{ url: '/assets/admin.js', expect: PUBLIC }, { url: '/assets/nope.js', expect: { other: 404 } }],
+  'GET /docs': [{ expect: PUBLIC }],
+  'GET /docs/json': [{ expect: PUBLIC }],
+  'GET /docs/yaml': [{ expect: PUBLIC }],
+  'GET /docs/static/index.html': [{ expect: { other: 302 } }],
+  'GET /docs/static/swagger-initializer.js': [{ expect: PUBLIC }],
+  'GET /docs/static/*': [{ url: '/docs/static/swagger-ui.css', expect: PUBLIC }],
+  'GET /api/health': [{ expect: PUBLIC }],
+  'GET /metrics': [{ expect: { manager: 200, admin: 200, monitor: 200, other: 403, none: 401 } }],
+  'GET /api/me': [{ expect: READERS }],
+  'GET /api/auth/me': [{ expect: READERS }],
+  // sign-in is open to anyone; a wrong password is 401 whoever asks
+  'POST /api/auth/login': [{ body: (_c, role) => ({ username: `nobody-${role}`, password: 'wrong-password' }), expect: { other: 401 } }],
+  // sign-out needs no sign-in (it clears the cookie); sign-out everywhere needs one
+  'POST /api/auth/logout': [{ ownSignIn: true, expect: { other: 200 } }],
+  'POST /api/auth/logout-all': [{ ownSignIn: true, expect: { manager: 200, staff: 200, viewer: 200, monitor: 403, none: 401, other: 400 } }],
+  'GET /api/schedule': [{ expect: READERS }],
+  'GET /api/availability': [{ url: '/api/availability?bays=1&minutes=60', expect: READERS }],
+  'GET /api/sessions': [{ expect: READERS }],
+  'POST /api/sessions': [
+    {
+      body: (c, role) => ({ machine_id: 1 + idx(role), status: 'reserved', start_time: c.nowS + 3600, duration: 1800 }),
+      expect: { manager: 201, staff: 201, admin: 201, kiosk: 201, reservation: 201, viewer: 403, monitor: 403, none: 401, other: 0 },
+    },
+    { body: (c, role) => ({ machine_id: 11 + idx(role), status: 'maintenance', start_time: c.nowS + 3600, duration: 1800 }), expect: COUNTER(201) },
+  ],
+  'GET /api/sessions/:id': [{ url: (c) => `/api/sessions/${c.adminSession}`, expect: { ...STAFF_OK, kiosk: 403, reservation: 403, monitor: 403, none: 401, other: 0 } }],
+  'PATCH /api/sessions/:id': [{ url: (c) => `/api/sessions/${c.adminSession}`, body: (_c, role) => ({ duration: 600 + 300 * idx(role) }), expect: COUNTER(200) }],
+  'DELETE /api/sessions/:id': [{ url: (c) => `/api/sessions/${c.adminSession}`, expect: COUNTER(200) }],
+  'GET /api/machines': [{ expect: MACHINE_READERS }],
+  'GET /api/machines/:id': [{ url: '/api/machines/1', expect: MACHINE_READERS }],
+  'POST /api/machines/:id/override': [{ url: '/api/machines/20/override', body: () => ({ release: true }), expect: COUNTER(200) }],
+  'GET /api/alerts': [{ expect: MACHINE_READERS }],
+  'POST /api/alerts/:id/ack': [{ url: '/api/alerts/nope/ack', expect: COUNTER(404) }],
+  'GET /api/clock': [{ expect: MACHINE_READERS }],
+  // the test hub's clock is synchronised: allowed roles are refused with 409 (nothing to confirm)
+  'POST /api/clock/confirm': [{ body: (c) => ({ epoch_ms: c.nowS * 1000 }), expect: COUNTER(409) }],
+  // a plain GET of the WebSocket route (no upgrade); test/interfaces/http/live-feed.test.ts covers the feed per role
+  'GET /api/live': [{ expect: { other: 404 } }],
+  'GET /api/audit': [{ expect: MACHINE_READERS }],
   // issue 13 reports: every reading staff role, no token role but admin
-  { method: 'GET', url: '/api/export/sessions.csv', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/export/audit.csv', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/export/utilization.csv', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/reports/heatmap', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/reports/daily', expect: { ...STAFF_OK, other: 403, none: 401 } },
-  { method: 'GET', url: '/metrics', expect: { manager: 200, admin: 200, monitor: 200, other: 403, none: 401 } },
-  { method: 'GET', url: '/api/calendar', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
-  {
-    method: 'PUT',
-    url: '/api/calendar',
-    body: () => ({ hours: { mon: 'closed', tue: '07:00-22:00', wed: '07:00-22:00', thu: '07:00-22:00', fri: '07:00-22:00', sat: '07:00-22:00', sun: '07:00-22:00' }, special_days: [], windows: [], confirm: true }),
-    expect: { manager: 200, admin: 200, other: 403, none: 401 },
-  },
-  { method: 'GET', url: '/api/staff', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
-  {
-    method: 'POST',
-    url: '/api/staff',
-    body: (_w, role) => ({ username: `new-${role}`, role: 'viewer', password: 'password-new' }),
-    expect: { manager: 201, admin: 201, other: 403, none: 401 },
-  },
-  { method: 'PATCH', url: '/api/staff/victim', body: () => ({ role: 'staff' }), expect: { manager: 200, admin: 200, other: 403, none: 401 } },
-  { method: 'POST', url: '/api/staff/victim/sign-out', expect: { manager: 200, admin: 200, other: 403, none: 401 } },
-  { method: 'DELETE', url: (w) => `/api/sessions/${adminSession(w)}`, expect: { manager: 200, staff: 200, admin: 200, other: 403, none: 401 } },
-  { method: 'DELETE', url: (_w, role) => `/api/staff/victim-${role}`, expect: { manager: 200, admin: 200, other: 403, none: 401 } },
-]
+  'GET /api/export/sessions.csv': [{ expect: MACHINE_READERS }],
+  'GET /api/export/audit.csv': [{ expect: MACHINE_READERS }],
+  'GET /api/export/utilization.csv': [{ expect: MACHINE_READERS }],
+  'GET /api/reports/heatmap': [{ expect: MACHINE_READERS }],
+  'GET /api/reports/daily': [{ expect: MACHINE_READERS }],
+  // issue 14 venue calendar: managers and admins
+  'GET /api/calendar': [{ expect: MANAGERS(200) }],
+  'PUT /api/calendar': [
+    {
+      body: () => ({ hours: { mon: 'closed', tue: '07:00-22:00', wed: '07:00-22:00', thu: '07:00-22:00', fri: '07:00-22:00', sat: '07:00-22:00', sun: '07:00-22:00' }, special_days: [], windows: [], confirm: true }),
+      expect: MANAGERS(200),
+    },
+  ],
+  'GET /api/staff': [{ expect: MANAGERS(200) }],
+  'POST /api/staff': [{ body: (_c, role) => ({ username: `new-${role}`, role: 'viewer', password: 'password-new' }), expect: MANAGERS(201) }],
+  'PATCH /api/staff/:username': [{ url: '/api/staff/victim', body: () => ({ role: 'staff' }), expect: MANAGERS(200) }],
+  'POST /api/staff/:username/sign-out': [{ url: '/api/staff/victim/sign-out', expect: MANAGERS(200) }],
+  'DELETE /api/staff/:username': [{ url: (_c, role) => `/api/staff/victim-${role}`, expect: MANAGERS(200) }],
+  // HMAC-signed by the cloud, no role involved: off unless HUB_WEBHOOK_SECRET is set
+  'POST /api/link/reservations': [{ body: () => ({}), expect: { other: 404 } }],
+}
 
-const ids = new WeakMap<World, number>()
-const adminSession = (w: World) => ids.get(w)!
+async function signIn(h: TestHub, username: string, role: 'manager' | 'staff' | 'viewer'): Promise<Record<string, string>> {
+  const added = await h.hub.staff.change({ kind: 'add', username, role, password: `password-${username}` }, 'node:test')
+  if (!added.ok) throw new Error(added.message)
+  const res = await fetch(`http://127.0.0.1:${h.hub.ports.http}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: `password-${username}` }),
+  })
+  if (res.status !== 200) throw new Error(`login ${res.status}`)
+  return { cookie: String(res.headers.get('set-cookie')).split(';')[0]! }
+}
+
+t.test('the table has one row per route the hub serves, and no row for a route it does not', async (t) => {
+  const h = await startTestHub(t)
+  const served = [...new Set(h.hub.routes().map((r) => `${r.method} ${r.url}`))].sort()
+  t.ok(served.length > 30, `${served.length} routes`)
+  t.same(served.filter((k) => !Object.hasOwn(TABLE, k)), [], 'every route has a row in the role table')
+  t.same(Object.keys(TABLE).filter((k) => !served.includes(k)).sort(), [], 'every row names a route that exists')
+})
 
 t.test('every route x every role', async (t) => {
-  const w = await buildWorld(t)
+  const h = await startTestHub(t, { HUB_HTTP_BOOKINGS_PER_MINUTE: '100000' })
+  const monitor = addApiToken(h.dataDir, 'prometheus', 'monitor')
+  const kiosk = addApiToken(h.dataDir, 'lobby_kiosk', 'kiosk')
+  const reservation = addApiToken(h.dataDir, 'web_booking', 'reservation')
   const headers: Record<R, Record<string, string>> = {
-    manager: await signIn(w, 'mia', 'manager'),
-    staff: await signIn(w, 'sam', 'staff'),
-    viewer: await signIn(w, 'vic', 'viewer'),
-    admin: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    kiosk: { authorization: 'Bearer kiosk-token-1' },
-    reservation: { authorization: 'Bearer reservation-token' },
-    monitor: { authorization: 'Bearer monitor-token' },
+    manager: await signIn(h, 'mia', 'manager'),
+    staff: await signIn(h, 'sam', 'staff'),
+    viewer: await signIn(h, 'vic', 'viewer'),
+    admin: { authorization: `Bearer ${h.hub.adminToken}` },
+    kiosk: { authorization: `Bearer ${kiosk}` },
+    reservation: { authorization: `Bearer ${reservation}` },
+    monitor: { authorization: `Bearer ${monitor}` },
     none: {},
   }
   for (const name of ['victim', ...ROLES.map((r) => `victim-${r}`)]) {
-    const added = await w.staff.change({ kind: 'add', username: name, role: 'viewer', password: 'password-victim' }, 'node:test')
+    const added = await h.hub.staff.change({ kind: 'add', username: name, role: 'viewer', password: 'password-victim' }, 'node:test')
     t.ok(added.ok)
   }
-  const booked = await w.app.inject({
-    method: 'POST', url: '/api/sessions', headers: headers.admin,
-    payload: { machine_id: 10, status: 'reserved', start_time: inMinutes(w, 120), duration: 3600 },
-  })
-  ids.set(w, booked.json().session_id)
+  const nowS = h.clock.now() / 1000
+  const booked = await h.api('admin', 'POST', '/api/sessions', { machine_id: 10, status: 'reserved', start_time: nowS + 7200, duration: 3600 })
+  t.equal(booked.status, 201)
+  const c: Ctx = { hub: h, adminSession: booked.body.session_id, nowS }
 
-  for (const row of table) {
-    for (const role of ROLES) {
-      const url = typeof row.url === 'function' ? row.url(w, role) : row.url
-      const res = await w.app.inject({ method: row.method, url, headers: headers[role], ...(row.body && { payload: row.body(w, role) }) })
-      const want = row.expect[role] ?? row.expect.other
-      t.equal(res.statusCode, want, `${row.method} ${url} as ${role}: ${res.body.slice(0, 160)}`)
+  let fresh = 0
+  for (const [key, cases] of Object.entries(TABLE)) {
+    const [method, path] = key.split(' ') as [string, string]
+    for (const row of cases) {
+      for (const role of ROLES) {
+        const url = typeof row.url === 'function' ? row.url(c, role) : (row.url ?? path)
+        const body = row.body?.(c, role)
+        const who = row.ownSignIn && (role === 'manager' || role === 'staff' || role === 'viewer') ? await signIn(h, `${role}-${++fresh}`, role) : headers[role]
+        const res = await fetch(`http://127.0.0.1:${h.hub.ports.http}${url}`, {
+          method,
+          redirect: 'manual',
+          headers: { ...who, ...(body && { 'content-type': 'application/json' }) },
+          ...(body && { body: JSON.stringify(body) }),
+        })
+        const text = await res.text()
+        const want = row.expect[role] ?? row.expect.other
+        t.equal(res.status, want, `${method} ${url} as ${role}: ${res.status} ${text.slice(0, 120)}`)
+      }
     }
   }
 })
