@@ -101,6 +101,13 @@ const TABLE: Record<string, Case[]> = {
   'PATCH /api/staff/:username': [{ url: '/api/staff/victim', body: () => ({ role: 'staff' }), expect: MANAGERS(200) }],
   'POST /api/staff/:username/sign-out': [{ url: '/api/staff/victim/sign-out', expect: MANAGERS(200) }],
   'DELETE /api/staff/:username': [{ url: (_c, role) => `/api/staff/victim-${role}`, expect: MANAGERS(200) }],
+  // fleet adoption (issue 16); no device is waiting, so identify / assign name an unknown MAC
+  'GET /api/enrollment': [{ expect: COUNTER(200) }],
+  'POST /api/enrollment': [{ body: () => ({ open: false }), expect: COUNTER(200) }],
+  'GET /api/devices/pending': [{ expect: COUNTER(200) }],
+  'GET /api/devices': [{ expect: MACHINE_READERS }],
+  'POST /api/devices/:mac/identify': [{ url: '/api/devices/aabbccddeeff/identify', body: () => ({}), expect: COUNTER(404) }],
+  'POST /api/devices/:mac/assign': [{ url: '/api/devices/aabbccddeeff/assign', body: () => ({ machine_id: 5 }), expect: COUNTER(404) }],
   // HMAC-signed by the cloud, no role involved: off unless HUB_WEBHOOK_SECRET is set
   'POST /api/link/reservations': [{ body: () => ({}), expect: { other: 404 } }],
 }
