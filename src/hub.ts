@@ -101,6 +101,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
     const adminToken = await ensureAdminToken({ config, log })
 
+    // Where dispensers download firmware: known once HTTP listens (its port may be 0).
+    let firmwareBase = config.firmwareUrl ?? ''
     // The fleet owns the enrollment window; the broker asks it at each enrollment login.
     let enrollmentGate: EnrollmentGate | undefined
     const broker = await createBroker({
@@ -190,6 +192,20 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       maxPending: config.enrollMaxPending,
       enrollSecret: await ensureEnrollSecret({ config, log }),
       issueSecret: (id, actor) => issueMachineSecret(config.dataDir, id, actor),
+      dataDir: config.dataDir,
+      firmwareMaxBytes: config.firmwareMaxBytes,
+      firmwarePublicKey: config.firmwarePublicKey,
+      updateTimeoutS: config.firmwareUpdateTimeoutS,
+      // Only idle bays update: a bay in a session (or due one) updates after it ends.
+      busy: (id, nowS) => {
+        const m = machines.get(id)
+        if (!m || !m.online) return 'offline: updates when it is back'
+        if (scheduling.desiredStateFor(id, nowS)?.status === 'active' || m.status === 'active') return 'in a session: updates after it ends'
+        if (m.status !== 'idle') return `${m.status}: updates once idle`
+        return undefined
+      },
+      firmwareOf: (id) => machines.get(id)?.firmware ?? null,
+      baseUrl: () => firmwareBase,
     })
     await fleet.start()
     enrollmentGate = fleet.enrollment.gate
@@ -243,6 +259,10 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     stops.push(() => http.close())
     const httpAddress = http.server.address()
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.httpPort
+    if (!config.firmwareUrl) {
+      const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '192.168.4.1' : config.httpHost
+      firmwareBase = `http://${host}:${httpPort}`
+    }
 
     if (config.simulate > 0) {
       // The demo's dispensers log in like real ones, with secrets that exist only in memory.

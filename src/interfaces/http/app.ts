@@ -33,6 +33,7 @@ import { deviceRoutes } from './routes/devices.js'
 import { reportRoutes } from './routes/reports.js'
 import { createReports } from '../../reports/index.js'
 import { calendarRoutes } from './routes/calendar.js'
+import { firmwareRoutes } from './routes/firmware.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -162,6 +163,7 @@ export async function buildHttpApp(deps: HttpDeps) {
     calendar: () => compileCalendar(deps.scheduling.calendar().calendar, deps.config.timezone) })
   await app.register(reportRoutes, { ...ctx, reports })
   await app.register(calendarRoutes, ctx)
+  await app.register(firmwareRoutes, ctx)
   await app.register(pageRoutes, ctx)
   return app
 }
