@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import type { BayProblem, Session, SessionRecord } from '../../src/protocol/messages.js'
+import type { Calendar } from '../../src/protocol/calendar.js'
 import { buildWorld } from './world.js'
 
 const ROWS = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]
@@ -25,7 +26,7 @@ interface Op {
   origin: string
 }
 
-function randomOps(count: number, seed: number, nowS: number): Op[] {
+function randomOps(count: number, seed: number, nowS: number, horizonS = 24 * 3600): Op[] {
   const rand = rng(seed)
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!
   const ops: Op[] = []
@@ -35,7 +36,7 @@ function randomOps(count: number, seed: number, nowS: number): Op[] {
     const first = Math.floor(rand() * (row.length - size + 1))
     let bays = row.slice(first, first + size)
     if (rand() < 0.03) bays = [1, 3] // not adjacent: always refused
-    const start = nowS + 60 + Math.floor(rand() * 24 * 3600) // future only, any second
+    const start = nowS + 60 + Math.floor(rand() * horizonS) // future only, any second
     const duration = 60 * (5 + Math.floor(rand() * 60))
     const id = 1 + Math.floor(rand() * 600)
     const kind = rand()
@@ -61,8 +62,67 @@ function insideHours(start: number, end: number, h: Sellable): boolean {
   return start >= midnight + h.open && start < midnight + h.close && end <= midnight + h.close
 }
 
+/**
+ * The venue calendar of the calendar variant (issue 14), UTC, from Monday 2026-06-01: a closed
+ * Sunday, a special day, a closed mowing window, walk-in evenings, a window across midnight, and
+ * free / bookable windows that never refuse anything.
+ */
+const CALENDAR: Calendar = {
+  hours: { mon: '07:00-24:00', tue: '00:00-22:00', wed: '07:00-22:00', thu: '07:00-22:00', fri: '07:00-22:00', sat: '08:00-20:00', sun: 'closed' },
+  special_days: [{ date: '2026-06-03', hours: '10:00-16:00', reason: 'inspection' }],
+  windows: [
+    { bays: '1-12', days: ['tue'], from: '07:00', to: '09:00', kind: 'closed', reason: 'mowing' },
+    { bays: '1-6', days: ['mon', 'tue'], from: '18:00', to: '21:00', kind: 'walk_in_only', reason: 'league' },
+    { bays: '7-9', days: ['mon'], from: '23:00', to: '01:00', kind: 'closed', reason: 'floodlights' },
+    { bays: '7-12', days: ['wed'], from: '11:00', to: '13:00', kind: 'walk_in_only', reason: 'school' },
+    { bays: '1-12', days: ['tue'], from: '12:00', to: '14:00', kind: 'free', reason: 'members' },
+    { bays: '10-12', days: ['wed', 'thu'], from: '10:00', to: '12:00', kind: 'bookable', reason: 'open' },
+    { bays: '4', days: ['thu'], from: '09:00', to: '10:00', kind: 'closed', reason: 'net', starts: '2026-06-04', ends: '2026-06-04' },
+  ],
+}
+
+/** The calendar's verdict, written apart from src/scheduling/calendar.ts: plain UTC arithmetic. */
+const DAY = 86_400
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+const hm = (text: string) => Number(text.slice(0, 2)) * 3600 + Number(text.slice(3, 5)) * 60
+const isoDay = (midnight: number) => new Date(midnight * 1000).toISOString().slice(0, 10)
+function calendarRefusal(c: Calendar, bays: readonly number[], start: number, end: number, channel: 'kiosk' | 'reservation', hours: boolean): string | undefined {
+  const first = Math.floor(start / DAY) * DAY - DAY
+  if (hours) {
+    // Open intervals of the days around, joined where one ends as the next begins.
+    const open: Array<[number, number]> = []
+    for (let d = first; d <= end + DAY; d += DAY) {
+      const special = c.special_days.find((x) => x.date === isoDay(d))
+      const h = special?.hours ?? c.hours[WEEKDAYS[new Date(d * 1000).getUTCDay()]!]
+      if (h === 'closed') continue
+      const [a, b] = h.split('-') as [string, string]
+      const iv: [number, number] = [d + hm(a), d + (b === '24:00' ? DAY : hm(b))]
+      const last = open[open.length - 1]
+      if (last && last[1] === iv[0]) last[1] = iv[1]
+      else open.push(iv)
+    }
+    if (!open.some(([a, b]) => a <= start && start < b && end <= b)) return 'SESSION_OUTSIDE_HOURS'
+  }
+  const kinds = new Set<string>()
+  for (let d = first; d < end; d += DAY) {
+    const weekday = WEEKDAYS[new Date(d * 1000).getUTCDay()]!
+    for (const w of c.windows) {
+      if (!w.days.includes(weekday) || (w.starts && isoDay(d) < w.starts) || (w.ends && isoDay(d) > w.ends)) continue
+      const from = d + hm(w.from)
+      const to = d + (w.to === '24:00' ? DAY : hm(w.to) <= hm(w.from) ? DAY + hm(w.to) : hm(w.to))
+      if (!(from < end && to > start)) continue
+      const [lo, hi] = w.bays.split('-').map(Number) as [number, number | undefined]
+      if (bays.some((b) => b >= lo && b <= (hi ?? lo))) kinds.add(w.kind)
+    }
+  }
+  if (kinds.has('closed')) return 'BAY_CLOSED'
+  if (kinds.has('walk_in_only') && channel === 'reservation') return 'WALK_IN_ONLY'
+  return undefined
+}
+const channelOf = (origin: string) => (origin === 'kiosk_interface' ? 'kiosk' : 'reservation') as 'kiosk' | 'reservation'
+
 /** The oracle: brute force over every accepted session, written apart from src/scheduling. */
-function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: number, newId: number, sellable?: Sellable) {
+function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: number, newId: number, sellable?: Sellable, calendar?: Calendar) {
   const s = op.session
   const existing = s.session_id === undefined ? undefined : state.get(s.session_id)
   if (existing && existing.origin_node !== op.origin) return { ok: false, code: 'SESSION_FORBIDDEN' }
@@ -91,6 +151,12 @@ function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: numbe
       if (until === null || until > start) return { ok: false, code: 'BAY_UNAVAILABLE' }
     }
   }
+  if (calendar) {
+    const kept = existing !== undefined && existing.start_time === start && end <= existing.end_time
+    const added = kept ? bays.filter((b) => !existing.machine_id.includes(b)) : bays
+    const code = added.length === 0 ? undefined : calendarRefusal(calendar, added, start, end, channelOf(op.origin), !kept)
+    if (code) return { ok: false, code }
+  }
   for (const other of state.values()) {
     if (other.status === 'cancelled' || other.session_id === s.session_id) continue
     if (!other.machine_id.some((b) => bays.includes(b))) continue
@@ -101,13 +167,18 @@ function oracleDecides(state: Map<number, SessionRecord>, op: Op, bufferS: numbe
 }
 
 const variants = [
-  { bufferMinutes: 0, sellable: false },
-  { bufferMinutes: 5, sellable: false },
-  { bufferMinutes: 5, sellable: true },
+  { bufferMinutes: 0, sellable: false, calendar: false },
+  { bufferMinutes: 5, sellable: false, calendar: false },
+  { bufferMinutes: 5, sellable: true, calendar: false },
+  { bufferMinutes: 5, sellable: false, calendar: true },
 ]
 
-for (const { bufferMinutes, sellable: withSellable } of variants) {
-  const label = withSellable ? ', opening hours 08:00-22:00, bay 3 offline, bay 9 in maintenance for 6 h' : ''
+for (const { bufferMinutes, sellable: withSellable, calendar: withCalendar } of variants) {
+  const label = withSellable
+    ? ', opening hours 08:00-22:00, bay 3 offline, bay 9 in maintenance for 6 h'
+    : withCalendar
+      ? ', a venue calendar (hours per weekday, a special day, closed / walk-in / free windows, one across midnight) over 4 days'
+      : ''
   t.test(`3,000 concurrent random operations, buffer ${bufferMinutes} min${label}`, async (t) => {
     const dir = t.testdir()
     const env: Record<string, string> = { HUB_MACHINES: '1-12', HUB_LAYOUT: '1-6;7-12', HUB_BUFFER_MINUTES: String(bufferMinutes) }
@@ -116,13 +187,19 @@ for (const { bufferMinutes, sellable: withSellable } of variants) {
       ? { open: 8 * 3600, close: 22 * 3600, broken: new Map([[3, null], [9, startS + 6 * 3600]]) }
       : undefined
     if (sellable) Object.assign(env, { HUB_OPENING_HOURS: '08:00-22:00', HUB_TIMEZONE: 'UTC' })
+    if (withCalendar) env.HUB_TIMEZONE = 'UTC'
     const problems = new Map<number, BayProblem>([
       [3, { reason: 'offline', until: null, since: startS - 600 }],
       [9, { reason: 'maintenance', until: startS + 6 * 3600, holder: 'an admin override' }],
     ])
     const w = await buildWorld(t, { dir, env, ...(sellable && { bayHealth: (id: number) => problems.get(id) }) })
-    const seed = 20260601 + bufferMinutes + (withSellable ? 100 : 0)
-    const ops = randomOps(3000, seed, w.clock.nowSeconds())
+    const calendar = withCalendar ? CALENDAR : undefined
+    if (calendar) {
+      const set = await w.scheduling.setCalendar(calendar, { actor: { kind: 'system' } })
+      t.ok(set.ok, 'calendar saved')
+    }
+    const seed = 20260601 + bufferMinutes + (withSellable ? 100 : 0) + (withCalendar ? 200 : 0)
+    const ops = randomOps(3000, seed, w.clock.nowSeconds(), withCalendar ? 4 * 24 * 3600 : 24 * 3600)
     const order: number[] = []
     const results = await Promise.all(
       ops.map((op, i) =>
@@ -143,7 +220,7 @@ for (const { bufferMinutes, sellable: withSellable } of variants) {
       const op = ops[i]!
       const actual = results[i]!
       const maxId = Math.max(0, ...state.keys())
-      const expect = oracleDecides(state, op, bufferMinutes * 60, maxId + 1, sellable)
+      const expect = oracleDecides(state, op, bufferMinutes * 60, maxId + 1, sellable, calendar)
       const same = expect.ok ? actual.ok : !actual.ok && actual.code === expect.code
       if (!same && mismatches++ < 5) t.fail(`op ${i} (seed ${seed}): oracle ${JSON.stringify(expect)}, service ${JSON.stringify(actual)}`)
       if (actual.ok) {
@@ -152,7 +229,7 @@ for (const { bufferMinutes, sellable: withSellable } of variants) {
       }
     }
     t.equal(mismatches, 0, 'every decision matches the oracle')
-    t.ok(accepted > (sellable ? 100 : 300), `${accepted} changes accepted`)
+    t.ok(accepted > (sellable || calendar ? 100 : 300), `${accepted} changes accepted`)
 
     // No two live sessions overlap on a bay (brute force over all pairs).
     const live = w.scheduling.list().filter((s) => s.status !== 'cancelled')
@@ -176,11 +253,22 @@ for (const { bufferMinutes, sellable: withSellable } of variants) {
       t.ok(codes.has('BAY_UNAVAILABLE') && codes.has('SESSION_OUTSIDE_HOURS'), 'both refusals were exercised')
     }
 
+    if (calendar) {
+      // No accepted booking violates a window (or the hours) for its origin.
+      const violating = live.filter((s) => calendarRefusal(calendar, s.machine_id, s.start_time, s.end_time, channelOf(s.origin_node), true) !== undefined)
+      t.same(violating, [], `none of ${live.length} live sessions breaks the calendar for its origin`)
+      const codes = new Set(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.code)))
+      t.ok(codes.has('BAY_CLOSED') && codes.has('WALK_IN_ONLY') && codes.has('SESSION_OUTSIDE_HOURS'), `every calendar refusal was exercised: ${[...codes].join(', ')}`)
+      const kioskWalkIns = live.filter((s) => s.origin_node === 'kiosk_interface' && calendarRefusal(calendar, s.machine_id, s.start_time, s.end_time, 'reservation', true) === 'WALK_IN_ONLY')
+      t.ok(kioskWalkIns.length > 0, `${kioskWalkIns.length} kiosk bookings in walk-in windows accepted`)
+    }
+
     // Every accepted session is stored as last confirmed: the same after re-opening the DB.
     const confirmed = [...state.values()].sort((a, b) => a.session_id - b.session_id)
     t.same(w.scheduling.list().sort((a, b) => a.session_id - b.session_id), confirmed, 'memory matches the confirmations')
     await w.close()
     const reopened = await buildWorld(t, { dir, env, clock: w.clock })
     t.same(reopened.scheduling.list().sort((a, b) => a.session_id - b.session_id), confirmed, 'the database matches after re-opening')
+    if (calendar) t.same(reopened.scheduling.calendar().calendar, calendar, 'the calendar survives re-opening')
   })
 }

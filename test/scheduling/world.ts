@@ -27,7 +27,8 @@ export function openDb(dir: string) {
   const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
   const store = db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' })
   const archive = db.sublevel<string, unknown>('sessions-archive', { valueEncoding: 'json' })
-  return { db, store, archive }
+  const calendarDb = db.sublevel<string, unknown>('calendar', { valueEncoding: 'json' })
+  return { db, store, archive, calendarDb }
 }
 
 export async function buildWorld(t: Tap, options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; bayHealth?: BayHealthFn } = {}) {
@@ -39,8 +40,8 @@ export async function buildWorld(t: Tap, options: { env?: Record<string, string>
   events.on('session.changed', 'test', (e) => {
     changes.push({ ...e, at: clock.now() })
   })
-  const { db, store, archive } = openDb(dir)
-  const scheduling = createScheduling({ config, clock, events, store, archive, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }) })
+  const { db, store, archive, calendarDb } = openDb(dir)
+  const scheduling = createScheduling({ config, clock, events, store, archive, calendarDb, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }) })
   await scheduling.start()
   let closed = false
   const close = async () => {
