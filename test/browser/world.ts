@@ -25,7 +25,14 @@ export interface BrowserWorld extends World {
   page(errors: string[]): Promise<Page>
 }
 
-export async function buildBrowserWorld(t: Test, bays = 20, device: { touch?: boolean } = {}, options: WorldOptions = {}): Promise<BrowserWorld> {
+/** A screen to test on: size in CSS pixels, and whether it is a touch screen. */
+export interface Device {
+  touch?: boolean
+  width?: number
+  height?: number
+}
+
+export async function buildBrowserWorld(t: Test, bays = 20, device: Device = {}, options: WorldOptions = {}): Promise<BrowserWorld> {
   const world = await buildWorld(t, options)
   for (let id = 1; id <= bays; id++) await connectMachine(world, id, { ball_level: id === 9 ? 'low' : 'full' })
   await world.app.listen({ host: '127.0.0.1', port: 0 })
@@ -37,7 +44,7 @@ export async function buildBrowserWorld(t: Test, bays = 20, device: { touch?: bo
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    viewport: device.touch ? { width: 1024, height: 768 } : { width: 1440, height: 900 },
+    viewport: { width: device.width ?? (device.touch ? 1024 : 1440), height: device.height ?? (device.touch ? 768 : 900) },
     hasTouch: device.touch ?? false,
   })
   t.teardown(async () => {

@@ -73,12 +73,11 @@ export function renderBoard({ list, counts, time }, entries, { fmt, nowS }) {
   }
   const html = entries
     .map((e) => {
-      const next = e.next ? `next ${fmt.time(e.next.start_time)}` : 'no more bookings today'
+      const next = e.next ? `next ${fmt.time(e.next.start_time)}` : ''
       const text =
         e.state === 'out' ? `${e.why}${e.until ? ` until ${fmt.time(e.until)}` : ''}`
-        : e.state === 'busy' ? `busy until ${fmt.time(e.until)}${e.next ? ` · ${next}` : ''}`
-        : e.state === 'free' ? `free · ${next}`
-        : `free · ${next}`
+        : e.state === 'busy' ? `busy until ${fmt.time(e.until)}${next ? ` · ${next}` : ''}`
+        : next ? `free · ${next}` : 'free till close'
       return `<li class="b-${e.state}" data-bay="${e.bay}" data-state="${e.state}"><b>${e.bay}</b> <span>${esc(text)}</span></li>`
     })
     .join('')

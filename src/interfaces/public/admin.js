@@ -47,12 +47,10 @@ const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
   status: ({ anchor }) => {
-    $('grid-status').textContent = anchor
-      ? `Selected ${anchor}. Tap or press Enter on the end cell to book, or drag.`
-      : 'Tap a start cell, then the end cell (across bays for a group), or press and hold and drag. Keyboard: arrows move, Enter marks the start and then the end.'
+    $('grid-status').textContent = anchor ? `Selected ${anchor} · now the end cell` : 'Tap the start cell, then the end cell.'
     $('grid-status').classList.toggle('marked', !!anchor)
-    $('grid-book-hour').hidden = !anchor
-    $('grid-clear').hidden = !anchor
+    // visibility, not display: the bar keeps its height, so the grid never moves under the finger
+    $('grid-actions').classList.toggle('off', !anchor)
   },
 })
 $('grid-book-hour').addEventListener('click', () => grid.bookHour())
@@ -62,6 +60,7 @@ const strip = createBayStrip($('bays'), { onOpen: (id) => dialogs.openBay(id) })
 document.querySelector('.skip-link').addEventListener('click', (event) => {
   if ($('app').hidden) return
   event.preventDefault()
+  $('schedule').scrollIntoView({ block: 'start' })
   grid.focus()
 })
 

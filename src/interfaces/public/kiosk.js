@@ -3,6 +3,7 @@
 import { connectLive, createApi, createHubClock, esc, newIdempotencyKey } from './api.js'
 import { payAtCounter } from './payment.js'
 import { createTimeFormat, formatBays, formatCountdown } from './time.js'
+import { LETTERS, laterStarts, pickDistinct, renderMap } from './kiosk-options.js'
 
 const TOKEN_KEY = 'dispenser-hub.kiosk-token'
 const DONE_SCREEN_MS = 120_000 // the confirmation stays up for two minutes, then the next customer
@@ -12,6 +13,10 @@ const $ = (id) => document.getElementById(id)
 const payment = payAtCounter
 const clock = createHubClock()
 let fmt = createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone)
+/** rows of bays (snapshot.venue.rows), for the map */
+let venueRows = null
+/** the chosen later start (epoch s), or null for "as soon as possible" */
+let fromS = null
 const choice = { bays: 1, minutes: 60 }
 let option = null
 let booked = null
@@ -66,21 +71,49 @@ $('minutes').addEventListener('click', (e) => {
   const b = e.target.closest('[data-minutes]')
   if (b) press('minutes', 'minutes', (choice.minutes = Number(b.dataset.minutes)))
 })
-$('find').addEventListener('click', () => findOptions())
+$('find').addEventListener('click', () => {
+  fromS = null
+  findOptions()
+})
 
+// Ask the hub for many options and offer distinct ones (kiosk-options.js).
 async function findOptions(note = '') {
   $('choose-error').textContent = ''
   try {
-    const { options } = await api.get(`/api/availability?bays=${choice.bays}&minutes=${choice.minutes}&limit=4`)
-    renderOptions(options)
+    const near = fromS === null ? '' : `&near=${fromS}`
+    const { options } = await api.get(`/api/availability?bays=${choice.bays}&minutes=${choice.minutes}&limit=50${near}`)
+    renderOptions(pickDistinct(options, { fromS }))
     $('options-note').textContent = note
     $('options-note').hidden = !note
+    showLater(false)
     show('step-options')
+    // The next thing to read is the list: focus its heading, not the top of the page.
+    $('options-title').focus()
   } catch (e) {
     $('choose-error').textContent = e.message
     show('step-choose')
   }
 }
+
+// ---------------------------------------------------------------- a later start
+
+function showLater(open) {
+  $('later-open').setAttribute('aria-expanded', String(open))
+  $('later-times').hidden = !open
+  if (!open) return
+  const times = laterStarts(clock.nowS())
+  $('later-times').innerHTML =
+    times.map((t) => `<button class="choice" type="button" data-from="${t}" aria-pressed="${t === fromS}">${esc(fmt.time(t))}</button>`).join('') +
+    `<button class="choice" type="button" data-from="" aria-pressed="${fromS === null}">As soon as possible</button>`
+  $('later-times').querySelector('button')?.focus()
+}
+$('later-open').addEventListener('click', () => showLater($('later-times').hidden))
+$('later-times').addEventListener('click', (e) => {
+  const b = e.target.closest('[data-from]')
+  if (!b) return
+  fromS = b.dataset.from ? Number(b.dataset.from) : null
+  findOptions()
+})
 
 // ---------------------------------------------------------------- step 2: options
 
@@ -88,17 +121,30 @@ function startsText(o) {
   return o.start_time - clock.nowS() < 60 ? 'Start now' : `Starts ${fmt.time(o.start_time)}`
 }
 
+let shownOptions = []
+// Pointing at (or focusing) an option marks its bays on the map.
+for (const type of ['pointerover', 'focusin']) {
+  $('options').addEventListener(type, (e) => {
+    const b = e.target.closest?.('[data-option]')
+    if (b) renderMap($('map'), { rows: venueRows, options: shownOptions, picked: Number(b.dataset.option) })
+  })
+}
+
 function renderOptions(options) {
-  $('options-title').textContent = options.length ? `Pick your ${choice.bays === 1 ? 'bay' : 'bays'}` : 'No free bays'
+  const later = fromS === null ? '' : ` from ${fmt.time(fromS)}`
+  $('options-title').textContent = options.length ? `Pick your ${choice.bays === 1 ? 'bay' : 'bays'}${later}` : 'No free bays'
   $('options').innerHTML = options.length
     ? options
         .map(
           (o, i) =>
-            `<button class="option" type="button" data-option="${i}"><strong>${esc(formatBays(o.machine_id))}</strong>` +
+            `<button class="option" type="button" data-option="${i}"><span class="letter" aria-hidden="true">${LETTERS[i]}</span>` +
+            `<strong>${esc(formatBays(o.machine_id))}</strong>` +
             `<span class="when">${esc(startsText(o))} · until ${esc(fmt.time(o.end_time))}</span></button>`,
         )
         .join('')
-    : `<p>Nothing is free for ${choice.bays} ${choice.bays === 1 ? 'bay' : 'bays'} and ${choice.minutes} minutes soon. Try fewer bays or a shorter time.</p>`
+    : `<p>Nothing is free for ${choice.bays} ${choice.bays === 1 ? 'bay' : 'bays'} and ${choice.minutes} minutes${later || ' soon'}. Try fewer bays, a shorter time or a later time.</p>`
+  shownOptions = options
+  renderMap($('map'), { rows: venueRows, options })
   $('options').onclick = (e) => {
     const b = e.target.closest('[data-option]')
     if (!b) return
@@ -200,7 +246,8 @@ for (const b of document.querySelectorAll('[data-back]')) {
 function onMessage({ topic, payload }) {
   if (topic === 'snapshot') {
     clock.sync(payload.now)
-    fmt = createTimeFormat(payload.timezone)
+    fmt = createTimeFormat(payload.timezone, payload.venue)
+    venueRows = payload.venue?.rows ?? null
   } else if (topic === 'pong') {
     clock.sync(payload.now)
   } else if (topic === 'session.changed' && booked && payload.session.session_id === booked.session_id) {
