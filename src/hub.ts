@@ -31,6 +31,9 @@ import { createConfirmationStore, createSystemTimeSync, createTimekeeping, syste
 import { createStaff, type SignIn, type Staff } from './staff/index.js'
 import { createAudit, type Audit } from './audit/index.js'
 import { createReports } from './reports/index.js'
+import { createCredits, type Credits } from './credits/index.js'
+import { createAffected, type Affected } from './affected/index.js'
+import { clockFormatter } from './machines/desired.js'
 
 export interface HubOptions {
   config: Config
@@ -53,6 +56,8 @@ export interface Hub {
   staff: Staff
   audit: Audit
   fleet: Fleet
+  credits: Credits
+  affected: Affected
   adminToken: string
   /** every HTTP route served (the role table test walks them all) */
   routes(): readonly RouteInfo[]
@@ -210,6 +215,31 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     await fleet.start()
     enrollmentGate = fleet.enrollment.gate
     stops.push(() => fleet.stop())
+    // Sessions on bays that stop working, and credits for the minutes they lose (issue 11).
+    const credits = createCredits({
+      db: db.sublevel('credits', { valueEncoding: 'json' }),
+      clock,
+      events,
+      log: log.child({ module: 'credits' }),
+      audit: audit.log,
+      fmt: clockFormatter(config.timezone),
+    })
+    await credits.load()
+    const affected = createAffected({
+      clock,
+      events,
+      log: log.child({ module: 'affected' }),
+      db: db.sublevel('affected', { valueEncoding: 'json' }),
+      timeZone: config.timezone,
+      machineIds: config.machineIds,
+      sessions: scheduling,
+      health: (id, nowS) => machines.health(id, nowS),
+      dispensing: (id) => machines.get(id)?.desired?.status === 'active',
+      credits,
+      alert: (id, message) => machines.noteAlert(id, 'session_affected', message),
+    })
+    await affected.start()
+    stops.push(() => affected.stop())
 
     const replierDeps = { broker, clock, events }
     const managerNode = createManagerNode({
@@ -250,6 +280,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       staff,
       audit,
       fleet,
+      credits,
+      affected,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
       metrics: () => link.metrics() + '\n' + broker.metrics() + '\n' + timekeeping.metrics(),
@@ -281,7 +313,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, adminToken, routes: () => routesOf(http), ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, credits, affected, adminToken, routes: () => routesOf(http), ports, close }
   } catch (error) {
     await close()
     throw error

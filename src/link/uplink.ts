@@ -88,6 +88,9 @@ export async function createUplink(deps: UplinkDeps): Promise<Deliverer & { drop
   events.on('machine.changed', OWNER, ({ machine }) => machineChanged(machine))
   events.on('alert.raised', OWNER, ({ alert }) => append('alert.raised', alert))
   events.on('alert.cleared', OWNER, ({ alert }) => append('alert.cleared', alert))
+  // issue 11: affected sessions and credits for lost minutes (the cloud can settle credits across venues)
+  events.on('session.affected', OWNER, ({ affected }) => append('session.affected', affected))
+  events.on('credit.changed', OWNER, ({ change, credit }) => append('credit.changed', { change, credit }))
   deliverer.kick() // what a previous run left behind
   return {
     ...deliverer,

@@ -24,6 +24,14 @@ export function raiseAlert(
   return { open: [...open, raised], raised }
 }
 
+/** The open alert of `kind` with a new message (e.g. the list of affected sessions grew); null when unchanged or none. */
+export function updateAlert(open: readonly Alert[], kind: AlertKind, message: string): { open: Alert[]; updated: Alert | null } {
+  const found = open.find((a) => a.kind === kind)
+  if (!found || found.message === message) return { open: open.slice(), updated: null }
+  const updated = { ...found, message }
+  return { open: open.map((a) => (a === found ? updated : a)), updated }
+}
+
 export function clearAlerts(open: readonly Alert[], kinds: readonly AlertKind[], nowS: number): { open: Alert[]; cleared: Alert[] } {
   const cleared = open.filter((a) => kinds.includes(a.kind)).map((a) => ({ ...a, cleared_at: nowS }))
   return { open: open.filter((a) => !kinds.includes(a.kind)), cleared }

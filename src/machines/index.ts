@@ -174,6 +174,10 @@ export function createMachines(deps: MachinesDeps): Machines {
       for (const id of ids ?? registry.ids) reconciler.reconcile(id)
     },
     alerts: () => table.alerts(),
+    async noteAlert(machineId, kind, message) {
+      if (!registry.has(machineId)) return
+      await table.update(machineId, (_e, fx) => (message === null ? fx.clear(kind) : fx.note(kind, message)))
+    },
     async acknowledgeAlert(alertId, options = {}) {
       const alert = await table.acknowledge(alertId, (a) => [acknowledgeDraft(a, options.actor ?? SYSTEM, nowS(), options.reason)])
       return alert ? ok(alert) : err('ALERT_UNKNOWN', `alert ${alertId} does not exist`)

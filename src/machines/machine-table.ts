@@ -10,7 +10,7 @@ import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
 import type { Alert, AlertKind, DesiredState, MachineState } from '../protocol/messages.js'
-import { acknowledge, clearAlerts, raiseAlert } from './alerts.js'
+import { acknowledge, clearAlerts, raiseAlert, updateAlert } from './alerts.js'
 import { initialPresence, type Presence } from './presence.js'
 import { LAST_SEEN_WRITE_INTERVAL_S, emptyRecord, recordFingerprint, stateFingerprint, toMachineState, type MachineRecord } from './record.js'
 import type { MachineStore } from './store.js'
@@ -33,6 +33,8 @@ export interface Entry {
 /** Collects alert transitions made during one mutation, emitted after the write. */
 export interface Effects {
   raise(kind: AlertKind, message: string): void
+  /** raise, or give the open alert of this kind the new message (announced as raised again, same id) */
+  note(kind: AlertKind, message: string): void
   clear(...kinds: AlertKind[]): void
 }
 
@@ -128,6 +130,15 @@ export function createMachineTable(deps: MachineTableDeps): MachineTable {
           const r = raiseAlert(e.record.alerts, kind, id, message, nowS)
           e.record.alerts = r.open
           if (r.raised) raised.push(r.raised)
+        },
+        note(kind, message) {
+          const u = updateAlert(e.record.alerts, kind, message)
+          if (u.updated) {
+            e.record.alerts = u.open
+            raised.push(u.updated)
+            return
+          }
+          this.raise(kind, message)
         },
         clear(...kinds) {
           const c = clearAlerts(e.record.alerts, kinds, nowS)

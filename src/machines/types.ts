@@ -4,7 +4,7 @@
  */
 import type { Result } from '../lib/result.js'
 import type { Actor } from '../protocol/actor.js'
-import type { Alert, BayProblem, DesiredState, MachineOverride, MachineReport, MachineState } from '../protocol/messages.js'
+import type { Alert, AlertKind, BayProblem, DesiredState, MachineOverride, MachineReport, MachineState } from '../protocol/messages.js'
 
 export type MachinesErrorCode =
   | 'MACHINE_UNKNOWN' // id not in HUB_MACHINES
@@ -54,6 +54,11 @@ export interface Machines {
   /** Drive these machines (default: all) from reported to desired state now. */
   reconcile(ids?: readonly number[]): void
   alerts(): Alert[]
+  /**
+   * Raise, update (new message) or clear (null) a bay's alert of `kind` that another module owns
+   * (issue 11: `session_affected`, naming the sessions a broken bay affects). Durable when it resolves.
+   */
+  noteAlert(machineId: number, kind: AlertKind, message: string | null): Promise<void>
   acknowledgeAlert(alertId: string, options?: AckOptions): Promise<Result<Alert, MachinesErrorCode>>
   stats(): MachinesStats
   start(): Promise<void>

@@ -22,6 +22,8 @@ export const AuditKinds = [
   'credential.rotated',
   'credential.removed',
   'clock.confirmed', // staff confirmed the hub's time from a tablet (issue 15)
+  'credit.issued', // minutes lost on a bay that could not dispense (issue 11)
+  'credit.redeemed',
   'staff.added',
   'staff.removed',
   'staff.role',

@@ -43,7 +43,7 @@ export const UplinkEvent = Type.Object({
   id: Type.String({ description: '<site_id>:<seq>' }),
   seq: Type.Integer(),
   site_id: Type.String(),
-  type: Type.Enum(['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared']),
+  type: Type.Enum(['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared', 'session.affected', 'credit.changed']),
   at: Type.Number({ description: 'epoch seconds' }),
   data: Type.Unknown(),
 })

@@ -2,8 +2,11 @@
  * Facts the hub emits after a durable change, shared by the WS feed, internal/admin
  * publishing, metrics and the reconciler. Past tense; emitted only after the write.
  */
+import type { AffectedSession, Credit } from './affected.js'
 import type { ClockStatus } from './clock.js'
 import type { Alert, MachineConfirmation, MachineControl, MachineState, SessionRecord } from './messages.js'
+
+export type CreditChange = 'accruing' | 'issued' | 'redeemed'
 
 export type SessionChange = 'created' | 'updated' | 'cancelled' | 'activated' | 'completed'
 
@@ -16,6 +19,10 @@ export interface HubEvents extends Record<string, unknown> {
   'command.confirmed': { command: MachineControl; confirmation: MachineConfirmation; latencyMs: number }
   'command.failed': { command: MachineControl; reason: string }
   'input.rejected': { topic: string; client: string; message: string }
+  /** a session's bay stopped working (affected: true) or the flag was cleared (issue 11, protocol/affected.ts) */
+  'session.affected': { affected: AffectedSession }
+  /** a credit for lost minutes started accruing, was issued (final minutes) or redeemed (issue 11) */
+  'credit.changed': { change: CreditChange; credit: Credit }
   /** the hub's clock changed trust or source, or stepped (issue 15) */
   'clock.changed': { clock: ClockStatus; stepMs: number; reason: string }
 }

@@ -106,6 +106,8 @@ export const SessionRecord = Type.Object({
   channel: Type.Optional(Type.Enum(['kiosk', 'reservation', 'staff'])),
   created_at: EpochSeconds,
   updated_at: EpochSeconds,
+  /** REST only: seconds the session could not dispense (issue 11; its credits at GET /api/credits) */
+  lost_seconds: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 export type SessionRecord = Static<typeof SessionRecord>
 
@@ -272,7 +274,7 @@ export const MachineState = Type.Object({
 })
 export type MachineState = Static<typeof MachineState>
 
-export const AlertKind = Type.Enum(['offline', 'error', 'command_failed', 'ball_low', 'ball_urgent', 'ball_empty'])
+export const AlertKind = Type.Enum(['offline', 'error', 'command_failed', 'ball_low', 'ball_urgent', 'ball_empty', 'session_affected'])
 export type AlertKind = Static<typeof AlertKind>
 
 export const Alert = Type.Object({

@@ -12,18 +12,19 @@ import type { AuditLog } from '../audit/log.js'
 import type { SessionRecord } from '../protocol/messages.js'
 import { decoderFor } from '../protocol/codec.js'
 import { AvailabilityQuery as AvailabilityQuerySchema } from '../protocol/messages.js'
+import { findAlternatives } from './alternatives.js'
 import { findAvailability } from './availability.js'
 import { buildScheduleGrid, overlayUnsellable, slotStarts } from './grid.js'
 import type { BookingChannel } from '../protocol/calendar.js'
 import { describeProblem, type BayHealthFn } from './sellable.js'
 import { createGridCache } from './grid-cache.js'
-import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S } from './rules.js'
+import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S, phaseAt } from './rules.js'
 import { createSessionService } from './service.js'
 import { createLevelSessionStore, type ArchiveDb, type SessionDb } from './store.js'
 import { createArchiver } from './archive.js'
 import type { CalendarDb } from './calendar-store.js'
 import { createTicker } from './ticker.js'
-import { dateAt, dayBounds } from './tz.js'
+import { clockAt, dateAt, dayBounds } from './tz.js'
 import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
 
 export type * from './types.js'
@@ -166,6 +167,33 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
       return ok(overlayUnsellable(grids.get(date), starts, config.slotMinutes * 60, { nowS: now, bays }))
     },
     checkDate: (date) => checkDate(date, dateAt(config.timezone, nowS())),
+    alternatives,
+    async move(sessionId, target, options) {
+      const session = service.get(sessionId)
+      if (!session) return err('SESSION_NOT_FOUND', `session ${sessionId} does not exist`, 'session_id')
+      if (session.status === 'maintenance') return err('SESSION_INVALID', `session_id: session ${sessionId} is a maintenance block; change its bays instead`, 'session_id')
+      let bays = target ? [...target] : undefined
+      if (!bays) {
+        const found = alternatives(sessionId, 1)
+        if (!found.ok) return found
+        const best = found.value[0]
+        if (!best) return err('MOVE_NO_ALTERNATIVE', `no free bay that can dispense in the row of bay ${session.machine_id[0]} for session ${sessionId} (${clockAt(config.timezone, session.start_time)}-${clockAt(config.timezone, session.end_time)})`, 'machine_id')
+        bays = best.machine_id
+      }
+      if (bays.length !== session.machine_id.length) {
+        return err('SESSION_INVALID', `machine_id: session ${sessionId} has ${session.machine_id.length} bay(s); a move names as many`, 'machine_id')
+      }
+      if ([...bays].sort((a, b) => a - b).join(',') === [...session.machine_id].sort((a, b) => a - b).join(',')) {
+        return err('SESSION_INVALID', `machine_id: session ${sessionId} is already on bay ${session.machine_id.join(', ')}`, 'machine_id')
+      }
+      const { force, ...rest } = options
+      const outcome = await service.submit(
+        { session_id: sessionId, machine_id: bays, status: 'reserved', start_time: session.start_time, duration: session.duration, origin_node: session.origin_node, ...(force === true && { force }) },
+        rest,
+      )
+      if (!outcome.ok) return outcome
+      return ok({ ...outcome.value, from: [...session.machine_id] })
+    },
     availability: (query, options) => availability(query, options),
     desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
     recheck: () => ticker.consider(nowS()),
@@ -208,6 +236,21 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
       yield record
     }
     while (i < live.length) yield live[i++]!
+  }
+
+  function alternatives(sessionId: number, limit = 3) {
+    const session = service.get(sessionId)
+    if (!session) return err('SESSION_NOT_FOUND', `session ${sessionId} does not exist`, 'session_id')
+    const now = nowS()
+    if (phaseAt(session, now) === 'completed' || phaseAt(session, now) === 'cancelled') {
+      return err('SESSION_ENDED', `session_id: session ${sessionId} is ${phaseAt(session, now)} and cannot move`, 'session_id')
+    }
+    return ok(
+      findAlternatives({
+        session, nowS: now, bufferS: config.bufferMinutes * 60, rows: config.layoutRows,
+        sessionsOn: (bays) => service.sessionsOn(bays), health, limit: Math.min(Math.max(1, Math.floor(limit)), 50),
+      }),
+    )
   }
 
   function availability(query: AvailabilityQuery, options: { channel?: BookingChannel } = {}) {

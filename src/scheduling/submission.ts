@@ -139,7 +139,9 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
     if (refused) return refused
   }
 
-  const conflict = findConflict(input.sessionsOn(record.machine_id), record, ctx.bufferS)
+  // A running session moved to other bays needs them only from now: what ran there earlier does not block it.
+  const needed = prev && phaseAt(prev, ctx.nowS) === 'active' ? { ...record, start_time: Math.max(record.start_time, ctx.nowS) } : record
+  const conflict = findConflict(input.sessionsOn(record.machine_id), needed, ctx.bufferS)
   if (conflict) return err('SESSION_CONFLICT', describeConflict(conflict, ctx.timeZone), 'machine_id')
   return ok(prev ? { kind: 'updated', record, previous: prev, submitted } : { kind: 'created', record, submitted })
 }

@@ -5,6 +5,7 @@
 import type { Result } from '../lib/result.js'
 import type { Actor } from '../protocol/actor.js'
 import type { DesiredState, Schedule, Session, SessionRecord } from '../protocol/messages.js'
+import type { Alternative } from '../protocol/affected.js'
 import type { IdempotencyKey } from './idempotency.js'
 import type { AffectedSession, BookingChannel, Calendar, CalendarReply } from '../protocol/calendar.js'
 
@@ -29,6 +30,7 @@ export type SchedulingErrorCode =
   | 'WALK_IN_ONLY' // a reservation in a walk-in-only window; message names bay and window
   | 'CALENDAR_INVALID' // a calendar that cannot be (hours, dates, bays); field named
   | 'CALENDAR_AFFECTS_SESSIONS' // the change puts booked sessions outside it; send confirm
+  | 'MOVE_NO_ALTERNATIVE' // a move without a target found no free, healthy bays in the row for the session's times
 
 export interface SubmitOptions {
   /** authenticated node that submits (owner of new sessions) */
@@ -76,6 +78,16 @@ export interface AvailabilityOption {
   end_time: number
 }
 
+/** What a move did (issue 11): the session on its new bays and the bays it left. */
+export interface MoveOutcome extends SubmitOutcome {
+  from: number[]
+}
+
+export interface MoveOptions extends SubmitOptions {
+  /** admin only: move onto bays that are not sellable */
+  force?: boolean
+}
+
 export interface SessionFilter {
   from?: number
   to?: number
@@ -95,6 +107,16 @@ export interface Scheduling {
   history(range: { from: number; to: number }): AsyncIterable<SessionRecord>
   findByExternalId(externalId: string): SessionRecord | undefined
   list(filter?: SessionFilter): SessionRecord[]
+  /**
+   * Where a session could move (issue 11): nearest windows of as many adjacent bays in its row,
+   * free and able to dispense for its times (from now on for a running session), nearest first.
+   */
+  alternatives(sessionId: number, limit?: number): Result<Alternative[], SchedulingErrorCode>
+  /**
+   * Moves a session to `target` bays, or (undefined) to its first alternative; keeps its times.
+   * The same rules as any change (submit); resolves after the durable write.
+   */
+  move(sessionId: number, target: readonly number[] | undefined, options: MoveOptions): Promise<Result<MoveOutcome, SchedulingErrorCode>>
   /** The grid of a date (cached until a session on it changes; do not mutate). Refuses dates that do not exist or lie over 400 days away. */
   scheduleFor(date: string): Result<Schedule, SchedulingErrorCode>
   /** Schedule grid cache counters (/metrics): grids served from the cache, grids built, dates kept. */

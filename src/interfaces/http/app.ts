@@ -34,6 +34,7 @@ import { reportRoutes } from './routes/reports.js'
 import { createReports } from '../../reports/index.js'
 import { calendarRoutes } from './routes/calendar.js'
 import { firmwareRoutes } from './routes/firmware.js'
+import { affectedRoutes } from './routes/affected.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -164,6 +165,7 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(reportRoutes, { ...ctx, reports })
   await app.register(calendarRoutes, ctx)
   await app.register(firmwareRoutes, ctx)
+  await app.register(affectedRoutes, ctx)
   await app.register(pageRoutes, ctx)
   return app
 }

@@ -11,6 +11,8 @@ import type { Permission, PrincipalRole } from '../../protocol/permissions.js'
 import type { Staff } from '../../staff/index.js'
 import type { Audit } from '../../audit/index.js'
 import type { Fleet } from '../../fleet/index.js'
+import type { Affected } from '../../affected/index.js'
+import type { Credits } from '../../credits/index.js'
 import type { HubEvents } from '../../protocol/events.js'
 import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
@@ -48,6 +50,10 @@ export interface HttpDeps {
   fleet?: Fleet
   /** CSV exports and utilization reports (issue 13); default: built from `scheduling` and `audit` */
   reports?: import('../../reports/index.js').Reports
+  /** credits for lost minutes (issue 11): GET /api/credits, redeem */
+  credits?: Credits
+  /** affected sessions (issue 11): GET /api/affected, lost_seconds on sessions */
+  affected?: Pick<Affected, 'list' | 'get'>
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
   /** extra Prometheus text appended to /metrics */

@@ -20,6 +20,7 @@ import { formatValidationError, type SchemaErrorLike } from '../../protocol/vali
 import type { MachinesErrorCode } from '../../machines/types.js'
 import type { SchedulingErrorCode } from '../../scheduling/types.js'
 import type { TimekeepingErrorCode } from '../../timekeeping/index.js'
+import type { CreditErrorCode } from '../../credits/index.js'
 
 export class HttpError extends Error {
   constructor(
@@ -33,7 +34,7 @@ export class HttpError extends Error {
 }
 
 /** Every code a module can refuse with. Typed: a new code does not compile until it has a status here. */
-export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode | StaffErrorCode | 'NOT_SIGNED_IN'
+export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode | StaffErrorCode | CreditErrorCode | 'NOT_SIGNED_IN'
 
 const STATUS_BY_CODE: Record<DomainCode, number> = {
   SESSION_CONFLICT: 409,
@@ -46,6 +47,7 @@ const STATUS_BY_CODE: Record<DomainCode, number> = {
   WALK_IN_ONLY: 409,
   CALENDAR_INVALID: 400,
   CALENDAR_AFFECTS_SESSIONS: 409,
+  MOVE_NO_ALTERNATIVE: 409,
   SESSION_NOT_FOUND: 404,
   MACHINE_UNKNOWN: 404,
   ALERT_UNKNOWN: 404,
@@ -62,6 +64,10 @@ const STATUS_BY_CODE: Record<DomainCode, number> = {
   STAFF_LAST_MANAGER: 409,
   STAFF_NOT_FOUND: 404,
   NOT_SIGNED_IN: 400,
+  CREDIT_NOT_FOUND: 404,
+  CREDIT_REDEEMED: 409,
+  CREDIT_ACCRUING: 409,
+  CREDIT_INVALID: 400,
 }
 
 export function statusForCode(code: string): number {

@@ -5,11 +5,13 @@
  * signed-in staff browser is known from its sign-in cookie on the upgrade request.
  *
  * Server -> client messages:
- *   { topic: 'snapshot', payload: { now, date, timezone, venue, role, sessions, layout?, machines?, alerts?, clock? } }   once, after auth
+ *   { topic: 'snapshot', payload: { now, date, timezone, venue, role, sessions, layout?, machines?, alerts?, affected?, clock? } }   once, after auth
  *   { topic: 'session.changed', payload: { change, session, previous? } }
  *   { topic: 'machine.changed', payload: { machine } }                              machines.read (admin, staff roles)
  *   { topic: 'alert.raised' | 'alert.cleared', payload: { alert } }                 machines.read
  *   { topic: 'clock.changed', payload: { clock, stepMs, reason } }                   machines.read (issue 15)
+ *   { topic: 'session.affected', payload: { affected: AffectedSession } }            sessions.all, or the session's owner (issue 11)
+ *   { topic: 'credit.changed', payload: { change, credit } }                         sessions.all (issue 11)
  *   { topic: 'pong', payload: { now } }                                              reply to {"type":"ping"}
  * kiosk / reservation tokens receive only their own sessions. `now` is hub time in epoch
  * seconds so pages can count down against the hub's clock, not the tablet's.
@@ -33,8 +35,8 @@ const OWNER = 'http-live-feed'
  */
 export const CloseCodes = { unauthorized: 4401, slowConsumer: 4408, rateLimited: 4429, internal: 1011, full: 1013 } as const
 
-type FeedTopic = 'session.changed' | 'machine.changed' | 'alert.raised' | 'alert.cleared' | 'clock.changed'
-const FEED_TOPICS: FeedTopic[] = ['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared', 'clock.changed']
+type FeedTopic = 'session.changed' | 'machine.changed' | 'alert.raised' | 'alert.cleared' | 'clock.changed' | 'session.affected' | 'credit.changed'
+const FEED_TOPICS: FeedTopic[] = ['session.changed', 'machine.changed', 'alert.raised', 'alert.cleared', 'clock.changed', 'session.affected', 'credit.changed']
 
 interface LiveClient {
   socket: WebSocket
@@ -48,6 +50,10 @@ export interface LiveFeedDeps extends RouteContext {
 }
 
 function visible(principal: Principal, topic: FeedTopic, payload: HubEvents[FeedTopic]): boolean {
+  if (topic === 'credit.changed') return can(principal.role, 'sessions.all')
+  if (topic === 'session.affected') {
+    return can(principal.role, 'sessions.all') || (payload as HubEvents['session.affected']).affected.owner === principal.name
+  }
   if (topic !== 'session.changed') return can(principal.role, 'machines.read')
   if (can(principal.role, 'sessions.all')) return true
   return (payload as HubEvents['session.changed']).session.origin_node === principal.name
@@ -110,7 +116,8 @@ export function createLiveFeed(deps: LiveFeedDeps) {
     // The grid's shape, so the admin page needs no /api/schedule (about 11 KB per bay and day) to draw it.
     const { machineIds, layoutRows, slotMinutes, openingHours } = deps.config
     const layout = { machines: machineIds, rows: layoutRows, slot_minutes: slotMinutes, opening_hours: openingHours }
-    return { ...base, layout, machines: deps.machines.list(), alerts: deps.machines.alerts(), ...(deps.timekeeping && { clock: deps.timekeeping.status() }) }
+    const affected = deps.affected?.list() ?? []
+    return { ...base, layout, machines: deps.machines.list(), alerts: deps.machines.alerts(), affected, ...(deps.timekeeping && { clock: deps.timekeeping.status() }) }
   }
 
   const admit = (socket: WebSocket, principal: Principal) => {

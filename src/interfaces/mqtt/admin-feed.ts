@@ -38,6 +38,15 @@ export function createAdminFeed(deps: AdminFeedDeps): { stop(): void } {
     if (isValidNodeName(owner) && replyTopic(owner) !== Topics.admin) send(replyTopic(owner), body, NodeNames.scheduleManager, owner)
   })
 
+  // issue 11: a session's bay stopped working (or recovered): staff and the session's owner hear of it
+  events.on('session.affected', OWNER, ({ affected }) => {
+    const body = { ...affected, event: 'session.affected' }
+    toAdmin(body, NodeNames.scheduleManager)
+    const owner = affected.owner
+    if (isValidNodeName(owner) && replyTopic(owner) !== Topics.admin) send(replyTopic(owner), body, NodeNames.scheduleManager, owner)
+  })
+  events.on('credit.changed', OWNER, ({ change, credit }) => toAdmin({ ...credit, change, event: 'credit.changed' }, NodeNames.scheduleManager))
+
   events.on('alert.raised', OWNER, ({ alert }) => toAdmin({ ...alert, event: 'alert.raised' }, NodeNames.machineHandler))
   events.on('alert.cleared', OWNER, ({ alert }) => toAdmin({ ...alert, event: 'alert.cleared' }, NodeNames.machineHandler))
   // issue 15: the hub's clock lost or regained trust, or stepped

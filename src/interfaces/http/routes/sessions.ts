@@ -47,6 +47,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   // One booking budget per caller across create / move / cancel (limits.ts), after the guard; staff users each have their own.
   const booking = ctx.limits.booking((request) => principalOf(request).user ?? principalOf(request).name)
 
+  // issue 11: the seconds a session could not dispense, from its credits
+  const withLost = (s: SessionRecord): SessionRecord => {
+    const lost = ctx.credits?.lostSeconds(s.session_id) ?? 0
+    return lost > 0 ? { ...s, lost_seconds: lost } : s
+  }
+
   const mustGet = async (id: number): Promise<SessionRecord> => {
     const session = ctx.scheduling.get(id)
     if (session) return session
@@ -111,6 +117,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       return ctx.scheduling
         .list({ from, to, ...(machine_id !== undefined && { machineId: machine_id }), ...(status !== undefined && { status }) })
         .filter((s) => mayAccessSession(principal, s))
+        .map(withLost)
     },
   )
 
@@ -123,7 +130,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     async (request) => {
       const session = await mustFind(request.params.id)
       assertCanSee(principalOf(request), session)
-      return session
+      return withLost(session)
     },
   )
 
