@@ -27,9 +27,14 @@
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <functional>
+#include <string>
+#include <netdb.h>
+#include <unistd.h>
 
 #include "dispenser.h"
 #include "enrollment.h"
+#include "ota.h"
 
 namespace {
 
@@ -228,6 +233,75 @@ struct LogLed : dc::StatusLed {
   void set(bool on) override { log.line(on ? "{\"event\":\"led\",\"on\":true}" : "{\"event\":\"led\",\"on\":false}"); }
 };
 
+constexpr uint32_t kBootCheckMs = 3000;
+constexpr const char* kFailBootMarker = "SIMULATE-FAILED-BOOT";
+
+struct HostUpdater : dc::Updater {
+  bool pending = false;
+  dc::UpdateCommand command{};
+  void request(const dc::UpdateCommand& c) override {
+    command = c;
+    pending = true;
+  }
+};
+
+// A plain HTTP/1.0 GET of http://host:port/path, streaming the body to `sink` (false stops).
+bool httpGet(const char* url, const std::function<bool(const uint8_t*, size_t)>& sink, char* problem, size_t n) {
+  char host[64] = "";
+  int port = 80;
+  const char* rest = url + 7;
+  const char* slash = std::strchr(rest, '/');
+  const char* colon = std::strchr(rest, ':');
+  size_t host_len = static_cast<size_t>((colon != nullptr && (slash == nullptr || colon < slash) ? colon : (slash != nullptr ? slash : rest + std::strlen(rest))) - rest);
+  if (host_len == 0 || host_len >= sizeof host) return std::snprintf(problem, n, "url: bad host"), false;
+  std::memcpy(host, rest, host_len);
+  if (colon != nullptr && (slash == nullptr || colon < slash)) port = std::atoi(colon + 1);
+  const char* path = slash != nullptr ? slash : "/";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  char port_text[8];
+  std::snprintf(port_text, sizeof port_text, "%d", port);
+  if (getaddrinfo(host, port_text, &hints, &found) != 0 || found == nullptr) return std::snprintf(problem, n, "download: no such host"), false;
+  int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  bool ok = fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0;
+  freeaddrinfo(found);
+  if (!ok) {
+    if (fd >= 0) close(fd);
+    return std::snprintf(problem, n, "download: connect failed"), false;
+  }
+  char request[256];
+  int len = std::snprintf(request, sizeof request, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, host);
+  ok = send(fd, request, static_cast<size_t>(len), 0) == len;
+  std::string head;
+  bool in_body = false;
+  uint8_t buf[4096];
+  while (ok) {
+    ssize_t got = recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) break;
+    size_t off = 0;
+    if (!in_body) {
+      head.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(got));
+      size_t end = head.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      if (head.compare(0, 12, "HTTP/1.1 200") != 0 && head.compare(0, 12, "HTTP/1.0 200") != 0) {
+        std::snprintf(problem, n, "download: %.40s", head.c_str());
+        ok = false;
+        break;
+      }
+      in_body = true;
+      std::string body = head.substr(end + 4);
+      if (!body.empty() && !sink(reinterpret_cast<const uint8_t*>(body.data()), body.size())) break;
+      continue;
+    }
+    if (!sink(buf + off, static_cast<size_t>(got))) break;
+  }
+  close(fd);
+  if (ok && !in_body) std::snprintf(problem, n, "download: no response");
+  return ok && in_body;
+}
+
 void sleepMs(long ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_stop) {
@@ -280,41 +354,111 @@ int main(int argc, char** argv) {
     creds = enroller.credentials();
     have = true;
   }
-  dc::DispenserConfig config;
-  config.machine_id = have ? creds.machine_id : o.id;
-  config.firmware = o.firmware;
-  config.username = have ? creds.username : o.username;
-  config.password = have ? creds.secret : o.password;
-  config.keepalive_s = static_cast<uint16_t>(o.keepalive);
-  o.id = config.machine_id;
-  dc::Dispenser dispenser(config, dc::DispenserPorts{clock, relay, sensor, mqtt, mqtt, random, &log});
-  ListenerFor<dc::Dispenser> dl(dispenser);
-  mqtt.attach(&dl);
-  dispenser.begin();
-  char started[96];
-  std::snprintf(started, sizeof started, "{\"event\":\"started\",\"machine_id\":%d,\"max_on_s\":%lu}", o.id,
-                static_cast<unsigned long>(config.max_on_s));
-  log.line(started);
-  // The ESP32's deadline task: independent of the network loop below.
-  std::atomic<bool> stop_deadline{false};
-  std::thread deadline([&] {
-    while (!stop_deadline) {
-      if (dispenser.failsafePoll()) {
-        char line[96];
-        std::snprintf(line, sizeof line, "{\"event\":\"failsafe_off\",\"machine_id\":%d,\"mono_ms\":%llu}", o.id,
-                      static_cast<unsigned long long>(clock.nowMs()));
-        log.line(line);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  });
+  // Simulated OTA slots (issue 16): the running version, and after an update the new one,
+  // booted once "pending verify". An image holding kFailBootMarker never becomes healthy: the
+  // simulated bootloader rolls back to the previous slot after kBootCheckMs, as the ESP32's does.
+  std::string running = o.firmware;
+  std::string previous;
+  std::string rolled_back_from;
+  bool pending_verify = false;
+  bool fail_boot = false;
+  const int id = have ? creds.machine_id : o.id;
+  o.id = id;
   while (!g_stop) {
-    if (!mqtt.loop()) sleepMs(50);
-    dispenser.tick();
+    if (pending_verify && fail_boot) {
+      char line[160];
+      std::snprintf(line, sizeof line, "{\"event\":\"boot\",\"machine_id\":%d,\"firmware\":\"%s\",\"healthy\":false}", id, running.c_str());
+      log.line(line);
+      dc::BootCheck check(true, clock.nowMs(), kBootCheckMs);
+      while (!g_stop && check.decide(clock.nowMs()) == dc::BootDecision::Wait) sleepMs(50);
+      if (g_stop) break;
+      rolled_back_from = running;
+      running = previous;
+      pending_verify = fail_boot = false;
+      std::snprintf(line, sizeof line, "{\"event\":\"rollback\",\"machine_id\":%d,\"firmware\":\"%s\",\"from\":\"%s\"}", id, running.c_str(), rolled_back_from.c_str());
+      log.line(line);
+      continue;
+    }
+    dc::DispenserConfig config;
+    config.machine_id = id;
+    config.firmware = running.c_str();
+    config.username = have ? creds.username : o.username;
+    config.password = have ? creds.secret : o.password;
+    config.keepalive_s = static_cast<uint16_t>(o.keepalive);
+    dc::Dispenser dispenser(config, dc::DispenserPorts{clock, relay, sensor, mqtt, mqtt, random, &log});
+    HostUpdater updater;
+    dispenser.setUpdater(&updater);
+    ListenerFor<dc::Dispenser> dl(dispenser);
+    mqtt.attach(&dl);
+    dispenser.begin();
+    char started[160];
+    std::snprintf(started, sizeof started, "{\"event\":\"started\",\"machine_id\":%d,\"max_on_s\":%lu,\"firmware\":\"%s\"}", id,
+                  static_cast<unsigned long>(config.max_on_s), running.c_str());
+    log.line(started);
+    dc::BootCheck check(pending_verify, clock.nowMs(), kBootCheckMs * 10);
+    // The ESP32's deadline task: independent of the network loop below.
+    std::atomic<bool> stop_deadline{false};
+    std::thread deadline([&] {
+      while (!stop_deadline) {
+        if (dispenser.failsafePoll()) {
+          char line[96];
+          std::snprintf(line, sizeof line, "{\"event\":\"failsafe_off\",\"machine_id\":%d,\"mono_ms\":%llu}", id,
+                        static_cast<unsigned long long>(clock.nowMs()));
+          log.line(line);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    bool reboot = false;
+    while (!g_stop && !reboot) {
+      if (!mqtt.loop()) sleepMs(50);
+      dispenser.tick();
+      if (dispenser.link() == dc::LinkState::Connected) {
+        check.onHealthy();
+        if (!rolled_back_from.empty()) {
+          dispenser.publishOta("rolled_back", rolled_back_from.c_str(), "the new image did not come up healthy");
+          rolled_back_from.clear();
+        }
+      }
+      dc::BootDecision decision = check.decide(clock.nowMs());
+      if (decision == dc::BootDecision::MarkValid) {
+        pending_verify = false;
+        log.line("{\"event\":\"ota_valid\"}");
+      }
+      if (!updater.pending) continue;
+      updater.pending = false;
+      dc::OtaVerifier verifier(updater.command);
+      std::string image;
+      char problem[128] = "";
+      bool fetched = httpGet(updater.command.url, [&](const uint8_t* data, size_t n) {
+        if (!verifier.feed(data, n)) return false;
+        image.append(reinterpret_cast<const char*>(data), n);
+        return true;
+      }, problem, sizeof problem);
+      dc::VerifyResult result = verifier.finish();
+      if (!fetched && result != dc::VerifyResult::TooBig) {
+        dispenser.publishOta("failed", updater.command.version, problem);
+        continue;
+      }
+      if (result != dc::VerifyResult::Ok) {
+        dispenser.publishOta("refused", updater.command.version, dc::verifyResultText(result));
+        continue;
+      }
+      // "Flash the inactive slot" and reboot into it, pending verify.
+      previous = running;
+      running = updater.command.version;
+      pending_verify = true;
+      fail_boot = image.find(kFailBootMarker) != std::string::npos;
+      char line[160];
+      std::snprintf(line, sizeof line, "{\"event\":\"ota_installed\",\"machine_id\":%d,\"version\":\"%s\"}", id, running.c_str());
+      log.line(line);
+      reboot = true;
+    }
+    stop_deadline = true;
+    deadline.join();
+    dispenser.safeOff();
+    mqtt.drop();
   }
-  stop_deadline = true;
-  deadline.join();
-  dispenser.safeOff();
   log.line("{\"event\":\"stopped\"}");
   mqtt.drop();
   mosquitto_lib_cleanup();

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { NodeNames, Topics } from '../../src/protocol/topics.js'
+import { ENROLL_USERNAME, enrollClientId } from '../../src/protocol/fleet.js'
 import { buildDir, esp32Dir as esp32, make, firmwareSkipReason } from './virtual.js'
 
 const skip = firmwareSkipReason()
@@ -48,4 +49,10 @@ t.test('the firmware spells topics and node names as src/protocol/topics.ts does
   t.equal(constant('kTopicHandler'), Topics.machineHandler)
   t.equal(constant('kTopicMachinePrefix'), Topics.machinePrefix)
   t.equal(constant('kNodeMachineHandler'), NodeNames.machineHandler)
+  // issue 16: the enrollment login and topic
+  const enroll = await readFile(join(esp32, 'lib', 'dispenser_core', 'src', 'enrollment.h'), 'utf8')
+  const enrollConstant = (name: string) => new RegExp(`${name} = "([^"]*)"`).exec(enroll)?.[1]
+  t.equal(enrollConstant('kTopicEnrollPrefix'), Topics.enrollPrefix)
+  t.equal(enrollConstant('kEnrollUsername'), ENROLL_USERNAME)
+  t.equal(`${enrollConstant('kEnrollClientPrefix')}a4cf12b3c4d5`, enrollClientId('a4cf12b3c4d5'))
 })

@@ -168,6 +168,6 @@ TEST(protocol_report_requests_and_hub_replies) {
   dc::Inbound in = decode(R"({"request_type":"machine","machine_id":9})");
   CHECK(in.kind == InboundKind::Invalid);
   CHECK_EQ(in.message, "machine_id: 9 is not this machine (2)");
-  CHECK_EQ(decode(R"({"request_type":"schedule"})").message, "request_type: a machine answers only \"machine\"");
+  CHECK_EQ(decode(R"({"request_type":"schedule"})").message, "request_type: a machine answers only \"machine\" and \"update\"");
   CHECK(decode(R"({"success":false,"message":"uptime_s: bad","machine_id":2})").kind == InboundKind::HubReply);
 }

@@ -104,9 +104,36 @@ void Dispenser::onMessage(const char* topic, const char* payload, size_t len) {
   switch (inbound_.kind) {
     case InboundKind::Control: applyControl(inbound_.control); break;
     case InboundKind::ReportRequest: publishReport(); break;
+    case InboundKind::Update: handleUpdate(); break;
     case InboundKind::HubReply: emit(eventLine("hub_reply")); break;
     case InboundKind::Invalid: refuse(inbound_.message); break;
   }
+}
+
+void Dispenser::handleUpdate() {
+  UpdateCommand command;
+  char problem[96];
+  if (updater_ == nullptr) return refuse("request_type: this firmware does not update over the air");
+  bool valid = decodeUpdate(scratch_, config_.ota_max_size, command, problem, sizeof problem);
+  const JsonField* v = scratch_.find("version");
+  const char* version = valid ? command.version : (v != nullptr && v->type == JsonType::String && !v->has_nul ? v->str : "");
+  if (!valid) return publishOta("refused", version, problem);
+  // Never while dispensing: the hub sends updates to idle bays only, but a session may start.
+  if (outputOn()) return publishOta("refused", version, "busy: the dispenser is running a session");
+  emit(eventLine("ota_request").str("version", command.version).integer("size", command.size));
+  publishOta("downloading", command.version, nullptr);
+  updater_->request(command);
+}
+
+void Dispenser::publishOta(const char* state, const char* version, const char* message) {
+  char buf[kPayloadMax];
+  JsonWriter w(buf, sizeof buf);
+  w.integer("machine_id", config_.machine_id).str("ota", state).str("version", version).str("firmware", config_.firmware);
+  if (message != nullptr) w.str("message", message);
+  w.str("origin_node", node_).str("destination_node", kNodeMachineHandler);
+  const char* text = w.finish();
+  if (text != nullptr && link_ == LinkState::Connected) ports_.mqtt.publish(kTopicHandler, text);
+  emit(eventLine("ota").str("state", state).str("version", version).str("message", message != nullptr ? message : ""));
 }
 
 void Dispenser::refuse(const char* message) {

@@ -12,6 +12,7 @@
 #include "ball_level.h"
 #include "failsafe.h"
 #include "json.h"
+#include "ota.h"
 #include "ports.h"
 #include "protocol.h"
 
@@ -35,8 +36,19 @@ struct DispenserConfig {
   // While the output is on, reconnect at least this often, so the hub can stop or move a
   // running session soon after it comes back.
   uint32_t on_retry_max_ms = 5000;
+  // The largest image the inactive OTA slot holds (default: 1.875 MiB, the app slots of the
+  // ESP32's stock 4 MB "min_spiffs"/OTA partition tables are 0x1E0000).
+  uint32_t ota_max_size = 0x1E0000;
   BackoffConfig backoff;
   LevelConfig levels;
+};
+
+// Runs an over-the-air update (issue 16) outside the core: download, verify, flash, reboot.
+// The glue implements it; without one the dispenser refuses updates.
+class Updater {
+ public:
+  virtual ~Updater() = default;
+  virtual void request(const UpdateCommand& command) = 0;
 };
 
 struct DispenserPorts {
@@ -60,6 +72,9 @@ class Dispenser {
   void onConnected();
   void onDisconnected();
   void onMessage(const char* topic, const char* payload, size_t len);
+  void setUpdater(Updater* updater) { updater_ = updater; }
+  // OtaStatus on external/handler: downloading / refused / failed / rolled_back (+ message).
+  void publishOta(const char* state, const char* version, const char* message);
 
   // Safe from any task or ISR (atomics and the pin only): the deadline check an independent
   // task or timer runs, so a hung loop cannot keep the output on. True when it switched off.
@@ -137,6 +152,8 @@ class Dispenser {
   uint64_t last_sample_ms_ = 0;
   bool sampled_ = false;
   uint32_t refused_ = 0;
+  Updater* updater_ = nullptr;
+  void handleUpdate();
   char event_buf_[192];
   JsonWriter event_{event_buf_, sizeof event_buf_};
 };

@@ -162,11 +162,12 @@ void decodeInbound(const char* payload, size_t len, int own_id, uint32_t max_on_
   if (!checkNoNul(o, in)) return;
   const JsonField* rt = o.find("request_type");
   if (rt != nullptr) {
-    if (rt->type != JsonType::String || std::strcmp(rt->str, "machine") != 0) {
-      refuse(in, "request_type", "a machine answers only \"machine\"");
+    bool update = rt->type == JsonType::String && std::strcmp(rt->str, "update") == 0;
+    if (!update && (rt->type != JsonType::String || std::strcmp(rt->str, "machine") != 0)) {
+      refuse(in, "request_type", "a machine answers only \"machine\" and \"update\"");
       return;
     }
-    if (checkMachineId(o, own_id, false, in)) in.kind = InboundKind::ReportRequest;
+    if (checkMachineId(o, own_id, false, in)) in.kind = update ? InboundKind::Update : InboundKind::ReportRequest;
     return;
   }
   decodeControl(o, own_id, max_on_s, in);

@@ -51,6 +51,7 @@ struct Control {
 enum class InboundKind : uint8_t {
   Control,        // apply and confirm
   ReportRequest,  // Request machine: report now
+  Update,         // FirmwareUpdate (issue 16): the fields are read from the parse by ota.h decodeUpdate
   HubReply,       // the hub's Confirmation (e.g. it refused our report): never answered, or we would ping-pong
   Invalid,        // refuse with a Confirmation naming the field
 };
