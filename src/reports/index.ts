@@ -144,6 +144,7 @@ export function createReports(deps: ReportsDeps) {
     takings_minor: takings === null ? null : Math.round(takings),
   })
   const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0)
+  const heatmaps = new Map<string, Promise<Heatmap>>()
 
   return {
     range,
@@ -170,8 +171,26 @@ export function createReports(deps: ReportsDeps) {
         totals: figures(total((d) => d.sessions), total((d) => sum(d.sold)), total((d) => sum(d.blocked)), total((d) => d.openS * bays), takings),
       }
     },
-    /** The last `weeks` full weeks before today, per bay and hour of the week. */
-    async heatmap(weeks: number): Promise<Heatmap> {
+    /**
+     * The last `weeks` full weeks before today, per bay and hour of the week. Only ended days are
+     * in it and an ended session never changes (only cancelling one still running past midnight
+     * could, and that is left for the next day), so each (weeks, today) is computed once a day.
+     */
+    heatmap(weeks: number): Promise<Heatmap> {
+      const key = `${weeks}|${today()}`
+      let cached = heatmaps.get(key)
+      if (!cached) {
+        if (heatmaps.size >= 8) heatmaps.delete(heatmaps.keys().next().value!)
+        cached = computeHeatmap(weeks)
+        heatmaps.set(key, cached)
+        // a failed read is not remembered
+        cached.catch(() => heatmaps.delete(key))
+      }
+      return cached
+    },
+  }
+
+  async function computeHeatmap(weeks: number): Promise<Heatmap> {
       const toDate = addDays(today(), -1)
       const fromDate = addDays(today(), -7 * weeks)
       const from = dayBounds(tz, fromDate).from
@@ -184,7 +203,6 @@ export function createReports(deps: ReportsDeps) {
         utilization: map.result(),
         hours_sold: map.soldHours().map((h) => round(h)),
       }
-    },
   }
 }
 

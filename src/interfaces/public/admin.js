@@ -8,6 +8,7 @@ import { createScheduleGrid } from './admin-grid.js'
 import { createStaffDialog } from './admin-staff.js'
 import { createAuditPanel } from './admin-audit.js'
 import { createCalendarDialog } from './admin-calendar.js'
+import { createReportsPanel } from './admin-reports.js'
 import { keepFocus, renderAlerts, renderChart, renderLink } from './admin-panels.js'
 import { createBayStrip } from './admin-strip.js'
 import { boardOf, countsOf, renderBoard } from './admin-board.js'
@@ -43,6 +44,7 @@ const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
 // issue 14: a saved calendar changes the day's rows and shading
 const calendarDialog = createCalendarDialog({ api, toast, fmt: () => state.fmt, onSaved: () => state.date && loadDay(state.date) })
 const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
+const reportsPanel = createReportsPanel({ api, getToken: () => state.token, today: () => state.today })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
@@ -215,6 +217,7 @@ function onMessage({ topic, payload }) {
     clockBanner.show(payload.clock)
     void refreshLink()
     if (can('audit.read')) void auditPanel.load()
+    if (can('reports.read')) void reportsPanel.load()
   } else if (topic === 'pong') {
     state.clock.sync(payload.now)
   } else if (topic === 'machine.changed') {
