@@ -56,6 +56,18 @@
 #endif
 // MAX_ON_SECONDS (the longest one control may keep the output on, default 4 h) is read by the
 // core (lib/dispenser_core/src/protocol.h); set it here with -D like the others.
+// 1: the generic image (issue 16): no bay built in; it enrolls with DISPENSER_ENROLL_SECRET (the
+// hub's HUB_ENROLL_SECRET / data/enroll-secret) and keeps the bay the hub assigns in NVS.
+#ifndef DISPENSER_GENERIC
+#define DISPENSER_GENERIC 0
+#endif
+#ifndef DISPENSER_ENROLL_SECRET
+#define DISPENSER_ENROLL_SECRET ""
+#endif
+// The status LED that blinks when staff identify an unadopted device (never the relay).
+#ifndef PIN_STATUS_LED
+#define PIN_STATUS_LED 2
+#endif
 #ifndef FIRMWARE_VERSION
 #define FIRMWARE_VERSION "1.0.0"
 #endif

@@ -27,9 +27,25 @@
 #include <ETH.h>
 #endif
 
+#include <new>
+
 #include "config.h"
 #include "dispenser.h"
 #include "wifi_link.h"
+
+#if DISPENSER_GENERIC
+// The generic image (issue 16): one build for every bay. With no bay in NVS it enrolls
+// (enrollment.h) with the hub's shared enrollment secret; the bay and its secret the hub assigns
+// are kept in NVS. Over-the-air updates go to the inactive slot (Update), and after booting a
+// new image the app keeps it only once it reached the hub (esp_ota_* rollback, ota.h BootCheck).
+#include <HTTPClient.h>
+#include <Preferences.h>
+#include <Update.h>
+#include <esp_ota_ops.h>
+
+#include "enrollment.h"
+#include "ota.h"
+#endif
 
 namespace {
 
@@ -156,19 +172,158 @@ EspRandom random_;
 SerialLog log_;
 Network network;
 
+#if DISPENSER_GENERIC
+Preferences prefs;
+constexpr const char* kNvsNamespace = "dispenser";
+
+// NVS: the bay the hub assigned, and the version a failed boot rolled back from (to report it).
+struct NvsCredentials : dc::CredentialStore {
+  bool load(dc::BayCredentials& out) override {
+    if (!prefs.begin(kNvsNamespace, true)) return false;
+    out.machine_id = prefs.getInt("machine_id", 0);
+    bool ok = out.machine_id >= 1 && out.machine_id <= dc::kMaxMachineId && prefs.getString("username", out.username, sizeof out.username) > 0 &&
+              prefs.getString("secret", out.secret, sizeof out.secret) > 0;
+    prefs.end();
+    return ok;
+  }
+  bool save(const dc::BayCredentials& c) override {
+    if (!prefs.begin(kNvsNamespace, false)) return false;
+    bool ok = prefs.putInt("machine_id", c.machine_id) > 0 && prefs.putString("username", c.username) > 0 && prefs.putString("secret", c.secret) > 0;
+    prefs.end();
+    return ok;
+  }
+};
+
+struct StatusLedPin : dc::StatusLed {
+  void set(bool on) override { digitalWrite(PIN_STATUS_LED, on ? HIGH : LOW); }
+};
+
+NvsCredentials nvs;
+StatusLedPin status_led;
+dc::BayCredentials bay{};
+bool adopted = false;
+char mac[dc::kMacLength + 1] = "";
+#endif
+
 dc::DispenserConfig makeConfig() {
   dc::DispenserConfig c;
   c.machine_id = DISPENSER_MACHINE_ID;
   c.firmware = FIRMWARE_VERSION;
   c.username = DISPENSER_USERNAME;
   c.password = DISPENSER_SECRET;
+#if DISPENSER_GENERIC
+  if (adopted) {
+    c.machine_id = bay.machine_id;
+    c.username = bay.username;
+    c.password = bay.secret;
+  }
+#endif
   c.keepalive_s = 10;
   // PubSubClient blocks for the TCP connect (3 s) and the CONNACK (socket timeout below).
   c.connect_block_ms = 7000;
   return c;
 }
 
-dc::Dispenser dispenser(makeConfig(), dc::DispenserPorts{clock_, relay, sensor, network, network, random_, &log_});
+// Built in setup(): the generic image learns its bay from NVS first. Until then the deadline task
+// and the watchdog ISR see nullptr (the relay is off: relayBootSafe() ran first).
+alignas(dc::Dispenser) unsigned char dispenser_storage[sizeof(dc::Dispenser)];
+dc::Dispenser* volatile dispenser = nullptr;
+
+#if DISPENSER_GENERIC
+alignas(dc::Enroller) unsigned char enroller_storage[sizeof(dc::Enroller)];
+dc::Enroller* enroller = nullptr;
+
+// Downloads into the inactive OTA slot, checking size and SHA-256 as it streams (ota.h); a
+// mismatch aborts the slot, so the running image stays. Runs from loop() (the deadline task
+// and the watchdog keep running; the download feeds the watchdog).
+struct EspUpdater : dc::Updater {
+  bool pending = false;
+  dc::UpdateCommand command{};
+  void request(const dc::UpdateCommand& c) override {
+    command = c;
+    pending = true;
+  }
+  void run() {
+    pending = false;
+    HTTPClient http;
+    http.setTimeout(10000);
+    if (!http.begin(command.url) || http.GET() != HTTP_CODE_OK) {
+      http.end();
+      return dispenser->publishOta("failed", command.version, "download: the hub did not serve the image");
+    }
+    if (!Update.begin(command.size)) {
+      http.end();
+      return dispenser->publishOta("refused", command.version, "no room in the inactive OTA slot");
+    }
+    dc::OtaVerifier verifier(command);
+    WiFiClient* stream = http.getStreamPtr();
+    uint8_t buf[1024];
+    uint32_t idle_ms = 0;
+    bool fits = true;
+    while (fits && http.connected() && verifier.received() < command.size && idle_ms < 10000) {
+      esp_task_wdt_reset();
+      int n = stream->available() > 0 ? stream->read(buf, sizeof buf) : 0;
+      if (n <= 0) {
+        delay(5);
+        idle_ms += 5;
+        continue;
+      }
+      idle_ms = 0;
+      fits = verifier.feed(buf, static_cast<size_t>(n)) && Update.write(buf, static_cast<size_t>(n)) == static_cast<size_t>(n);
+    }
+    http.end();
+    dc::VerifyResult result = verifier.finish();
+    if (result != dc::VerifyResult::Ok || Update.hasError()) {
+      Update.abort();
+      return dispenser->publishOta("refused", command.version, result != dc::VerifyResult::Ok ? dc::verifyResultText(result) : "flash write failed");
+    }
+    if (!Update.end(true)) return dispenser->publishOta("failed", command.version, "the new slot could not be made bootable");
+    Serial.printf("{\"event\":\"ota_installed\",\"version\":\"%s\"}\n", command.version);
+    ESP.restart();  // into the new slot, pending verify
+  }
+};
+
+EspUpdater updater;
+dc::BootCheck* boot_check = nullptr;
+alignas(dc::BootCheck) unsigned char boot_check_storage[sizeof(dc::BootCheck)];
+char rolled_back_from[33] = "";
+constexpr uint32_t kBootHealthyMs = 60000;  // the new image must reach the hub within this
+
+// The Arduino core marks a new image valid at boot unless the app takes that decision itself.
+extern "C" bool verifyRollbackLater() { return true; }
+
+void startBootCheck() {
+  esp_ota_img_states_t state = ESP_OTA_IMG_UNDEFINED;
+  bool pending = esp_ota_get_state_partition(esp_ota_get_running_partition(), &state) == ESP_OK && state == ESP_OTA_IMG_PENDING_VERIFY;
+  boot_check = new (boot_check_storage) dc::BootCheck(pending, clock_.nowMs(), kBootHealthyMs);
+  if (prefs.begin(kNvsNamespace, false)) {
+    prefs.getString("rolled_back", rolled_back_from, sizeof rolled_back_from);
+    prefs.remove("rolled_back");
+    prefs.end();
+  }
+}
+
+void serviceBootCheck() {
+  if (dispenser->link() == dc::LinkState::Connected) {
+    boot_check->onHealthy();
+    if (rolled_back_from[0] != '\0') {
+      dispenser->publishOta("rolled_back", rolled_back_from, "the new image did not come up healthy");
+      rolled_back_from[0] = '\0';
+    }
+  }
+  switch (boot_check->decide(clock_.nowMs())) {
+    case dc::BootDecision::MarkValid: esp_ota_mark_app_valid_cancel_rollback(); break;
+    case dc::BootDecision::RollBack:
+      if (prefs.begin(kNvsNamespace, false)) {
+        prefs.putString("rolled_back", FIRMWARE_VERSION);
+        prefs.end();
+      }
+      esp_ota_mark_app_invalid_rollback_and_reboot();
+      break;
+    default: break;
+  }
+}
+#endif
 
 void startNetwork() {
 #if DISPENSER_ETHERNET
@@ -206,7 +361,7 @@ void serviceWifi() {
 void deadlineTask(void*) {
   esp_task_wdt_add(nullptr);
   for (;;) {
-    dispenser.failsafePoll();  // the loop reverts its state and reports when it runs again
+    if (dispenser != nullptr) dispenser->failsafePoll();  // the loop reverts its state and reports when it runs again
     esp_task_wdt_reset();
     vTaskDelay(pdMS_TO_TICKS(10));
   }
@@ -226,7 +381,9 @@ void startWatchdog() {
 
 // Line of defence 3: ESP-IDF calls this from the TWDT interrupt before the panic handler
 // resets the chip. Only atomics and gpio_set_level: safe in an ISR.
-extern "C" void esp_task_wdt_isr_user_handler(void) { dispenser.safeOff(); }
+extern "C" void esp_task_wdt_isr_user_handler(void) {
+  if (dispenser != nullptr) dispenser->safeOff();
+}
 
 void setup() {
   relayBootSafe();  // first thing: a reboot never pulses the dispenser
@@ -240,10 +397,39 @@ void setup() {
   mqtt.setServer(HUB_HOST, HUB_PORT);
   mqtt.setBufferSize(512);
   mqtt.setSocketTimeout(3);
+#if DISPENSER_GENERIC
+  pinMode(PIN_STATUS_LED, OUTPUT);
+  adopted = nvs.load(bay);
+#if DISPENSER_ETHERNET
+  String hw = ETH.macAddress();
+#else
+  String hw = WiFi.macAddress();
+#endif
+  dc::normalizeMac(hw.c_str(), mac);
+#endif
   mqtt.setCallback([](char* topic, uint8_t* payload, unsigned int length) {
-    dispenser.onMessage(topic, reinterpret_cast<const char*>(payload), length);
+#if DISPENSER_GENERIC
+    if (enroller != nullptr) return enroller->onMessage(topic, reinterpret_cast<const char*>(payload), length);
+#endif
+    dispenser->onMessage(topic, reinterpret_cast<const char*>(payload), length);
   });
-  dispenser.begin();
+#if DISPENSER_GENERIC
+  if (!adopted) {
+    dc::EnrollConfig ec;
+    ec.mac = mac;
+    ec.firmware = FIRMWARE_VERSION;
+    ec.secret = DISPENSER_ENROLL_SECRET;
+    enroller = new (enroller_storage) dc::Enroller(ec, dc::EnrollPorts{clock_, network, network, random_, status_led, nvs, &log_});
+    enroller->begin();
+    return;  // no dispenser, no relay task: an unadopted device never dispenses
+  }
+#endif
+  dispenser = new (dispenser_storage) dc::Dispenser(makeConfig(), dc::DispenserPorts{clock_, relay, sensor, network, network, random_, &log_});
+#if DISPENSER_GENERIC
+  dispenser->setUpdater(&updater);
+  startBootCheck();
+#endif
+  dispenser->begin();
   xTaskCreate(deadlineTask, "deadline", 2048, nullptr, configMAX_PRIORITIES - 2, nullptr);
 }
 
@@ -252,8 +438,22 @@ void loop() {
 #if !DISPENSER_ETHERNET
   serviceWifi();
 #endif
-  if (dispenser.link() == dc::LinkState::Connected && !mqtt.connected()) dispenser.onDisconnected();
+#if DISPENSER_GENERIC
+  if (enroller != nullptr) {
+    if (!mqtt.connected()) enroller->onDisconnected();
+    mqtt.loop();
+    enroller->tick();
+    if (enroller->adopted()) ESP.restart();  // as machine_N, from NVS
+    delay(5);
+    return;
+  }
+#endif
+  if (dispenser->link() == dc::LinkState::Connected && !mqtt.connected()) dispenser->onDisconnected();
   mqtt.loop();
-  dispenser.tick();
+  dispenser->tick();
+#if DISPENSER_GENERIC
+  serviceBootCheck();
+  if (updater.pending) updater.run();
+#endif
   delay(5);
 }

@@ -57,6 +57,13 @@ class HardwareSerial : public Print {
 
 extern HardwareSerial Serial;
 
+class EspClass {
+ public:
+  void restart();
+};
+
+extern EspClass ESP;
+
 class Client {
  public:
   virtual ~Client() = default;

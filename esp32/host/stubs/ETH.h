@@ -9,6 +9,7 @@ class ETHClass {
   bool linkUp();
   IPAddress localIP();
   bool setHostname(const char* hostname);
+  String macAddress();
 };
 
 extern ETHClass ETH;

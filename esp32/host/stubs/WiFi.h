@@ -40,6 +40,7 @@ class WiFiClass {
   bool setHostname(const char* hostname);
   IPAddress localIP();
   int8_t RSSI();
+  String macAddress();
 };
 
 extern WiFiClass WiFi;
@@ -50,4 +51,6 @@ class WiFiClient : public Client {
   uint8_t connected() override;
   void stop() override;
   int setNoDelay(bool nodelay);
+  int available();
+  int read(uint8_t* buf, size_t size);
 };
