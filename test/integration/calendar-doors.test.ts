@@ -71,7 +71,7 @@ t.test('MQTT, HTTP and the cloud pull obey the calendar; the Schedule reply shad
   t.match(cloud.outcomes[2], { external_id: 'c-3', status: 'confirmed' })
 
   // The Schedule reply over MQTT: closed and walk-in cells where free, taken cells as before.
-  const request = nextMessage<{ date?: string; schedule: Array<[string, ...Array<{ machine_id: number; status: string; reason?: string }>]> }>(kiosk, 'internal/kiosk', (m) => m.request_id === 77)
+  const request = nextMessage<{ request_id?: number; date?: string; schedule: Array<[string, ...Array<{ machine_id: number; status: string; reason?: string }>]> }>(kiosk, 'internal/kiosk', (m) => m.request_id === 77)
   await kiosk.publishAsync('internal/manager', JSON.stringify({ request_type: 'schedule', request_id: 77, date: '2026-01-06', origin_node: 'kiosk_interface' }), { qos: 1 })
   const grid = await request
   const row = (hm: string) => grid.schedule.find((r) => r[0] === hm)!
