@@ -174,6 +174,13 @@ export function createMachines(deps: MachinesDeps): Machines {
       for (const id of ids ?? registry.ids) reconciler.reconcile(id)
     },
     alerts: () => table.alerts(),
+    dismissAlert(alertId) {
+      const r = table.dismiss(alertId)
+      if (r === 'open') return err('ALERT_OPEN', `alert ${alertId} is still open; it can be dismissed once its condition clears (acknowledge it meanwhile)`)
+      if (r === null) return err('ALERT_UNKNOWN', `alert ${alertId} does not exist`)
+      log.info({ alertId }, 'alert dismissed')
+      return ok(r)
+    },
     async noteAlert(machineId, kind, message) {
       if (!registry.has(machineId)) return
       await table.update(machineId, (_e, fx) => (message === null ? fx.clear(kind) : fx.note(kind, message)))

@@ -10,7 +10,7 @@ import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
 import type { Alert, AlertKind, DesiredState, MachineState } from '../protocol/messages.js'
-import { acknowledge, clearAlerts, raiseAlert, updateAlert } from './alerts.js'
+import { acknowledge, clearAlerts, raiseAlert, reopen, reopenable, updateAlert } from './alerts.js'
 import { initialPresence, type Presence } from './presence.js'
 import { LAST_SEEN_WRITE_INTERVAL_S, emptyRecord, recordFingerprint, stateFingerprint, toMachineState, type MachineRecord } from './record.js'
 import type { MachineStore } from './store.js'
@@ -55,6 +55,8 @@ export interface MachineTable {
   alerts(): Alert[]
   /** `audit(alert)`: the entries of a real acknowledgement (not of a repeat), written with it */
   acknowledge(alertId: string, audit?: (alert: Alert) => readonly AuditDraft[]): Promise<Alert | null>
+  /** Drops a cleared alert from the list: 'open' when it is still open, null when unknown. */
+  dismiss(alertId: string): Alert | 'open' | null
 }
 
 export interface MachineTableDeps {
@@ -127,6 +129,15 @@ export function createMachineTable(deps: MachineTableDeps): MachineTable {
       const nowS = clock.now() / 1000
       mutate(e, {
         raise(kind, message) {
+          const back = e.record.alerts.some((a) => a.kind === kind) ? undefined : reopenable(recent, id, kind, nowS)
+          if (back) {
+            // The same episode: reopen the alert it cleared (same id) rather than raise a second one.
+            recent = recent.filter((a) => a !== back)
+            const again = reopen(back, message)
+            e.record.alerts = [...e.record.alerts, again]
+            raised.push(again)
+            return
+          }
           const r = raiseAlert(e.record.alerts, kind, id, message, nowS)
           e.record.alerts = r.open
           if (r.raised) raised.push(r.raised)
@@ -158,6 +169,13 @@ export function createMachineTable(deps: MachineTableDeps): MachineTable {
       if (e) show(e)
     },
     alerts: () => [...[...table.values()].flatMap((e) => e.record.alerts), ...recent].sort((a, b) => a.raised_at - b.raised_at),
+    dismiss(alertId) {
+      for (const e of table.values()) if (e.record.alerts.some((a) => a.alert_id === alertId)) return 'open'
+      const found = recent.find((a) => a.alert_id === alertId)
+      if (!found) return null
+      recent = recent.filter((a) => a !== found)
+      return found
+    },
     async acknowledge(alertId, audit) {
       for (const e of table.values()) {
         const found = e.record.alerts.find((a) => a.alert_id === alertId)

@@ -11,6 +11,7 @@ export type MachinesErrorCode =
   | 'MACHINE_HELD' // a higher-priority holder has the machine; message names it
   | 'MACHINE_INVALID' // bad command content
   | 'ALERT_UNKNOWN'
+  | 'ALERT_OPEN' // only a cleared alert can be dismissed
   | 'OVERRIDE_UNCONFIRMED' // stop / maintenance would hit running or upcoming sessions: needs confirm and a reason; message names them
 
 /** Who asks for a machine command; decides priority admin > schedule > kiosk/reservation (DESIGN §5). */
@@ -59,6 +60,8 @@ export interface Machines {
    * (issue 11: `session_affected`, naming the sessions a broken bay affects). Durable when it resolves.
    */
   noteAlert(machineId: number, kind: AlertKind, message: string | null): Promise<void>
+  /** Removes a cleared alert from the list (ALERT_OPEN while it is open, ALERT_UNKNOWN). */
+  dismissAlert(alertId: string): Result<Alert, MachinesErrorCode>
   acknowledgeAlert(alertId: string, options?: AckOptions): Promise<Result<Alert, MachinesErrorCode>>
   stats(): MachinesStats
   start(): Promise<void>

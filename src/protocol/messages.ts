@@ -285,5 +285,20 @@ export const Alert = Type.Object({
   raised_at: EpochSeconds,
   acknowledged: Type.Boolean(),
   cleared_at: Type.Union([EpochSeconds, Type.Null()]),
+  /** times the condition came back within a few minutes of clearing and reopened this alert (one alert per episode) */
+  reopened: Type.Optional(Type.Integer({ minimum: 1 })),
 })
 export type Alert = Static<typeof Alert>
+
+/** GET /api/alerts filters: the list is bounded (newest first). */
+export const AlertQuery = Type.Object(
+  {
+    state: Type.Optional(Type.Enum(['open', 'cleared', 'all'], { description: 'default all' })),
+    kind: Type.Optional(AlertKind),
+    machine_id: Type.Optional(MachineId),
+    acknowledged: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'default 100' })),
+  },
+  { additionalProperties: false },
+)
+export type AlertQuery = Static<typeof AlertQuery>
