@@ -6,6 +6,7 @@ import { actorLabel, type Actor } from '../protocol/actor.js'
 import type { AuditDraft, AuditKind } from '../protocol/audit.js'
 import type { SessionChange } from '../protocol/events.js'
 import type { SessionRecord } from '../protocol/messages.js'
+import { detailFields } from '../protocol/details.js'
 
 export interface SessionChangeFact {
   change: SessionChange
@@ -15,10 +16,22 @@ export interface SessionChangeFact {
   reason?: string | undefined
 }
 
+/**
+ * Customer details are personal data and the log is append-only for years: it keeps which
+ * fields were set (`details: ['customer_name', 'phone']`), never their values.
+ */
 function sessionView(s: SessionRecord): Record<string, unknown> {
   const { machine_id, status, start_time, end_time, duration, origin_node } = s
-  return { machine_id, status, start_time, end_time, duration, origin_node, ...(s.booked_by !== undefined && { booked_by: s.booked_by }) }
+  const details = detailFields(s.details)
+  return {
+    machine_id, status, start_time, end_time, duration, origin_node,
+    ...(s.booked_by !== undefined && { booked_by: s.booked_by }),
+    ...(details.length > 0 && { details }),
+  }
 }
+
+const sameSlot = (a: SessionRecord, b: SessionRecord) =>
+  a.start_time === b.start_time && a.end_time === b.end_time && a.status === b.status && a.machine_id.join(',') === b.machine_id.join(',')
 
 function kindOf(fact: SessionChangeFact): AuditKind | undefined {
   const maintenance = fact.session.status === 'maintenance' || fact.previous?.status === 'maintenance'
@@ -29,8 +42,9 @@ function kindOf(fact: SessionChangeFact): AuditKind | undefined {
     case 'cancelled':
       return `${prefix}.cancelled`
     case 'updated': {
-      if (maintenance) return 'maintenance.updated'
       const p = fact.previous
+      if (p !== undefined && sameSlot(p, fact.session) && JSON.stringify(p.details ?? null) !== JSON.stringify(fact.session.details ?? null)) return 'session.details'
+      if (maintenance) return 'maintenance.updated'
       const moved = p !== undefined && (p.start_time !== fact.session.start_time || p.machine_id.join(',') !== fact.session.machine_id.join(','))
       return moved ? 'session.moved' : 'session.updated'
     }

@@ -11,6 +11,7 @@ import type { BrokerPort } from '../broker/port.js'
 import type { Clock } from '../lib/clock.js'
 import { createDeliverer, type DeliveryStatus } from './deliverer.js'
 import type { Outbox } from './outbox.js'
+import { withoutPersonalData } from '../protocol/details.js'
 
 export interface BridgedMessage {
   topic: string
@@ -28,7 +29,22 @@ export interface BridgeDeps {
   outbox: Outbox<BridgedMessage>
   clock: Clock
   log: Logger
+  /** HUB_UPLINK_PERSONAL_DATA: forward booking details too (default: removed from bridged JSON) */
+  personalData?: boolean
   baseDelayMs?: number
+}
+
+/** A bridged payload without booking details (Session messages carry them to admin nodes). */
+export function bridgedPayload(payload: Buffer, personalData: boolean): string {
+  const text = payload.toString('utf8')
+  if (personalData || !text.includes('"details"')) return text
+  try {
+    const parsed: unknown = JSON.parse(text)
+    const stripped = withoutPersonalData(parsed)
+    return stripped === parsed ? text : JSON.stringify(stripped)
+  } catch {
+    return text // not JSON: nothing of ours
+  }
 }
 
 export interface Bridge {
@@ -65,7 +81,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
   if (!broker.onPublish) throw new Error('the broker cannot observe publishes: no bridge possible')
   const offs = deps.filters.map((filter) =>
     broker.onPublish!(filter, (m) => {
-      outbox.append([{ topic: m.topic, payload: m.payload.toString('utf8') }]).then(
+      outbox.append([{ topic: m.topic, payload: bridgedPayload(m.payload, deps.personalData === true) }]).then(
         () => deliverer.kick(),
         (error: unknown) => log.error({ err: error }, 'bridge outbox append failed'),
       )

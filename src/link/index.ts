@@ -70,6 +70,7 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
         events,
         clock,
         log: log.child({ part: 'uplink' }),
+        personalData: config.uplinkPersonalData,
         ...retry,
       })
     : undefined
@@ -86,6 +87,7 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
       outbox: await openOutbox<BridgedMessage>(db.sublevel('link-bridge', { valueEncoding: 'json' })),
       clock,
       log: log.child({ part: 'bridge' }),
+      personalData: config.uplinkPersonalData,
       ...retry,
     })
   }

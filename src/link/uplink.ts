@@ -12,6 +12,7 @@ import type { UplinkEvent } from '../protocol/cloud.js'
 import { createDeliverer, type Deliverer } from './deliverer.js'
 import type { Outbox } from './outbox.js'
 import { postJson } from './http.js'
+import { withoutPersonalData } from '../protocol/details.js'
 
 type Pending = Omit<UplinkEvent, 'id' | 'seq'>
 
@@ -38,6 +39,8 @@ export interface UplinkDeps {
   /** every stored session, to re-send what a crash kept out of the outbox */
   sessions: () => SessionRecord[]
   state: UplinkState
+  /** HUB_UPLINK_PERSONAL_DATA: send booking details too (default: they stay at the venue) */
+  personalData?: boolean
   baseDelayMs?: number
 }
 
@@ -56,8 +59,10 @@ export async function createUplink(deps: UplinkDeps): Promise<Deliverer & { drop
   })
   let watermark = Number((await deps.state.get(WATERMARK).catch(() => undefined)) ?? 0)
   const append = (type: UplinkEvent['type'], data: unknown, sessionTime?: number) => {
+    // Stripped before the outbox: personal data never lands in the upstream queue either.
+    const sent = deps.personalData === true ? data : withoutPersonalData(data)
     outbox
-      .append([{ site_id: siteId, type, at: clock.now() / 1000, data }])
+      .append([{ site_id: siteId, type, at: clock.now() / 1000, data: sent }])
       .then(async () => {
         deliverer.kick()
         if (sessionTime !== undefined && sessionTime > watermark) {

@@ -10,6 +10,7 @@ export const AuditKinds = [
   'session.updated', // extended or shortened
   'session.moved', // other bays or another start
   'session.cancelled',
+  'session.details', // customer name / phone / e-mail / notes changed (the entry names the fields, never their values)
   'maintenance.created',
   'maintenance.updated',
   'maintenance.cancelled',

@@ -4,6 +4,7 @@
  * Objects allow extra properties so newer peers can add fields without breaking older hubs.
  */
 import { Type, type Static } from 'typebox'
+import { BookingDetails } from './details.js'
 
 export const MachineId = Type.Integer({ minimum: 1, maximum: 9999, description: 'bay / machine number' })
 export type MachineId = Static<typeof MachineId>
@@ -60,6 +61,8 @@ export const Session = Type.Object({
   force: Type.Optional(Type.Boolean()),
   /** why (a move, a cancel...): kept in the audit log, not in the session */
   reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** customer name, phone, e-mail, notes; on a change, absent keeps them and {} clears them */
+  details: Type.Optional(BookingDetails),
   ...Envelope,
 })
 export type Session = Static<typeof Session>
@@ -104,6 +107,8 @@ export const SessionRecord = Type.Object({
   booked_by: Type.Optional(Type.String()),
   /** how it was booked (issue 14: walk-in-only windows admit kiosk and staff, not reservations) */
   channel: Type.Optional(Type.Enum(['kiosk', 'reservation', 'staff'])),
+  /** customer details (personal data: staff and the owning node only; see protocol/details.ts) */
+  details: Type.Optional(BookingDetails),
   created_at: EpochSeconds,
   updated_at: EpochSeconds,
   /** REST only: seconds the session could not dispense (issue 11; its credits at GET /api/credits) */

@@ -5,6 +5,7 @@
  */
 import { err, ok, type Result } from '../lib/result.js'
 import type { Session, SessionRecord } from '../protocol/messages.js'
+import { normalizeDetails } from '../protocol/details.js'
 import { checkBays, describeConflict, findConflict, normalizeStart, phaseAt } from './rules.js'
 import { unsellable, type BayHealthFn } from './sellable.js'
 import type { CompiledCalendar } from './calendar.js'
@@ -54,7 +55,9 @@ type PlanResult = Result<Plan, SchedulingErrorCode>
 /** Same session_id + same content = the same submission (DESIGN §4). Order of bays does not matter. */
 export function fingerprint(s: Session, externalId?: string): string {
   const bays = (Array.isArray(s.machine_id) ? [...s.machine_id] : [s.machine_id]).sort((a, b) => a - b)
-  return JSON.stringify([bays, s.status, s.start_time ?? null, s.duration ?? null, externalId ?? null])
+  const base = [bays, s.status, s.start_time ?? null, s.duration ?? null, externalId ?? null]
+  // Details only when sent, so fingerprints of submissions without them stay as they were.
+  return JSON.stringify(s.details === undefined ? base : [...base, normalizeDetails(s.details) ?? {}])
 }
 
 export function planSubmission(input: PlanInput, ctx: PlanContext): PlanResult {
@@ -132,7 +135,12 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   const externalId = ctx.externalId ?? prev?.external_id
   if (externalId !== undefined) record.external_id = externalId
   if (prev?.booked_by !== undefined) record.booked_by = prev.booked_by
+  // Absent on a change keeps the details; {} clears them.
+  const details = session.details !== undefined ? normalizeDetails(session.details) : prev?.details
+  if (details !== undefined) record.details = details
   if (prev && sameBooking(prev, record)) return ok({ kind: 'replay', record: prev })
+  // Only the customer details changed: no bay, time or health check to make.
+  if (prev && sameBooking(prev, record, false)) return ok({ kind: 'updated', record, previous: prev, submitted })
   // Sell only what can dispense (issue 11); an admin sees why and may force. Blocks are never refused here.
   if (record.status !== 'maintenance' && session.force !== true) {
     const refused = unsellable(record, prev, { nowS: ctx.nowS, timeZone: ctx.timeZone, calendar: ctx.calendar, channel: ctx.channel, health: ctx.health })
@@ -163,8 +171,9 @@ function startOf(session: Session, prev: SessionRecord | undefined, ctx: PlanCon
   return normalizeStart(asked, ctx.nowS, ctx.slotS)
 }
 
-function sameBooking(a: SessionRecord, b: SessionRecord): boolean {
+function sameBooking(a: SessionRecord, b: SessionRecord, withDetails = true): boolean {
   return (
+    (!withDetails || JSON.stringify(a.details ?? null) === JSON.stringify(b.details ?? null)) &&
     a.start_time === b.start_time &&
     a.end_time === b.end_time &&
     a.status === b.status &&

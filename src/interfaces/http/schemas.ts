@@ -6,6 +6,7 @@ import { ALL_PRINCIPAL_ROLES } from '../../protocol/permissions.js'
 import { Type, type Static } from 'typebox'
 import { ClockStatus } from '../../protocol/clock.js'
 import { Reason } from '../../protocol/audit.js'
+import { BookingDetails } from '../../protocol/details.js'
 export { AvailabilityQuery } from '../../protocol/messages.js'
 import {
   Alert,
@@ -59,6 +60,7 @@ export const SessionPatch = Type.Object(
     start_time: Type.Optional(EpochSeconds),
     duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'seconds' })),
     reason: Type.Optional(Reason),
+    details: Type.Optional(BookingDetails),
   },
   { minProperties: 1, additionalProperties: false },
 )

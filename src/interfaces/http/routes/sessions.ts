@@ -160,6 +160,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         start_time: patch.start_time ?? current.start_time,
         duration: patch.duration ?? current.duration,
         origin_node: current.origin_node,
+        ...(patch.details !== undefined && { details: patch.details }),
       }
       return unwrap(await ctx.scheduling.submit(next, optionsFor(principal, patch.reason))).session
     },
