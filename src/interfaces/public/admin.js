@@ -9,6 +9,7 @@ import { createStaffDialog } from './admin-staff.js'
 import { createAuditPanel } from './admin-audit.js'
 import { createCalendarDialog } from './admin-calendar.js'
 import { createReportsPanel } from './admin-reports.js'
+import { createFleetPanel } from './admin-fleet.js'
 import { keepFocus, renderAlerts, renderChart, renderLink } from './admin-panels.js'
 import { createBayStrip } from './admin-strip.js'
 import { boardOf, countsOf, renderBoard } from './admin-board.js'
@@ -45,6 +46,7 @@ const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
 const calendarDialog = createCalendarDialog({ api, toast, fmt: () => state.fmt, onSaved: () => state.date && loadDay(state.date) })
 const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
 const reportsPanel = createReportsPanel({ api, getToken: () => state.token, today: () => state.today })
+const fleetPanel = createFleetPanel({ api, getToken: () => state.token })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
@@ -218,6 +220,7 @@ function onMessage({ topic, payload }) {
     void refreshLink()
     if (can('audit.read')) void auditPanel.load()
     if (can('reports.read')) void reportsPanel.load()
+    if (can('fleet.adopt')) void fleetPanel.load()
   } else if (topic === 'pong') {
     state.clock.sync(payload.now)
   } else if (topic === 'machine.changed') {
