@@ -42,9 +42,13 @@ export function csvRecord(values: readonly CsvValue[]): string {
 /** Bytes of text gathered before a chunk goes out: few writes, little memory. */
 const CHUNK_CHARS = 64 * 1024
 
-/** BOM + header record, then the rows, in chunks of about 64 KiB. */
+/**
+ * BOM + header record at once (the download starts before the first row is read: a year's export
+ * shows progress at once), then the rows in chunks of about 64 KiB.
+ */
 export async function* csvDocument<T>(columns: readonly CsvColumn<T>[], rows: AsyncIterable<T> | Iterable<T>): AsyncGenerator<string> {
-  let chunk = BOM + csvRecord(columns.map((c) => c.header))
+  yield BOM + csvRecord(columns.map((c) => c.header))
+  let chunk = ''
   for await (const row of rows) {
     chunk += csvRecord(columns.map((c) => c.value(row)))
     if (chunk.length >= CHUNK_CHARS) {
