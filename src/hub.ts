@@ -240,6 +240,13 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     })
     await affected.start()
     stops.push(() => affected.stop())
+    // issue 14: a confirmed calendar change over bookings flags them like a bay going to
+    // maintenance (alert, session.affected to the owner, movable via /move).
+    events.on('calendar.changed', 'hub', ({ affected: hit }) => {
+      void (async () => {
+        for (const a of hit) await affected.flagAffected([a.session_id], 'calendar', `session ${a.session_id}: ${a.reason}`)
+      })().catch((error: unknown) => log.error({ err: error }, 'flagging sessions the calendar affects failed'))
+    })
 
     const replierDeps = { broker, clock, events }
     const managerNode = createManagerNode({

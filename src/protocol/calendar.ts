@@ -80,7 +80,7 @@ export const Calendar = Type.Object(
 export type Calendar = Static<typeof Calendar>
 
 /** A session a calendar change would put outside what its booking may use. */
-export const AffectedSession = Type.Object({
+export const CalendarAffected = Type.Object({
   session_id: Type.Integer(),
   machine_id: Type.Array(Type.Integer()),
   start_time: Type.Number(),
@@ -89,7 +89,7 @@ export const AffectedSession = Type.Object({
   /** the new rule it breaks, e.g. "bay 4 is closed 07:00-09:00 on Tue 2026-12-08 (mowing)" */
   reason: Type.String(),
 })
-export type AffectedSession = Static<typeof AffectedSession>
+export type CalendarAffected = Static<typeof CalendarAffected>
 
 /** PUT /api/calendar: the whole calendar; `confirm` accepts a change that affects bookings. */
 export const CalendarUpdate = Type.Object(
@@ -109,7 +109,7 @@ export const CalendarReply = Type.Object({
   updated_at: Type.Union([Type.Number(), Type.Null()]),
   updated_by: Type.Union([Type.String(), Type.Null()]),
   /** sessions the accepted change affects (PUT only; empty when none) */
-  affected: Type.Optional(Type.Array(AffectedSession)),
+  affected: Type.Optional(Type.Array(CalendarAffected)),
 })
 export type CalendarReply = Static<typeof CalendarReply>
 

@@ -2,6 +2,7 @@
  * Facts the hub emits after a durable change, shared by the WS feed, internal/admin
  * publishing, metrics and the reconciler. Past tense; emitted only after the write.
  */
+import type { CalendarAffected } from './calendar.js'
 import type { AffectedSession, Credit } from './affected.js'
 import type { ClockStatus } from './clock.js'
 import type { Alert, MachineConfirmation, MachineControl, MachineState, SessionRecord } from './messages.js'
@@ -23,6 +24,8 @@ export interface HubEvents extends Record<string, unknown> {
   'session.affected': { affected: AffectedSession }
   /** a credit for lost minutes started accruing, was issued (final minutes) or redeemed (issue 11) */
   'credit.changed': { change: CreditChange; credit: Credit }
+  /** the venue calendar was replaced (issue 14), durably; `affected`: booked sessions it now refuses (confirmed change) */
+  'calendar.changed': { updated_by: string; affected: CalendarAffected[] }
   /** the hub's clock changed trust or source, or stepped (issue 15) */
   'clock.changed': { clock: ClockStatus; stepMs: number; reason: string }
 }

@@ -7,7 +7,7 @@
 import type { Actor } from '../protocol/actor.js'
 import { actorLabel } from '../protocol/actor.js'
 import type { AuditDraft } from '../protocol/audit.js'
-import type { AffectedSession, BookingChannel, Calendar } from '../protocol/calendar.js'
+import type { CalendarAffected, BookingChannel, Calendar } from '../protocol/calendar.js'
 import type { SessionRecord } from '../protocol/messages.js'
 import { NodeNames } from '../protocol/topics.js'
 import type { CompiledCalendar } from './calendar.js'
@@ -31,8 +31,8 @@ export function defaultChannel(origin: string, isAdmin: boolean): BookingChannel
  * Sessions still to run that the new calendar refuses but the old one did not (a booking an
  * admin forced against the old calendar is not news). A running session is judged on the time it has left.
  */
-export function affectedBy(records: Iterable<SessionRecord>, before: CompiledCalendar, after: CompiledCalendar, nowS: number): AffectedSession[] {
-  const out: AffectedSession[] = []
+export function affectedBy(records: Iterable<SessionRecord>, before: CompiledCalendar, after: CompiledCalendar, nowS: number): CalendarAffected[] {
+  const out: CalendarAffected[] = []
   for (const r of records) {
     if ((r.status !== 'reserved' && r.status !== 'active') || r.end_time <= nowS) continue
     const from = Math.max(r.start_time, Math.min(nowS, r.end_time - 1))
@@ -52,13 +52,13 @@ export function affectedBy(records: Iterable<SessionRecord>, before: CompiledCal
 }
 
 /** "session 12 (bays 4, Tue 08:00-09:00): bay 4 is closed ...", at most `limit` named. */
-export function describeAffected(affected: readonly AffectedSession[], timeZone: string, limit = 10): string {
+export function describeAffected(affected: readonly CalendarAffected[], timeZone: string, limit = 10): string {
   const named = affected.slice(0, limit).map((a) => `session ${a.session_id} (bay ${a.machine_id.join(',')}, ${clockAt(timeZone, a.start_time)}-${clockAt(timeZone, a.end_time)}): ${a.reason}`)
   const more = affected.length > limit ? `; and ${affected.length - limit} more` : ''
   return `${named.join('; ')}${more}`
 }
 
-export function calendarDraft(before: Calendar | null, after: Calendar, actor: Actor, nowS: number, affected: readonly AffectedSession[], note?: string): AuditDraft {
+export function calendarDraft(before: Calendar | null, after: Calendar, actor: Actor, nowS: number, affected: readonly CalendarAffected[], note?: string): AuditDraft {
   const bays = [...new Set(affected.flatMap((a) => a.machine_id))].sort((a, b) => a - b)
   return {
     at: nowS,

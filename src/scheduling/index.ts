@@ -202,6 +202,8 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     setCalendar: async (next, options) => {
       const outcome = await service.setCalendar(next, options)
       if (!outcome.ok) return outcome
+      // After the durable write: the affected sessions are flagged (src/hub.ts -> affected), feeds refresh.
+      deps.events.emit('calendar.changed', { updated_by: outcome.value.stored.updated_by, affected: outcome.value.affected })
       return { ok: true, value: { ...calendarReply(), affected: outcome.value.affected } }
     },
     isFreeAt: (bays, start, end) => service.calendar().isFreeAt(bays, start, end),

@@ -22,7 +22,7 @@ import { createWriter, type ChangeEvent } from './writer.js'
 import type { BayHealthFn } from './sellable.js'
 import { isArchivable } from './archive.js'
 import type { Actor } from '../protocol/actor.js'
-import type { AffectedSession, Calendar } from '../protocol/calendar.js'
+import type { CalendarAffected, Calendar } from '../protocol/calendar.js'
 import { checkCalendar, compileCalendar, defaultCalendar, type CompiledCalendar } from './calendar.js'
 import { affectedBy, calendarDraft, channelOfRecord, defaultChannel, describeAffected } from './calendar-change.js'
 import { calendarOp, loadCalendar, type CalendarDb, type StoredCalendar } from './calendar-store.js'
@@ -56,8 +56,8 @@ export interface CalendarChangeOptions {
 }
 
 export type CalendarChange =
-  | { ok: true; value: { stored: StoredCalendar; affected: AffectedSession[] } }
-  | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: AffectedSession[] }
+  | { ok: true; value: { stored: StoredCalendar; affected: CalendarAffected[] } }
+  | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: CalendarAffected[] }
 
 export type Outcome = Result<SubmitOutcome, SchedulingErrorCode>
 

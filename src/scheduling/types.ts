@@ -7,11 +7,11 @@ import type { Actor } from '../protocol/actor.js'
 import type { DesiredState, Schedule, Session, SessionRecord } from '../protocol/messages.js'
 import type { Alternative } from '../protocol/affected.js'
 import type { IdempotencyKey } from './idempotency.js'
-import type { AffectedSession, BookingChannel, Calendar, CalendarReply } from '../protocol/calendar.js'
+import type { CalendarAffected, BookingChannel, Calendar, CalendarReply } from '../protocol/calendar.js'
 
 export type CalendarSetResult =
-  | { ok: true; value: CalendarReply & { affected: AffectedSession[] } }
-  | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: AffectedSession[] }
+  | { ok: true; value: CalendarReply & { affected: CalendarAffected[] } }
+  | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: CalendarAffected[] }
 
 export type { IdempotencyKey }
 

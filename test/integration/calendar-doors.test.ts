@@ -87,3 +87,19 @@ t.test('MQTT, HTTP and the cloud pull obey the calendar; the Schedule reply shad
   t.ok(avail.body.options.length > 0)
   for (const o of avail.body.options as Array<{ start_time: number; end_time: number }>) t.ok(o.start_time >= at('09:00') && o.end_time <= at('22:00'), 'outside the mowing, inside the hours')
 })
+
+t.test('a confirmed calendar change flags the sessions it affects, like a bay going to maintenance', async (t) => {
+  const h = await startTestHub(t)
+  const booked = await h.api('reservation_interface', 'POST', '/api/sessions', { machine_id: 6, status: 'reserved', start_time: at('08:00'), duration: 1800 })
+  t.equal(booked.status, 201)
+  const id = booked.body.session_id as number
+  const refused = await h.api('admin', 'PUT', '/api/calendar', calendar)
+  t.match(refused, { status: 409, body: { error: 'CALENDAR_AFFECTS_SESSIONS', affected: [{ session_id: id, machine_id: [6] }] } })
+  t.equal(h.hub.affected.get(id)?.affected ?? false, false, 'a refused change flags nothing')
+  const confirmed = await h.api('admin', 'PUT', '/api/calendar', { ...calendar, confirm: true, note: 'mowing moved to Tuesdays' })
+  t.match(confirmed, { status: 200, body: { affected: [{ session_id: id }] } })
+  await waitFor(() => h.hub.affected.get(id)?.affected === true, 5000, 'session flagged')
+  t.match(h.hub.affected.get(id), { owner: 'reservation_interface', bays: [{ machine_id: 6, reason: 'calendar', message: /bay 6 is closed for mowing/ }] })
+  const audit = await h.api('admin', 'GET', '/api/audit?kind=calendar.changed')
+  t.match(audit.body.entries, [{ actor: 'token:admin_portal', reason: 'mowing moved to Tuesdays', machine_id: [6], after: { affected_sessions: [id] } }])
+})

@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { AffectedSession, CalendarReply, CalendarUpdate } from '../../../protocol/calendar.js'
+import { CalendarAffected, CalendarReply, CalendarUpdate } from '../../../protocol/calendar.js'
 import { actorOf, principalOf } from '../auth.js'
 import type { RouteContext } from '../deps.js'
 import { statusForCode } from '../errors.js'
@@ -14,7 +14,7 @@ import { ErrorBody, authErrors } from '../schemas.js'
 
 const security = [{ bearer: [] }]
 const tags = ['calendar']
-const CalendarRefusal = Type.Object({ error: Type.String(), message: Type.String(), affected: Type.Optional(Type.Array(AffectedSession)) })
+const CalendarRefusal = Type.Object({ error: Type.String(), message: Type.String(), affected: Type.Optional(Type.Array(CalendarAffected)) })
 
 export const calendarRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
   const guard = ctx.guard('calendar.manage')
