@@ -80,6 +80,12 @@ export function createReports(deps: ReportsDeps) {
     { header: 'bay_hours', value: (s) => round((s.duration / 3600) * s.machine_id.length) },
     { header: 'origin', value: (s) => s.origin_node },
     { header: 'booked_by', value: (s) => s.booked_by },
+    { header: 'channel', value: (s) => s.channel },
+    // Booking details (personal data: exports need reports.read, a staff permission)
+    { header: 'customer_name', value: (s) => s.details?.customer_name },
+    { header: 'phone', value: (s) => s.details?.phone },
+    { header: 'email', value: (s) => s.details?.email },
+    { header: 'notes', value: (s) => s.details?.notes },
     { header: 'external_id', value: (s) => s.external_id },
     { header: 'price_minor', value: (s) => (deps.priceOf ? (deps.priceOf(s) ?? null) : null) },
     { header: 'created', value: (s) => local.format(s.created_at) },

@@ -34,10 +34,20 @@ t.test('sessions.csv parsed back by csv-parse equals the sessions, archived ones
   await runFor(w, 4 * H * 1000, 60_000)
   await w.clock.jump(w.clock.now() + 3 * 86_400_000)
   t.equal(await w.scheduling.archiveNow(), NAMES.length, 'all archived')
+  // and booking details through the HTTP door: the customer's name and notes as typed at the counter
+  const withDetails = await w.app.inject({
+    method: 'POST', url: '/api/sessions', headers: auth('admin'),
+    payload: {
+      machine_id: 12, status: 'reserved', start_time: w.clock.now() / 1000 + 1200, duration: 1800, force: true,
+      details: { customer_name: 'Zoë "Ace" Müller, Jr. 北京', phone: '+44 20 7946 0958', email: 'zoë@example.com', notes: 'left-handed, "bring tees"\r\nsecond line\nthird, last' },
+    },
+  })
+  t.equal(withDetails.statusCode, 201, withDetails.body)
   const live = await w.scheduling.submit({ machine_id: 9, status: 'reserved', start_time: w.clock.now() / 1000 + 600, duration: H, force: true }, { origin: 'admin_portal', isAdmin: true })
   t.ok(live.ok, live.ok ? '' : live.message)
   const expected: SessionRecord[] = []
-  for (let id = 1; id <= NAMES.length + 1; id++) expected.push((await w.scheduling.find(id))!)
+  for (let id = 1; id <= NAMES.length + 2; id++) expected.push((await w.scheduling.find(id))!)
+  expected.sort((a, b) => a.start_time - b.start_time || a.session_id - b.session_id) // the export's order
 
   const { res, rows } = await csv(w, '/api/export/sessions.csv?from=2026-01-01&to=2026-01-31')
   t.equal(res.statusCode, 200, res.statusCode === 200 ? '' : res.body)
@@ -50,8 +60,11 @@ t.test('sessions.csv parsed back by csv-parse equals the sessions, archived ones
   for (const [i, s] of expected.entries()) {
     const row = rows[i]!
     t.same(
-      { id: row.session_id, status: row.status, bays: row.bays, booked_by: row.booked_by, external_id: row.external_id, minutes: row.minutes },
-      { id: String(s.session_id), status: s.status, bays: s.machine_id.join(','), booked_by: guard(s.booked_by), external_id: guard(s.external_id), minutes: String(s.duration / 60) },
+      { id: row.session_id, status: row.status, bays: row.bays, booked_by: row.booked_by, external_id: row.external_id, minutes: row.minutes, name: row.customer_name, phone: row.phone, email: row.email, notes: row.notes },
+      {
+        id: String(s.session_id), status: s.status, bays: s.machine_id.join(','), booked_by: guard(s.booked_by), external_id: guard(s.external_id), minutes: String(s.duration / 60),
+        name: s.details?.customer_name ?? '', phone: guard(s.details?.phone), email: s.details?.email ?? '', notes: s.details?.notes ?? '',
+      },
       `row ${i + 1} equals session ${s.session_id}`,
     )
   }
@@ -60,6 +73,10 @@ t.test('sessions.csv parsed back by csv-parse equals the sessions, archived ones
   t.equal(rows[3]!.external_id, `'${NAMES[3]}#3`, 'a would-be formula is text')
   t.equal(rows[0]!.start, '2026-01-10 11:00', 'local time')
   t.equal(rows[0]!.price_minor, '', 'no price until payments exist')
+  const detailed = rows.find((r) => r.session_id === String(NAMES.length + 1))!
+  t.equal(detailed.customer_name, 'Zoë "Ace" Müller, Jr. 北京', 'a non-ASCII name with quotes and a comma, as typed')
+  t.equal(detailed.notes, 'left-handed, "bring tees"\r\nsecond line\nthird, last', 'notes keep their line breaks')
+  t.equal(detailed.phone, "'+44 20 7946 0958", 'a phone number starting with + is text, not a formula')
 })
 
 t.test('audit.csv: entries with free text round-trip', async (t) => {
