@@ -34,6 +34,7 @@ import { createReports } from './reports/index.js'
 import { createCredits, type Credits } from './credits/index.js'
 import { createAffected, type Affected } from './affected/index.js'
 import { clockFormatter } from './machines/desired.js'
+import { createPayments, createPrices, type Payments, type PriceDb } from './payments/index.js'
 
 export interface HubOptions {
   config: Config
@@ -58,6 +59,7 @@ export interface Hub {
   fleet: Fleet
   credits: Credits
   affected: Affected
+  payments: Payments
   adminToken: string
   /** every HTTP route served (the role table test walks them all) */
   routes(): readonly RouteInfo[]
@@ -143,6 +145,9 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     await audit.start()
     stops.push(() => audit.stop())
 
+    // issue 12: the price table, read before anything is booked; scheduling asks its quotes through a port.
+    const prices = createPrices({ config, clock, db: db.sublevel('prices', { valueEncoding: 'json' }) as unknown as PriceDb, audit: audit.log })
+    await prices.load()
     // Scheduling never imports machines: it asks bay health through this port (issue 11).
     let machinesRef: Machines | undefined
     const scheduling = createScheduling({
@@ -156,6 +161,11 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       // issue 14: the venue calendar, written in the sessions' batches with its audit entry
       calendarDb: db.sublevel('calendar', { valueEncoding: 'json' }),
       bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
+      // A `free` calendar window (issue 14) costs nothing: no price, so no hold.
+      pricing: (booking) => {
+        const quote = prices.quote(booking)
+        return quote && scheduling.isFreeAt(booking.machine_id, booking.start_time, booking.end_time) ? { amount: 0, currency: quote.currency } : quote
+      },
     })
     const machines = createMachines({
       config,
@@ -186,6 +196,9 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     stops.push(() => scheduling.stop())
     await machines.start()
     stops.push(() => machines.stop())
+    const payments = createPayments({ config, clock, log: log.child({ module: 'payments' }), prices, scheduling })
+    await payments.start()
+    stops.push(() => payments.stop())
 
     const fleet = createFleet({
       broker,
@@ -289,6 +302,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       fleet,
       credits,
       affected,
+      payments,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
       metrics: () => link.metrics() + '\n' + broker.metrics() + '\n' + timekeeping.metrics(),
@@ -320,7 +334,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     const ports = { mqtt: broker.ports.mqtt, http: httpPort, mqttWs: broker.ports.ws, mqttTls: broker.ports.tls }
     log.info({ mqttPort: ports.mqtt, httpPort: ports.http, mqttWsPort: ports.mqttWs, mqttTlsPort: ports.mqttTls, machines: config.machineIds.length }, 'hub ready')
-    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, credits, affected, adminToken, routes: () => routesOf(http), ports, close }
+    return { config, events, broker, machines, scheduling, link, timekeeping, staff, audit, fleet, credits, affected, payments, adminToken, routes: () => routesOf(http), ports, close }
   } catch (error) {
     await close()
     throw error

@@ -27,6 +27,10 @@ function sessionView(s: SessionRecord): Record<string, unknown> {
     machine_id, status, start_time, end_time, duration, origin_node,
     ...(s.booked_by !== undefined && { booked_by: s.booked_by }),
     ...(details.length > 0 && { details }),
+    // issue 12: the money side, so a payment's entry shows what was paid and what it was for
+    ...(s.price !== undefined && { price: s.price }),
+    ...(s.payments !== undefined && { paid: s.payments.filter((p) => p.kind === 'payment').reduce((sum, p) => sum + p.amount, 0) }),
+    ...(s.payments !== undefined && s.payments.length > 0 && { payment: s.payments[s.payments.length - 1] }),
   }
 }
 
@@ -48,6 +52,14 @@ function kindOf(fact: SessionChangeFact): AuditKind | undefined {
       const moved = p !== undefined && (p.start_time !== fact.session.start_time || p.machine_id.join(',') !== fact.session.machine_id.join(','))
       return moved ? 'session.moved' : 'session.updated'
     }
+    case 'paid':
+      return fact.session.payments?.at(-1)?.kind === 'refund_requested' ? 'payment.refund_requested' : 'payment.recorded'
+    case 'expired':
+      return 'session.expired'
+    case 'released':
+      return 'session.released'
+    case 'checked_in':
+      return 'session.checked_in'
     default:
       // activated / completed are the clock's doing, not a change anyone made
       return undefined

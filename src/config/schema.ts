@@ -67,6 +67,13 @@ export const EnvNames = {
   firmwarePublicKey: 'HUB_FIRMWARE_PUBLIC_KEY',
   firmwareUpdateTimeoutS: 'HUB_FIRMWARE_UPDATE_TIMEOUT_S',
   firmwareUrl: 'HUB_FIRMWARE_URL',
+  holdMinutes: 'HUB_HOLD_MINUTES',
+  currency: 'HUB_CURRENCY',
+  noShowMinutes: 'HUB_NO_SHOW_MINUTES',
+  noShowPolicy: 'HUB_NO_SHOW_POLICY',
+  paymentUrl: 'HUB_PAYMENT_URL',
+  paymentSecret: 'HUB_PAYMENT_SECRET',
+  paymentPollSeconds: 'HUB_PAYMENT_POLL_SECONDS',
 } as const
 
 export type SettingName = keyof typeof EnvNames
@@ -163,5 +170,13 @@ export const Settings = Type.Object({
   firmwarePublicKey: OptionalString('Ed25519 public key (PEM file path or base64 of the 32 raw bytes): uploads must then be signed by it'),
   firmwareUpdateTimeoutS: Type.Integer({ minimum: 10, maximum: 86400, default: 300, description: 'a bay not back on the new version this long after the update command is marked update failed' }),
   firmwareUrl: OptionalString('base URL dispensers download images from (default http://HUB_HTTP_HOST:port; 192.168.4.1 when bound to all addresses)'),
+  // Prices and payments (issue 12): a kiosk booking waits `held` for its payment.
+  holdMinutes: Type.Integer({ minimum: 1, maximum: 120, default: 10, description: 'an unpaid kiosk booking (held) is released after this long' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', description: 'currency of the price table until one is saved (ISO 4217)' }),
+  noShowMinutes: Type.Integer({ minimum: 1, maximum: 240, default: 15, description: 'a reservation not checked in this long after its start is a no-show' }),
+  noShowPolicy: Type.Enum(['release', 'keep'], { default: 'release', description: 'what happens to a no-show: release its bays, or keep it' }),
+  paymentUrl: OptionalString('payment terminal / gateway base URL (POST {url}/payments, GET {url}/payments/{id}); off when unset'),
+  paymentSecret: OptionalString('HMAC-SHA256 secret of the gateway\'s callbacks (and the bearer token of the hub\'s requests)'),
+  paymentPollSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'how often pending terminal payments are polled' }),
 })
 export type Settings = Static<typeof Settings>

@@ -18,7 +18,8 @@ import type { Outbox } from './outbox.js'
 const decodeReservation = decoderFor(CloudReservation)
 const decodePage = decoderFor(CloudReservationPage)
 // Sessions from the cloud belong to the reservation interface, like the booking site's own.
-const ORIGIN = { origin: NodeNames.reservation, isAdmin: false }
+// issue 12: reservations expect a check-in (the no-show rule)
+const ORIGIN = { origin: NodeNames.reservation, isAdmin: false, channel: 'reservation' as const }
 
 export interface ReservationSyncDeps {
   cloudUrl: string | null

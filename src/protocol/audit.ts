@@ -11,6 +11,12 @@ export const AuditKinds = [
   'session.moved', // other bays or another start
   'session.cancelled',
   'session.details', // customer name / phone / e-mail / notes changed (the entry names the fields, never their values)
+  'session.expired', // issue 12: a hold ran out unpaid
+  'session.released', // issue 12: a reservation's no-show
+  'session.checked_in',
+  'payment.recorded',
+  'payment.refund_requested', // paid after the hold expired
+  'prices.changed',
   'maintenance.created',
   'maintenance.updated',
   'maintenance.cancelled',

@@ -9,7 +9,12 @@ import type { Alert, MachineConfirmation, MachineControl, MachineState, SessionR
 
 export type CreditChange = 'accruing' | 'issued' | 'redeemed'
 
-export type SessionChange = 'created' | 'updated' | 'cancelled' | 'activated' | 'completed'
+/**
+ * `paid`: a payment was recorded (a hold became reserved/active, or a reservation was paid);
+ * `expired`: a hold ran out unpaid; `released`: a reservation nobody checked in for (no-show);
+ * `checked_in`: the golfer arrived (issue 12).
+ */
+export type SessionChange = 'created' | 'updated' | 'cancelled' | 'activated' | 'completed' | 'paid' | 'expired' | 'released' | 'checked_in'
 
 export interface HubEvents extends Record<string, unknown> {
   'session.changed': { change: SessionChange; session: SessionRecord; previous?: SessionRecord }

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox'
 import { BookingDetails } from './details.js'
+import { Money, PaymentClaim, PaymentRecord, PaymentRequest } from './payments.js'
 
 export const MachineId = Type.Integer({ minimum: 1, maximum: 9999, description: 'bay / machine number' })
 export type MachineId = Static<typeof MachineId>
@@ -41,7 +42,8 @@ export type CommandStatus = Static<typeof CommandStatus>
 export const BallLevel = Type.Enum(['full', 'medium', 'low', 'urgent', 'empty'])
 export type BallLevel = Static<typeof BallLevel>
 
-export const SessionStatus = Type.Enum(['reserved', 'active', 'completed', 'cancelled', 'maintenance'])
+/** `held` (issue 12): payment pending; bays blocked, dispenser off, expires at `hold_until` unless paid. */
+export const SessionStatus = Type.Enum(['held', 'reserved', 'active', 'completed', 'cancelled', 'maintenance'])
 export type SessionStatus = Static<typeof SessionStatus>
 
 /** Statuses a node may submit: book, block, cancel. */
@@ -63,6 +65,8 @@ export const Session = Type.Object({
   reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   /** customer name, phone, e-mail, notes; on a change, absent keeps them and {} clears them */
   details: Type.Optional(BookingDetails),
+  /** a kiosk app that took the money itself (issue 12): booked `reserved` at once, the payment recorded */
+  payment: Type.Optional(PaymentClaim),
   ...Envelope,
 })
 export type Session = Static<typeof Session>
@@ -113,6 +117,21 @@ export const SessionRecord = Type.Object({
   updated_at: EpochSeconds,
   /** REST only: seconds the session could not dispense (issue 11; its credits at GET /api/credits) */
   lost_seconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** issue 12: the price it was sold at (quote when booked; extensions add theirs) */
+  price: Type.Optional(Money),
+  /** `held`: when the hold expires unless paid (epoch s) */
+  hold_until: Type.Optional(EpochSeconds),
+  /** payments and refund requests recorded for this session (durable, in the same write as the status) */
+  payments: Type.Optional(Type.Array(PaymentRecord)),
+  /** the terminal payment the hub is waiting on */
+  payment_request: Type.Optional(PaymentRequest),
+  /** why it was released without anyone cancelling it */
+  released: Type.Optional(Type.Enum(['hold_expired', 'no_show', 'merged'])),
+  /** reservations: a check-in is expected by this time, else the no-show rule releases it (epoch s) */
+  no_show_at: Type.Optional(EpochSeconds),
+  checked_in_at: Type.Optional(EpochSeconds),
+  /** a kiosk extension hold: the session it extends once paid */
+  extends: Type.Optional(SessionId),
 })
 export type SessionRecord = Static<typeof SessionRecord>
 
@@ -120,8 +139,9 @@ export type SessionRecord = Static<typeof SessionRecord>
  * `unavailable`: free, but the bay cannot be sold then (maintenance, error, offline, admin override).
  * `closed` / `walk_in_only` (issue 14): free, but the venue calendar closes the bay then, or keeps
  * it for the kiosk and the desk (a `reason` names the window). Taken slots keep their status.
+ * `held` (issue 12): taken by a booking waiting for its payment.
  */
-export const SlotStatus = Type.Enum(['available', 'reserved', 'active', 'maintenance', 'unavailable', 'closed', 'walk_in_only'])
+export const SlotStatus = Type.Enum(['available', 'held', 'reserved', 'active', 'maintenance', 'unavailable', 'closed', 'walk_in_only'])
 export type SlotStatus = Static<typeof SlotStatus>
 
 export const ScheduleCell = Type.Object({

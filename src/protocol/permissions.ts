@@ -34,13 +34,16 @@ export const PermissionNames = [
   'fleet.adopt', // open enrollment, identify and assign new dispensers (issue 16)
   'firmware.manage', // upload firmware images, start and steer rollouts (issue 16)
   'calendar.manage', // read and change the venue calendar: hours, special days, bay windows (issue 14)
+  'prices.manage', // issue 12: read and replace the price table
+  'payments.take', // issue 12: mark a session paid at the counter
+  'payments.read', // issue 12: payment records and today's takings
 ] as const
 export type Permission = (typeof PermissionNames)[number]
 
 const READ: Permission[] = ['me.read', 'schedule.read', 'sessions.read', 'live.read']
 const BOOK: Permission[] = [...READ, 'sessions.book']
 // Reports (exports, heat-map) are reading: the counter and viewers (read only: issue 13 roles) see them.
-const COUNTER: Permission[] = [...BOOK, 'sessions.all', 'sessions.any', 'maintenance.block', 'machines.read', 'machines.override', 'alerts.ack', 'clock.set', 'audit.read', 'fleet.adopt', 'reports.read']
+const COUNTER: Permission[] = [...BOOK, 'sessions.all', 'sessions.any', 'maintenance.block', 'machines.read', 'machines.override', 'alerts.ack', 'clock.set', 'audit.read', 'fleet.adopt', 'reports.read', 'payments.take', 'payments.read']
 
 const GRANTS: Record<PrincipalRole, ReadonlySet<Permission>> = {
   admin: new Set(PermissionNames),

@@ -25,7 +25,7 @@ export function slotStarts(date: string, slotMinutes: number, calendar: Compiled
 }
 
 // When two sessions share a slot (neither on the grid), the cell shows the most pressing one.
-const RANK: Record<SlotStatus, number> = { available: 0, unavailable: 0, closed: 0, walk_in_only: 0, reserved: 1, maintenance: 2, active: 3 }
+const RANK: Record<SlotStatus, number> = { available: 0, unavailable: 0, closed: 0, walk_in_only: 0, held: 1, reserved: 1, maintenance: 2, active: 3 }
 
 /** Completed sessions still show as taken (`reserved`); cancelled ones free their slots. */
 function cellStatus(s: SessionRecord): SlotStatus | undefined {
@@ -36,6 +36,8 @@ function cellStatus(s: SessionRecord): SlotStatus | undefined {
       return 'active'
     case 'maintenance':
       return 'maintenance'
+    case 'held':
+      return 'held' // waiting for its payment (issue 12): taken for others
     default:
       return 'reserved'
   }

@@ -24,6 +24,7 @@ import { createLevelSessionStore, type ArchiveDb, type SessionDb } from './store
 import { createArchiver } from './archive.js'
 import type { CalendarDb } from './calendar-store.js'
 import { createTicker } from './ticker.js'
+import type { PricingFn } from './holds.js'
 import { clockAt, dateAt, dayBounds } from './tz.js'
 import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
 
@@ -35,6 +36,8 @@ export { KEY_RETENTION_S, MAX_KEY_LENGTH } from './idempotency.js'
 export type { BayHealthFn } from './sellable.js'
 export type { CalendarDb, StoredCalendar } from './calendar-store.js'
 export { compileCalendar, defaultCalendar, type CompiledCalendar } from './calendar.js'
+export type { PricingFn } from './holds.js'
+export { amountDue, describeMoney, paidSum } from './holds.js'
 
 export interface SchedulingDeps {
   config: Config
@@ -59,6 +62,8 @@ export interface SchedulingDeps {
   audit?: AuditLog
   /** `db.sublevel('calendar', { valueEncoding: 'json' })`: the venue calendar (issue 14); without it, memory only */
   calendarDb?: CalendarDb
+  /** issue 12: the price table's quote (src/payments; scheduling never imports it); default: nothing is charged */
+  pricing?: PricingFn
 }
 
 const checkAvailability = decoderFor(AvailabilityQuerySchema)
@@ -140,6 +145,14 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
 
   return {
     submit: (session, options) => service.submit(session, options),
+    pay: (id, payment, options) => service.pay(id, payment, options),
+    setPaymentRequest: (id, request) => service.setPaymentRequest(id, request),
+    checkIn: (id, options) => service.checkIn(id, options),
+    extend: (id, durationS, options) => service.extend(id, durationS, options),
+    findByPayment(paymentId) {
+      const id = service.idOfPayment(paymentId)
+      return id === undefined ? undefined : service.get(id)
+    },
     async cancel(sessionId, options) {
       const existing = service.get(sessionId)
       if (!existing) return err('SESSION_NOT_FOUND', `session_id: no session ${sessionId}`, 'session_id')

@@ -7,7 +7,7 @@ import type { DesiredState, SessionRecord } from '../protocol/messages.js'
 import type { SchedulingErrorCode } from './types.js'
 import { clockAt } from './tz.js'
 
-export type Phase = 'reserved' | 'active' | 'completed' | 'cancelled'
+export type Phase = 'held' | 'reserved' | 'active' | 'completed' | 'cancelled'
 
 /** What the conflict rule needs of a session or a candidate. */
 export interface Booking {
@@ -114,9 +114,18 @@ export function normalizeStart(startS: number, nowS: number, slotS: number): Res
  */
 export function phaseAt(s: SessionRecord, nowS: number): Phase {
   if (s.status === 'cancelled' || s.status === 'completed') return s.status
+  // issue 12: a hold waits for its payment, never dispenses, and ends unpaid at hold_until.
+  if (s.status === 'held') return nowS >= Math.min(s.hold_until ?? s.end_time, s.end_time) ? 'cancelled' : 'held'
+  // A reservation nobody checked in for is released (HUB_NO_SHOW_POLICY=release).
+  if (noShowDue(s, nowS)) return 'cancelled'
   if (nowS >= s.end_time) return 'completed'
   if (s.status === 'active' || nowS >= s.start_time) return 'active'
   return 'reserved'
+}
+
+/** A reservation still waiting for its check-in at `nowS`, past its no-show time. */
+export function noShowDue(s: SessionRecord, nowS: number): boolean {
+  return s.no_show_at !== undefined && s.checked_in_at === undefined && nowS >= s.no_show_at
 }
 
 /**
@@ -148,8 +157,10 @@ export function nextTransition(sessions: Iterable<SessionRecord>, nowS: number):
   }
   for (const s of sessions) {
     const phase = phaseAt(s, nowS)
+    if (phase === 'held') consider(Math.min(s.hold_until ?? s.end_time, s.end_time))
     if (phase === 'reserved') consider(s.start_time)
     if (phase === 'reserved' || phase === 'active') consider(s.end_time)
+    if ((phase === 'reserved' || phase === 'active') && s.no_show_at !== undefined && s.checked_in_at === undefined) consider(s.no_show_at)
   }
   return next
 }

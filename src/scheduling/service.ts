@@ -8,16 +8,17 @@ import type { Clock } from '../lib/clock.js'
 import type { EventBus } from '../lib/event-bus.js'
 import { err, ok, type Result } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
-import { actorLabel } from '../protocol/actor.js'
+import { actorLabel, SYSTEM } from '../protocol/actor.js'
 import { sessionDraft } from '../audit/drafts.js'
 import type { AuditLog } from '../audit/log.js'
 import { MAX_SESSION_ID, type Session, type SessionRecord } from '../protocol/messages.js'
 import { createKeyMemory, keyId, requestFingerprint } from './idempotency.js'
-import { nextTransition, phaseAt } from './rules.js'
+import { describeConflict, findConflict, nextTransition, phaseAt } from './rules.js'
+import { planCheckIn, planPayment, type PaymentInput, type PricingFn } from './holds.js'
 import { createSessionIndex, type Tx } from './session-index.js'
 import { planSubmission, type PlanContext } from './submission.js'
 import type { SessionStore } from './store.js'
-import type { SchedulingErrorCode, SubmitOptions, SubmitOutcome } from './types.js'
+import type { PaymentOutcome, SchedulingErrorCode, SubmitOptions, SubmitOutcome } from './types.js'
 import { createWriter, type ChangeEvent } from './writer.js'
 import type { BayHealthFn } from './sellable.js'
 import { isArchivable } from './archive.js'
@@ -46,6 +47,8 @@ export interface SessionServiceDeps {
   calendarDb?: CalendarDb | undefined
   /** told after a calendar change is durable (the grid cache drops every date) */
   onCalendar?: () => void
+  /** issue 12: the price table's quote (src/payments, wired in src/hub.ts); default: nothing is charged */
+  pricing?: PricingFn
 }
 
 export interface CalendarChangeOptions {
@@ -97,7 +100,13 @@ export function createSessionService(deps: SessionServiceDeps) {
   let calendarStored: StoredCalendar | null = null
   let calendar: CompiledCalendar = compileCalendar(defaultCalendar(config.openingHours), config.timezone)
 
+  const actorOf = (options: SubmitOptions) => options.actor ?? { kind: 'node' as const, name: options.origin }
   const contextFor = (options: SubmitOptions, tx: Tx): PlanContext => ({
+    pricing: deps.pricing,
+    holdS: config.holdMinutes * 60,
+    noShowS: config.noShowPolicy === 'release' ? config.noShowMinutes * 60 : null,
+    by: actorLabel(actorOf(options)),
+    currency: config.currency,
     nowS: nowS(),
     slotS,
     bufferS,
@@ -126,7 +135,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
     const id = session.session_id ?? (options.externalId !== undefined ? tx.idOfExternal(options.externalId) : undefined)
     const existing = id === undefined ? undefined : tx.get(id)
-    const plan = planSubmission({ session, existing, newId: tx.freeId(), sessionsOn: (bays) => tx.sessionsOn(bays) }, ctx)
+    const plan = planSubmission({ session, existing, newId: tx.freeId(), sessionsOn: (bays) => tx.sessionsOn(bays), paymentOwner: (p) => tx.idOfPayment(p) }, ctx)
     if (!plan.ok) return plan
     const created = plan.value.kind === 'created'
     if (key) tx.remember({ ...key, at: ctx.nowS, created, record: plan.value.record })
@@ -134,7 +143,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     const { kind, record, previous, submitted } = plan.value
     // A create never replaces a session (issue 10); the allocator makes this unreachable, the check keeps it so.
     if (created && tx.get(record.session_id)) throw new Error(`session ${record.session_id} exists; refusing to overwrite it`)
-    const actor = options.actor ?? { kind: 'node' as const, name: options.origin }
+    const actor = actorOf(options)
     // "Booked by" names the person (or token) behind a new booking, not only the owning node.
     if (created) record.booked_by = actorLabel(actor)
     if (created && record.status !== 'maintenance') record.channel = ctx.channel
@@ -179,6 +188,15 @@ export function createSessionService(deps: SessionServiceDeps) {
         announceMaintenance(record, phase, emit)
         continue
       }
+      if (phase === 'cancelled') {
+        // issue 12: an unpaid hold ran out, or nobody checked in for a reservation: the bays are free again.
+        const released = record.status === 'held' ? 'hold_expired' : 'no_show'
+        const next: SessionRecord = { ...record, status: 'cancelled', released, updated_at: now }
+        if (next.payment_request?.status === 'pending') next.payment_request = { ...next.payment_request, status: 'failed', message: 'hold expired' }
+        tx.put({ record: next, submitted: tx.get(record.session_id)?.submitted ?? null })
+        emit({ change: released === 'hold_expired' ? 'expired' : 'released', session: next, previous: record, actor: SYSTEM })
+        continue
+      }
       if (phase === record.status || (phase !== 'active' && phase !== 'completed')) continue
       const next: SessionRecord = { ...record, status: phase, updated_at: now }
       tx.put({ record: next, submitted: tx.get(record.session_id)?.submitted ?? null })
@@ -198,7 +216,110 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
   }
 
+  const submittedOf = (tx: Tx, id: number) => tx.get(id)?.submitted ?? null
+
+  const payStep = (sessionId: number, input: PaymentInput, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Result<PaymentOutcome, SchedulingErrorCode> => {
+    const actor = actorOf(options)
+    const view = { get: (id: number) => tx.get(id)?.record, idOfPayment: (p: string) => tx.idOfPayment(p) }
+    const current = view.get(sessionId)
+    if (current && !(options.isAdmin ?? false) && current.origin_node !== options.origin) {
+      return err('SESSION_FORBIDDEN', `session_id: session ${sessionId} belongs to ${current.origin_node}`, 'session_id')
+    }
+    const plan = planPayment(view, sessionId, input, { nowS: nowS(), timeZone: config.timezone, by: actorLabel(actor) })
+    if (!plan.ok) return plan
+    if (plan.value.kind === 'replay') return ok({ session: plan.value.record, replay: true, refund: false })
+    const { record, previous, also, refund } = plan.value
+    for (const other of also) {
+      tx.put({ record: other.record, submitted: submittedOf(tx, other.record.session_id) })
+      emit({ change: 'cancelled', session: other.record, previous: other.previous })
+    }
+    tx.put({ record, submitted: submittedOf(tx, record.session_id) })
+    emit({ change: 'paid', session: record, previous, actor, ...(refund && { reason: 'paid after the hold expired: refund requested' }) })
+    return ok({ session: record, replay: false, refund })
+  }
+
+  const requestStep = (sessionId: number, request: SessionRecord['payment_request'] | null) => (tx: Tx, emit: (e: ChangeEvent) => void): Result<SessionRecord, SchedulingErrorCode> => {
+    const current = tx.get(sessionId)?.record
+    if (!current) return err('SESSION_NOT_FOUND', `session_id: no session ${sessionId}`, 'session_id')
+    const next: SessionRecord = { ...current, updated_at: nowS() }
+    if (request) next.payment_request = request
+    else delete next.payment_request
+    tx.put({ record: next, submitted: submittedOf(tx, sessionId) })
+    // Not a booking change anyone audits; the owner and the admin page hear of it (the kiosk shows a decline).
+    emit({ change: 'updated', session: next, previous: current })
+    return ok(next)
+  }
+
+  const checkInStep = (sessionId: number, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Result<SessionRecord, SchedulingErrorCode> => {
+    const current = tx.get(sessionId)?.record
+    if (current && !(options.isAdmin ?? false) && current.origin_node !== options.origin && options.channel !== 'kiosk') {
+      return err('SESSION_FORBIDDEN', `session_id: session ${sessionId} belongs to ${current.origin_node}`, 'session_id')
+    }
+    const plan = planCheckIn(current, sessionId, nowS())
+    if (!plan.ok) return plan
+    if (plan.value === null) return ok(current!)
+    tx.put({ record: plan.value, submitted: submittedOf(tx, sessionId) })
+    emit({ change: 'checked_in', session: plan.value, previous: current!, actor: actorOf(options) })
+    return ok(plan.value)
+  }
+
+  const extendStep = (sessionId: number, durationS: number, options: SubmitOptions) => (tx: Tx, emit: (e: ChangeEvent) => void): Outcome => {
+    const now = nowS()
+    const parent = tx.get(sessionId)?.record
+    if (!parent) return err('SESSION_NOT_FOUND', `session_id: no session ${sessionId}`, 'session_id')
+    if (!(options.isAdmin ?? false) && parent.origin_node !== options.origin) {
+      return err('SESSION_FORBIDDEN', `session_id: session ${sessionId} belongs to ${parent.origin_node}`, 'session_id')
+    }
+    const phase = phaseAt(parent, now)
+    if (parent.status === 'maintenance' || (phase !== 'active' && phase !== 'reserved')) {
+      return err('SESSION_ENDED', `session_id: session ${sessionId} is ${phase}; only a running or upcoming session can be extended`, 'session_id')
+    }
+    const candidate = { session_id: parent.session_id, machine_id: parent.machine_id, start_time: parent.end_time, end_time: parent.end_time + durationS }
+    // Extend pressed twice (a lost reply): the hold already waiting for this extension answers again.
+    const waiting = tx.sessionsOn(parent.machine_id).find((s) => s.extends === sessionId && s.status === 'held' && phaseAt(s, now) === 'held')
+    if (waiting && waiting.start_time === candidate.start_time && waiting.end_time === candidate.end_time) {
+      return ok({ session: waiting, change: 'replay', replay: true, created: true })
+    }
+    const conflict = findConflict(tx.sessionsOn(parent.machine_id), candidate, bufferS)
+    if (conflict) return err('SESSION_CONFLICT', describeConflict(conflict, config.timezone), 'duration')
+    const quote = deps.pricing?.(candidate) ?? null
+    const actor = actorOf(options)
+    if (options.channel !== 'kiosk' || !quote || quote.amount === 0) {
+      // Nothing to pay first: the session simply runs longer (staff settle any difference at the counter).
+      const record: SessionRecord = { ...parent, end_time: candidate.end_time, duration: parent.duration + durationS, updated_at: now }
+      if (quote && parent.price) record.price = { amount: parent.price.amount + quote.amount, currency: quote.currency }
+      tx.put({ record, submitted: submittedOf(tx, sessionId) })
+      emit({ change: 'updated', session: record, previous: parent, actor })
+      return ok({ session: record, change: 'updated', replay: false, created: false })
+    }
+    const id = tx.freeId()
+    if (id === undefined) return err('SESSION_INVALID', 'session_id: the hub has no free session id left', 'session_id')
+    const hold: SessionRecord = {
+      session_id: id,
+      machine_id: parent.machine_id,
+      status: 'held',
+      start_time: candidate.start_time,
+      end_time: candidate.end_time,
+      duration: durationS,
+      origin_node: parent.origin_node,
+      created_at: now,
+      updated_at: now,
+      booked_by: actorLabel(actor),
+      price: quote,
+      hold_until: Math.min(now + config.holdMinutes * 60, candidate.end_time),
+      extends: sessionId,
+    }
+    tx.put({ record: hold, submitted: null })
+    emit({ change: 'created', session: hold, actor })
+    return ok({ session: hold, change: 'created', replay: false, created: true })
+  }
+
   return {
+    pay: (sessionId: number, input: PaymentInput, options: SubmitOptions) => writer.run(payStep(sessionId, input, options)),
+    setPaymentRequest: (sessionId: number, request: SessionRecord['payment_request'] | null) => writer.run(requestStep(sessionId, request)),
+    checkIn: (sessionId: number, options: SubmitOptions) => writer.run(checkInStep(sessionId, options)),
+    extend: (sessionId: number, durationS: number, options: SubmitOptions) => writer.run(extendStep(sessionId, durationS, options)),
+    idOfPayment: (paymentId: string) => index.idOfPayment(paymentId),
     async load(): Promise<void> {
       if (deps.calendarDb) {
         const { stored, problem } = await loadCalendar(deps.calendarDb)

@@ -17,6 +17,8 @@ export interface SessionView {
   /** reserved, active and maintenance sessions */
   openRecords(): SessionRecord[]
   idOfExternal(externalId: string): number | undefined
+  /** the session a payment (PaymentRecord.payment_id) or a terminal request (payment_request.payment_id) belongs to */
+  idOfPayment(paymentId: string): number | undefined
 }
 
 export interface SessionIndex extends SessionView {
@@ -29,12 +31,13 @@ export interface SessionIndex extends SessionView {
   raiseMaxId(id: number): void
 }
 
-const isOpen = (r: SessionRecord) => r.status === 'reserved' || r.status === 'active' || r.status === 'maintenance'
+const isOpen = (r: SessionRecord) => r.status === 'held' || r.status === 'reserved' || r.status === 'active' || r.status === 'maintenance'
 
 export function createSessionIndex(): SessionIndex {
   const byId = new Map<number, StoredSession>()
   const byBay = new Map<number, Set<number>>()
   const byExternal = new Map<string, number>()
+  const byPayment = new Map<string, number>()
   const open = new Set<number>()
   let max = 0
 
@@ -52,6 +55,8 @@ export function createSessionIndex(): SessionIndex {
     }
     if (isOpen(record)) open.add(record.session_id)
     if (record.external_id !== undefined) byExternal.set(record.external_id, record.session_id)
+    // Payments are never removed from a session, so the map only grows with them.
+    for (const id of paymentIds(record)) byPayment.set(id, record.session_id)
   }
 
   return {
@@ -63,6 +68,7 @@ export function createSessionIndex(): SessionIndex {
     },
     openRecords: () => [...open].map((id) => byId.get(id)!.record),
     idOfExternal: (externalId) => byExternal.get(externalId),
+    idOfPayment: (paymentId) => byPayment.get(paymentId),
     put(entry) {
       const id = entry.record.session_id
       const old = byId.get(id)
@@ -139,6 +145,10 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
       for (const { record } of writes.values()) if (record.external_id === externalId) return record.session_id
       return index.idOfExternal(externalId)
     },
+    idOfPayment(paymentId) {
+      for (const { record } of writes.values()) if (paymentIds(record).includes(paymentId)) return record.session_id
+      return index.idOfPayment(paymentId)
+    },
     // Above every id ever stored, so ids stay unique across restarts (the index reloads them all).
     // Clients never choose a new session's id, so only the hub's own allocations move `max`.
     freeId: () => (max < MAX_SESSION_ID ? max + 1 : undefined),
@@ -156,4 +166,11 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
       if (!keyWrites.has(entry.id)) keyWrites.set(entry.id, entry)
     },
   }
+}
+
+/** The payment ids a session answers to: its recorded payments and its terminal request. */
+function paymentIds(record: SessionRecord): string[] {
+  const ids = (record.payments ?? []).map((p) => p.payment_id)
+  if (record.payment_request) ids.push(record.payment_request.payment_id)
+  return ids
 }

@@ -6,6 +6,7 @@
 import { err, ok, type Result } from '../lib/result.js'
 import type { Session, SessionRecord } from '../protocol/messages.js'
 import { normalizeDetails } from '../protocol/details.js'
+import { describeMoney, planClaim, type PricingFn } from './holds.js'
 import { checkBays, describeConflict, findConflict, normalizeStart, phaseAt } from './rules.js'
 import { unsellable, type BayHealthFn } from './sellable.js'
 import type { CompiledCalendar } from './calendar.js'
@@ -24,10 +25,20 @@ export interface PlanContext {
   externalId?: string | undefined
   /** the venue calendar in force (issue 14): bookings stay inside its hours and windows */
   calendar: CompiledCalendar
-  /** who books (walk-in windows admit kiosk and staff) */
+  /** who books (walk-in windows admit kiosk and staff; issue 12: a kiosk booking with a price waits `held`, a reservation expects a check-in) */
   channel: BookingChannel
   /** the machines module's view of each bay (src/hub.ts); kiosk/reservation bookings need a healthy bay */
   health: BayHealthFn
+  /** the price table's quote (null: no table, nothing is charged) */
+  pricing?: PricingFn | undefined
+  /** HUB_HOLD_MINUTES in seconds */
+  holdS?: number
+  /** HUB_NO_SHOW_MINUTES in seconds, null when the policy keeps no-shows */
+  noShowS?: number | null
+  /** actor label of who submits (payment records name it) */
+  by?: string
+  /** HUB_CURRENCY (payments recorded without a price table) */
+  currency?: string
 }
 
 export interface Existing {
@@ -44,6 +55,8 @@ export interface PlanInput {
   newId: number | undefined
   /** sessions holding any of these bays (may include the session itself) */
   sessionsOn: (bays: readonly number[]) => Iterable<SessionRecord>
+  /** the session a payment id is recorded on, if any (a claim is recorded once) */
+  paymentOwner?: (paymentId: string) => number | undefined
 }
 
 export type Plan =
@@ -118,7 +131,7 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   const end = start.value + duration
   if (end <= ctx.nowS) return err('SESSION_INVALID', 'duration: the session would end in the past; cancel it instead', 'duration')
 
-  const status = session.status === 'maintenance' ? 'maintenance' : prev?.status === 'active' ? 'active' : 'reserved'
+  const status = session.status === 'maintenance' ? 'maintenance' : prev?.status === 'active' ? 'active' : prev?.status === 'held' ? 'held' : 'reserved'
   const id = prev?.session_id ?? input.newId
   if (id === undefined) return err('SESSION_INVALID', 'session_id: the hub has no free session id left', 'session_id')
   const record: SessionRecord = {
@@ -138,9 +151,12 @@ function planBooking(input: PlanInput, submitted: string, ctx: PlanContext): Pla
   // Absent on a change keeps the details; {} clears them.
   const details = session.details !== undefined ? normalizeDetails(session.details) : prev?.details
   if (details !== undefined) record.details = details
+  carryMoney(prev, record)
   if (prev && sameBooking(prev, record)) return ok({ kind: 'replay', record: prev })
   // Only the customer details changed: no bay, time or health check to make.
   if (prev && sameBooking(prev, record, false)) return ok({ kind: 'updated', record, previous: prev, submitted })
+  const money = priceBooking(session, prev, record, ctx, input)
+  if (money) return money
   // Sell only what can dispense (issue 11); an admin sees why and may force. Blocks are never refused here.
   if (record.status !== 'maintenance' && session.force !== true) {
     const refused = unsellable(record, prev, { nowS: ctx.nowS, timeZone: ctx.timeZone, calendar: ctx.calendar, channel: ctx.channel, health: ctx.health })
@@ -181,4 +197,51 @@ function sameBooking(a: SessionRecord, b: SessionRecord, withDetails = true): bo
     a.machine_id.length === b.machine_id.length &&
     a.machine_id.every((id, i) => id === b.machine_id[i])
   )
+}
+
+/** What a change keeps of the money side: payments, the pending request, check-in, the link to a parent. */
+function carryMoney(prev: SessionRecord | undefined, record: SessionRecord): void {
+  if (!prev) return
+  for (const key of ['price', 'hold_until', 'payments', 'payment_request', 'no_show_at', 'checked_in_at', 'extends'] as const) {
+    if (prev[key] !== undefined) (record as Record<string, unknown>)[key] = prev[key]
+  }
+  // A moved reservation expects its check-in relative to its new start.
+  if (prev.no_show_at !== undefined) record.no_show_at = record.start_time + (prev.no_show_at - prev.start_time)
+}
+
+/**
+ * issue 12: the price it is sold at, and what that means for a new booking: a kiosk booking with
+ * something to pay waits `held` (unless the kiosk app took the money itself: `payment`), a
+ * reservation expects its check-in. Returns a refusal, or undefined with `record` completed.
+ */
+function priceBooking(session: Session, prev: SessionRecord | undefined, record: SessionRecord, ctx: PlanContext, input: PlanInput): PlanResult | undefined {
+  if (record.status === 'maintenance') return undefined
+  const quote = ctx.pricing?.({ machine_id: record.machine_id, start_time: record.start_time, end_time: record.end_time }) ?? null
+  if (!prev) {
+    if (quote) record.price = quote
+    if (ctx.channel === 'reservation' && ctx.noShowS != null) record.no_show_at = record.start_time + ctx.noShowS
+    if (session.payment) {
+      const claimed = planClaim(record, session.payment, ctx, input.paymentOwner)
+      if (!claimed.ok) return claimed
+      record.payments = [claimed.value]
+    } else if (ctx.channel === 'kiosk' && quote && quote.amount > 0) {
+      record.status = 'held'
+      record.hold_until = ctx.nowS + (ctx.holdS ?? 600)
+    }
+    return undefined
+  }
+  if (session.payment) return err('SESSION_INVALID', 'payment: a payment is sent with a new booking; pay an existing one with POST /api/sessions/{id}/payment', 'payment')
+  if (!quote) return undefined
+  const longer = record.end_time - record.start_time > prev.end_time - prev.start_time
+  const paid = prev.status !== 'held' && (prev.payments ?? []).some((p) => p.kind === 'payment')
+  // A kiosk cannot lengthen a paid session for free: the extension is quoted and paid like a booking.
+  if (ctx.channel === 'kiosk' && paid && longer) {
+    const extra = ctx.pricing?.({ machine_id: record.machine_id, start_time: prev.end_time, end_time: record.end_time })
+    if (extra && extra.amount > 0) {
+      return err('PAYMENT_REQUIRED', `duration: the extension costs ${describeMoney(extra)}; extend with POST /api/sessions/${prev.session_id}/extend and pay for it`, 'duration')
+    }
+  }
+  // A change re-prices the session; what was paid stays recorded (the difference is due, or owed back).
+  record.price = quote
+  return undefined
 }

@@ -31,6 +31,8 @@ export type SchedulingErrorCode =
   | 'CALENDAR_INVALID' // a calendar that cannot be (hours, dates, bays); field named
   | 'CALENDAR_AFFECTS_SESSIONS' // the change puts booked sessions outside it; send confirm
   | 'MOVE_NO_ALTERNATIVE' // a move without a target found no free, healthy bays in the row for the session's times
+  | 'PAYMENT_REQUIRED' // issue 12: a kiosk change that must be paid first (extend), or a payment that does not cover the price
+  | 'PAYMENT_INVALID' // issue 12: a payment that cannot be recorded (hold expired, wrong currency, recorded elsewhere); field named
 
 export interface SubmitOptions {
   /** authenticated node that submits (owner of new sessions) */
@@ -51,8 +53,22 @@ export interface SubmitOptions {
   /**
    * Who books, for the calendar's walk-in windows (issue 14): `kiosk` and `staff` may book them,
    * `reservation` not. Default: `staff` for admins, `kiosk` for origin kiosk_interface, else `reservation`.
+   * Issue 12: a `kiosk` booking with a price waits `held` for its payment; a `reservation` expects a check-in.
    */
   channel?: BookingChannel
+}
+
+/** A payment to record on a session (src/payments builds it from a provider). */
+export type { PaymentInput } from './holds.js'
+import type { PaymentInput } from './holds.js'
+
+/** What recording a payment did. */
+export interface PaymentOutcome {
+  session: SessionRecord
+  /** the same payment id was recorded before: nothing changed */
+  replay: boolean
+  /** it came after its hold expired: recorded with a refund request, the session stays released */
+  refund: boolean
 }
 
 /** What a submission did: the HTTP door answers 201 for `created` without reading first. */
@@ -144,6 +160,20 @@ export interface Scheduling {
   isFreeAt(bays: readonly number[], startS: number, endS: number): boolean
   /** the hub's clock stepped (issue 15): run the lifecycle step at the new time now, not within a minute */
   recheck(): void
+  /** issue 12: records a payment and makes a hold reserved (or active); idempotent by payment id */
+  pay(sessionId: number, payment: PaymentInput, options: SubmitOptions): Promise<Result<PaymentOutcome, SchedulingErrorCode>>
+  /** issue 12: stores the terminal request a hold waits on (or its decline); `null` clears it */
+  setPaymentRequest(sessionId: number, request: SessionRecord['payment_request'] | null): Promise<Result<SessionRecord, SchedulingErrorCode>>
+  /** issue 12: the golfer of a reservation arrived (no-show rule no longer applies) */
+  checkIn(sessionId: number, options: SubmitOptions): Promise<Result<SessionRecord, SchedulingErrorCode>>
+  /**
+   * issue 12: lengthen a running or upcoming session by `durationS` when its bays are free after it.
+   * Free (no price table, or nothing to pay, or not a kiosk): the session is extended at once;
+   * else a `held` extension (`extends`: the session) is created, merged into it once paid.
+   */
+  extend(sessionId: number, durationS: number, options: SubmitOptions): Promise<Result<SubmitOutcome, SchedulingErrorCode>>
+  /** the session a payment id or a terminal request id belongs to */
+  findByPayment(paymentId: string): SessionRecord | undefined
   start(): Promise<void>
   stop(): Promise<void>
 }

@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { EventBus } from '../../src/lib/event-bus.js'
 import type { HubEvents } from '../../src/protocol/events.js'
-import { createScheduling, type BayHealthFn, type StoredSession } from '../../src/scheduling/index.js'
+import { createScheduling, type BayHealthFn, type PricingFn, type StoredSession } from '../../src/scheduling/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 export const silent = pino({ level: 'silent' })
@@ -31,7 +31,7 @@ export function openDb(dir: string) {
   return { db, store, archive, calendarDb }
 }
 
-export async function buildWorld(t: Tap, options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; bayHealth?: BayHealthFn } = {}) {
+export async function buildWorld(t: Tap, options: { env?: Record<string, string>; clock?: FakeClock; dir?: string; bayHealth?: BayHealthFn; pricing?: PricingFn } = {}) {
   const dir = options.dir ?? t.testdir()
   const clock = options.clock ?? new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0))
   const config = testConfig(options.env)
@@ -41,7 +41,7 @@ export async function buildWorld(t: Tap, options: { env?: Record<string, string>
     changes.push({ ...e, at: clock.now() })
   })
   const { db, store, archive, calendarDb } = openDb(dir)
-  const scheduling = createScheduling({ config, clock, events, store, archive, calendarDb, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }) })
+  const scheduling = createScheduling({ config, clock, events, store, archive, calendarDb, log: silent, ...(options.bayHealth && { bayHealth: options.bayHealth }), ...(options.pricing && { pricing: options.pricing }) })
   await scheduling.start()
   let closed = false
   const close = async () => {

@@ -35,6 +35,7 @@ import { createReports } from '../../reports/index.js'
 import { calendarRoutes } from './routes/calendar.js'
 import { firmwareRoutes } from './routes/firmware.js'
 import { affectedRoutes } from './routes/affected.js'
+import { paymentRoutes, terminalCallback } from './routes/payments.js'
 import { readVersion } from './version.js'
 import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
 
@@ -166,6 +167,8 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(calendarRoutes, ctx)
   await app.register(firmwareRoutes, ctx)
   await app.register(affectedRoutes, ctx)
+  await app.register(paymentRoutes, ctx)
+  await app.register(terminalCallback(deps.payments, deps.config.paymentSecret, deps.clock, deps.log.child({ module: 'payments' })))
   await app.register(pageRoutes, ctx)
   return app
 }

@@ -17,6 +17,7 @@ import type { HubEvents } from '../../protocol/events.js'
 import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
 import type { Timekeeping } from '../../timekeeping/index.js'
+import type { Payments } from '../../payments/index.js'
 
 export type Role = PrincipalRole
 
@@ -62,6 +63,8 @@ export interface HttpDeps {
   timekeeping?: Timekeeping
   /** reported by /api/health; defaults to package.json's version */
   version?: string
+  /** issue 12: prices, quotes and the payment providers */
+  payments?: Payments
 }
 
 /** What each route file receives as its plugin options (built once in app.ts). */

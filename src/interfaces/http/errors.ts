@@ -21,6 +21,7 @@ import type { MachinesErrorCode } from '../../machines/types.js'
 import type { SchedulingErrorCode } from '../../scheduling/types.js'
 import type { TimekeepingErrorCode } from '../../timekeeping/index.js'
 import type { CreditErrorCode } from '../../credits/index.js'
+import type { PaymentsErrorCode } from '../../payments/types.js'
 
 export class HttpError extends Error {
   constructor(
@@ -34,7 +35,7 @@ export class HttpError extends Error {
 }
 
 /** Every code a module can refuse with. Typed: a new code does not compile until it has a status here. */
-export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode | StaffErrorCode | CreditErrorCode | 'NOT_SIGNED_IN'
+export type DomainCode = SchedulingErrorCode | MachinesErrorCode | TimekeepingErrorCode | StaffErrorCode | CreditErrorCode | PaymentsErrorCode | 'NOT_SIGNED_IN'
 
 const STATUS_BY_CODE: Record<DomainCode, number> = {
   SESSION_CONFLICT: 409,
@@ -48,6 +49,13 @@ const STATUS_BY_CODE: Record<DomainCode, number> = {
   CALENDAR_INVALID: 400,
   CALENDAR_AFFECTS_SESSIONS: 409,
   MOVE_NO_ALTERNATIVE: 409,
+  // RFC 9110 §15.5.3: the change waits for a payment
+  PAYMENT_REQUIRED: 402,
+  PAYMENT_INVALID: 409,
+  PAYMENT_UNKNOWN: 404,
+  // not 5xx: the kiosk shows why (the gateway did not take it) and offers the counter
+  PAYMENT_UNAVAILABLE: 409,
+  PRICES_INVALID: 400,
   SESSION_NOT_FOUND: 404,
   MACHINE_UNKNOWN: 404,
   ALERT_UNKNOWN: 404,

@@ -22,6 +22,7 @@ import {
   SessionStatus,
 } from '../../protocol/messages.js'
 import { MAX_KEY_LENGTH } from '../../scheduling/index.js'
+import { Money } from '../../protocol/payments.js'
 
 /** DESIGN §6: every error body. */
 export const ErrorBody = Type.Object({
@@ -72,6 +73,8 @@ export const AvailabilityReply = Type.Object({
       machine_id: Type.Array(MachineId),
       start_time: EpochSeconds,
       end_time: EpochSeconds,
+      /** issue 12: what the option costs (all its bays), once a price table is saved */
+      quote: Type.Optional(Money),
     }),
   ),
 })

@@ -35,7 +35,14 @@ export function createAdminFeed(deps: AdminFeedDeps): { stop(): void } {
     const body = { ...session, change }
     toAdmin(body, NodeNames.scheduleManager)
     const owner = session.origin_node
-    if (isValidNodeName(owner) && replyTopic(owner) !== Topics.admin) send(replyTopic(owner), body, NodeNames.scheduleManager, owner)
+    const toOwner = isValidNodeName(owner) && replyTopic(owner) !== Topics.admin
+    if (toOwner) send(replyTopic(owner), body, NodeNames.scheduleManager, owner)
+    // issue 12: the owner of a paid booking gets a Confirmation of the payment (a held kiosk booking may now start).
+    if (change === 'paid' && toOwner) {
+      const payment = session.payments?.at(-1)
+      const confirmation = { success: true, session_id: session.session_id, status: session.status, machine_id: session.machine_id, ...(payment && { payment }), message: payment?.kind === 'refund_requested' ? `paid after the hold expired; refund requested` : 'paid' }
+      send(replyTopic(owner), confirmation, NodeNames.scheduleManager, owner)
+    }
   })
 
   // issue 11: a session's bay stopped working (or recovered): staff and the session's owner hear of it

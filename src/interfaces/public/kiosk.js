@@ -1,7 +1,7 @@
 // Kiosk page (/kiosk): walk-up flow — bays and minutes, pick an option, pay, get bay numbers
 // and a countdown. The kiosk token comes once from the URL (?token=) and is kept in localStorage.
 import { connectLive, createApi, createHubClock, esc, newIdempotencyKey } from './api.js'
-import { payAtCounter } from './payment.js'
+import { formatMoney, payAtCounter, providersFor } from './payment.js'
 import { createTimeFormat, formatBays, formatCountdown } from './time.js'
 import { LETTERS, laterStarts, pickDistinct, renderMap } from './kiosk-options.js'
 
@@ -10,7 +10,11 @@ const DONE_SCREEN_MS = 120_000 // the confirmation stays up for two minutes, the
 const IDLE_RESET_MS = 90_000 // an abandoned booking returns to the start screen
 const $ = (id) => document.getElementById(id)
 
-const payment = payAtCounter
+// issue 12: how this hub takes money (GET /api/payment-options); the golfer picks on the confirm step.
+let providers = [payAtCounter]
+let payment = payAtCounter
+let paying = null
+let payPoll = null
 const clock = createHubClock()
 let fmt = createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone)
 /** rows of bays (snapshot.venue.rows), for the map */
@@ -39,7 +43,8 @@ function takeToken() {
 }
 
 function show(step) {
-  for (const id of ['setup', 'step-choose', 'step-options', 'step-confirm', 'step-done']) $(id).hidden = id !== step
+  for (const id of ['setup', 'step-choose', 'step-options', 'step-confirm', 'step-pay', 'step-done']) $(id).hidden = id !== step
+  if (step !== 'step-pay') stopWaiting()
   clearTimeout(idleTimer)
   if (step === 'step-options' || step === 'step-confirm') idleTimer = setTimeout(reset, IDLE_RESET_MS)
 }
@@ -52,6 +57,7 @@ function showSetup(reason) {
 function reset() {
   option = null
   booked = null
+  paying = null
   clearTimeout(doneTimer)
   for (const el of document.querySelectorAll('.error')) el.textContent = ''
   show('step-choose')
@@ -139,7 +145,9 @@ function renderOptions(options) {
           (o, i) =>
             `<button class="option" type="button" data-option="${i}"><span class="letter" aria-hidden="true">${LETTERS[i]}</span>` +
             `<strong>${esc(formatBays(o.machine_id))}</strong>` +
-            `<span class="when">${esc(startsText(o))} · until ${esc(fmt.time(o.end_time))}</span></button>`,
+            `<span class="when">${esc(startsText(o))} · until ${esc(fmt.time(o.end_time))}</span>` +
+            (o.quote ? `<span class="price">${esc(formatMoney(o.quote))}</span>` : '') +
+            `</button>`,
         )
         .join('')
     : `<p>Nothing is free for ${choice.bays} ${choice.bays === 1 ? 'bay' : 'bays'} and ${choice.minutes} minutes${later || ' soon'}. Try fewer bays, a shorter time or a later time.</p>`
@@ -169,21 +177,28 @@ function renderConfirm() {
   $('summary').innerHTML =
     `<div><strong>${esc(formatBays(option.machine_id))}</strong></div>` +
     `<div>${esc(startsText(option))} · ${choice.minutes} minutes · until ${esc(fmt.time(option.end_time))}</div>`
-  $('pay-note').textContent = payment.describe(order())
-  $('confirm').textContent = payment.name === payAtCounter.name ? 'Confirm booking' : `Pay and book (${payment.name})`
+  $('price').textContent = option.quote ? `Price: ${formatMoney(option.quote)}` : ''
+  const priced = option.quote && option.quote.amount > 0
+  $('pay-methods').hidden = !priced || providers.length < 2
+  $('pay-methods').innerHTML = providers
+    .map((p, i) => `<button class="choice" type="button" data-method="${i}" aria-pressed="${p === payment}">${esc(p.name)}</button>`)
+    .join('')
+  $('pay-note').textContent = priced ? payment.describe(order(), option.quote) : ''
+  $('confirm').textContent = priced ? `Book and pay ${formatMoney(option.quote)}` : 'Confirm booking'
 }
+
+$('pay-methods').addEventListener('click', (e) => {
+  const b = e.target.closest('[data-method]')
+  if (!b) return
+  payment = providers[Number(b.dataset.method)] ?? payment
+  renderConfirm()
+})
 
 $('confirm').addEventListener('click', async () => {
   const button = $('confirm')
   button.disabled = true
   $('confirm-error').textContent = ''
   const current = order()
-  const auth = await payment.authorize(current)
-  if (!auth.ok) {
-    button.disabled = false
-    $('confirm-error').textContent = auth.message
-    return
-  }
   try {
     const session = await api.post('/api/sessions', {
       machine_id: current.machine_id.length === 1 ? current.machine_id[0] : current.machine_id,
@@ -192,10 +207,10 @@ $('confirm').addEventListener('click', async () => {
       start_time: current.start_time,
       duration: current.minutes * 60,
     }, { 'idempotency-key': bookingKey })
-    await payment.capture(auth.reference, session)
-    showDone(session)
+    // A priced booking is held until the hub records the payment: only then do balls flow.
+    if (session.status === 'held') await showPay(session)
+    else showDone(session)
   } catch (e) {
-    await payment.release(auth.reference)
     // Taken over another door since the options were shown: back to fresh options, saying why.
     if (e.status === 409) await findOptions('Sorry, those bays were just taken. Please pick again.')
     else $('confirm-error').textContent = e.message
@@ -204,13 +219,93 @@ $('confirm').addEventListener('click', async () => {
   }
 })
 
+// ---------------------------------------------------------------- step 3b: pay (held booking)
+
+async function showPay(session) {
+  paying = session
+  $('pay-title').textContent = payment.waiting(session)
+  $('pay-summary').innerHTML = `<div><strong>${esc(formatBays(session.machine_id))}</strong></div><div>Booking #${session.session_id}</div>`
+  $('pay-amount').textContent = session.price ? formatMoney(session.price) : ''
+  $('pay-error').textContent = ''
+  $('pay-status').textContent = 'Waiting for your payment…'
+  $('pay-retry').hidden = true
+  show('step-pay')
+  // The live feed tells us when it is paid; a slow poll covers a feed that dropped.
+  payPoll = setInterval(() => refreshPaying(), 2000)
+  tick()
+  await askForMoney()
+}
+
+async function askForMoney() {
+  if (!paying) return
+  $('pay-error').textContent = ''
+  $('pay-retry').hidden = true
+  try {
+    const updated = await payment.start(api, paying)
+    if (updated) onPaying(updated)
+  } catch (e) {
+    $('pay-error').textContent = e.message
+    $('pay-retry').hidden = false
+  }
+}
+
+function stopWaiting() {
+  clearInterval(payPoll)
+  payPoll = null
+}
+
+async function refreshPaying() {
+  if (!paying) return
+  try {
+    onPaying(await api.get(`/api/sessions/${paying.session_id}`))
+  } catch {
+    // the next poll or the live feed will tell
+  }
+}
+
+/** A change of the held booking: paid -> countdown; declined -> say so; expired -> start again. */
+function onPaying(session) {
+  if (!paying || session.session_id !== paying.session_id) return
+  paying = session
+  if (session.status === 'reserved' || session.status === 'active') {
+    paying = null
+    return showDone(session)
+  }
+  if (session.status === 'cancelled') {
+    $('pay-status').textContent = session.released === 'hold_expired' ? 'Time is up: the bays were released. Nothing was charged.' : 'This booking was cancelled.'
+    $('hold-timer').textContent = ''
+    $('pay-retry').hidden = true
+    $('pay-cancel').textContent = 'Start again'
+    paying = null
+    stopWaiting()
+    return
+  }
+  const request = session.payment_request
+  if (request?.status === 'declined' || request?.status === 'failed') {
+    $('pay-status').textContent = request.status === 'declined' ? 'Card declined. Try again, or pay at the counter.' : `The payment did not go through${request.message ? ` (${request.message})` : ''}. Try again, or pay at the counter.`
+    $('pay-retry').hidden = false
+  } else if (request?.status === 'pending') {
+    $('pay-status').textContent = 'Tap your card on the terminal'
+  }
+}
+
+$('pay-retry').addEventListener('click', () => askForMoney())
+$('pay-cancel').addEventListener('click', async () => {
+  const held = paying
+  paying = null
+  $('pay-cancel').textContent = 'Cancel'
+  // Release the bays at once rather than when the hold runs out.
+  if (held) await api.del(`/api/sessions/${held.session_id}`).catch(() => {})
+  reset()
+})
+
 // ---------------------------------------------------------------- step 4: bay numbers and countdown
 
 function showDone(session) {
   booked = session
   $('bay-numbers').innerHTML = session.machine_id.map((id) => `<span>${id}</span>`).join('')
   $('done-title').textContent = session.machine_id.length === 1 ? 'Your bay' : 'Your bays'
-  $('done-note').textContent = `Booking #${session.session_id}. ${payment.describe(order())}`
+  $('done-note').textContent = `Booking #${session.session_id}.${session.payments?.length ? ` Paid ${formatMoney({ amount: session.payments.filter((p) => p.kind === 'payment').reduce((a, p) => a + p.amount, 0), currency: session.payments[0].currency })}.` : ''}`
   show('step-done')
   tick()
   clearTimeout(doneTimer)
@@ -219,6 +314,10 @@ function showDone(session) {
 
 function tick() {
   $('clock').textContent = fmt.time(clock.nowS())
+  if (paying?.hold_until) {
+    const left = Math.max(0, paying.hold_until - clock.nowS())
+    $('hold-timer').textContent = `Your bays are held for ${formatCountdown(left)}`
+  }
   if (!booked) return
   const now = clock.nowS()
   if (booked.status === 'cancelled') {
@@ -250,6 +349,8 @@ function onMessage({ topic, payload }) {
     venueRows = payload.venue?.rows ?? null
   } else if (topic === 'pong') {
     clock.sync(payload.now)
+  } else if (topic === 'session.changed' && paying && payload.session.session_id === paying.session_id) {
+    onPaying(payload.session)
   } else if (topic === 'session.changed' && booked && payload.session.session_id === booked.session_id) {
     booked = payload.session // extended, moved or cancelled by staff
     $('bay-numbers').innerHTML = booked.machine_id.map((id) => `<span>${id}</span>`).join('')
@@ -263,6 +364,12 @@ async function start() {
     await api.get('/api/me')
   } catch (e) {
     return showSetup(e.status === 401 ? 'The kiosk token was refused.' : e.message)
+  }
+  try {
+    providers = providersFor(await api.get('/api/payment-options'))
+    payment = providers[0]
+  } catch {
+    providers = [payAtCounter]
   }
   press('bays', 'bays', choice.bays)
   press('minutes', 'minutes', choice.minutes)

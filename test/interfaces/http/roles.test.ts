@@ -108,6 +108,22 @@ const TABLE: Record<string, Case[]> = {
   'GET /api/devices': [{ expect: MACHINE_READERS }],
   'POST /api/devices/:mac/identify': [{ url: '/api/devices/aabbccddeeff/identify', body: () => ({}), expect: COUNTER(404) }],
   'POST /api/devices/:mac/assign': [{ url: '/api/devices/aabbccddeeff/assign', body: () => ({ machine_id: 5 }), expect: COUNTER(404) }],
+  // issue 12 prices and payments. The admin session is cancelled by the DELETE row above, so the
+  // roles allowed through reach the module and are refused with 409 (nothing to pay / ended).
+  'GET /api/prices': [{ expect: MANAGERS(200) }],
+  'PUT /api/prices': [
+    { body: () => ({ currency: 'EUR', bands: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00', per_hour: 1200 }] }), expect: MANAGERS(200) },
+  ],
+  'GET /api/payments': [{ expect: COUNTER(200) }],
+  'GET /api/payment-options': [{ expect: READERS }],
+  'GET /api/quote': [{ url: (c) => `/api/quote?machine_id=1&start_time=${Math.floor(c.nowS)}&minutes=60`, expect: READERS }],
+  'POST /api/sessions/:id/payment': [{ url: (c) => `/api/sessions/${c.adminSession}/payment`, body: () => ({ method: 'cash' }), expect: COUNTER(409) }],
+  'POST /api/sessions/:id/payment/terminal': [{ url: (c) => `/api/sessions/${c.adminSession}/payment/terminal`, body: () => ({}), expect: { ...COUNTER(409), kiosk: 403, reservation: 403 } }],
+  'POST /api/sessions/:id/extend': [{ url: (c) => `/api/sessions/${c.adminSession}/extend`, body: () => ({ minutes: 30 }), expect: { ...COUNTER(409), kiosk: 403, reservation: 403 } }],
+  // the kiosk checks in any reservation by its booking code; a reservation token only its own
+  'POST /api/sessions/:id/check-in': [{ url: (c) => `/api/sessions/${c.adminSession}/check-in`, body: () => ({}), expect: { ...COUNTER(409), kiosk: 409, reservation: 403 } }],
+  // HMAC-signed by the gateway: off unless HUB_PAYMENT_URL and HUB_PAYMENT_SECRET are set
+  'POST /api/payments/terminal/callback': [{ body: () => ({}), expect: { other: 404 } }],
   // HMAC-signed by the cloud, no role involved: off unless HUB_WEBHOOK_SECRET is set
   'POST /api/link/reservations': [{ body: () => ({}), expect: { other: 404 } }],
 }

@@ -20,6 +20,7 @@ import { createScheduling, type StoredSession } from '../../../src/scheduling/in
 import type { Scheduling } from '../../../src/scheduling/types.js'
 import { createStaff, type SignIn, type Staff } from '../../../src/staff/index.js'
 import { createAudit, type Audit } from '../../../src/audit/index.js'
+import { createPayments, createPrices, type Payments, type PriceDb } from '../../../src/payments/index.js'
 import type { StaffRole } from '../../../src/protocol/permissions.js'
 import { FakeBroker } from '../../helpers/fake-broker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
@@ -90,6 +91,8 @@ export interface World {
   timekeeping?: Timekeeping
   staff: Staff
   audit: Audit
+  /** issue 12: prices (none saved: nothing is charged) and the payment providers */
+  payments: Payments
 }
 
 export interface WorldOptions {
@@ -119,6 +122,9 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   const staffRef: { staff?: Staff } = {}
   const audit = createAudit({ db, clock, log, retentionDays: config.auditRetentionDays, journal: () => staffRef.staff?.journal() ?? [] })
   await audit.start()
+  // As in src/hub.ts: the price table first (scheduling asks its quotes through a port).
+  const prices = createPrices({ config, clock, db: db.sublevel('prices', { valueEncoding: 'json' }) as unknown as PriceDb, audit: audit.log })
+  await prices.load()
   // As in src/hub.ts: scheduling asks bay health through a port, never importing machines.
   let machinesRef: Machines | undefined
   const scheduling = createScheduling({
@@ -128,6 +134,7 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
     calendarDb: db.sublevel('calendar', { valueEncoding: 'json' }),
     bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
     audit: audit.log,
+    pricing: (booking) => prices.quote(booking),
   })
   const machines = createMachines({
     config, clock, events, broker, log,
@@ -150,6 +157,8 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   })
   await scheduling.start()
   await machines.start()
+  const payments = createPayments({ config, clock, log, prices, scheduling })
+  await payments.start()
   const staff = createStaff({
     dataDir: dir, clock, log, idleMinutes: config.staffIdleMinutes, sessionHours: config.staffSessionHours,
     db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
@@ -157,17 +166,18 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   await staff.start()
   staffRef.staff = staff
   const app = await buildHttpApp({
-    config, log, clock, events, machines, scheduling, staff, audit, adminToken: ADMIN_TOKEN,
+    config, log, clock, events, machines, scheduling, staff, audit, payments, adminToken: ADMIN_TOKEN,
     verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra, ...(timekeeping && { timekeeping }),
   })
   t.teardown(async () => {
     timekeeping?.stop()
     await app.close()
+    await payments.stop()
     await machines.stop()
     await scheduling.stop()
     await db.close()
   })
-  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, audit, hubClock: clock, ...(timekeeping && { timekeeping }) }
+  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, audit, payments, hubClock: clock, ...(timekeeping && { timekeeping }) }
 }
 
 /** A dispenser connects and reports (DESIGN §4: report on connect). */

@@ -45,7 +45,14 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (ap
       const { bays, minutes, near, limit } = request.query
       const query = { bays, minutes, near: near ?? ctx.clock.now() / 1000, ...(limit !== undefined && { limit }) }
       // Walk-in-only windows are offered to the kiosk and the desk, not to reservations (issue 14).
-      return { options: unwrap(ctx.scheduling.availability(query, { channel: bookingChannelOf(principalOf(request).role) })) }
+      const options = unwrap(ctx.scheduling.availability(query, { channel: bookingChannelOf(principalOf(request).role) }))
+      // issue 12: each option carries its price, the same quote the booking will store.
+      const quote = ctx.payments?.quote
+      return { options: quote ? options.map((o) => withQuote(o, quote(o))) : options }
     },
   )
+}
+
+function withQuote<T extends object>(option: T, quote: import('../../../protocol/payments.js').Money | null): T {
+  return quote ? { ...option, quote } : option
 }
