@@ -144,3 +144,32 @@ t.test('uploads are capped while they stream, versions are unique, and a silent 
   t.equal(states(h).get(6), 'waiting', 'offline bay 6 waits')
   t.match(h.hub.fleet.rollouts.current()!.bays[1]!.message, /offline/)
 })
+
+t.test('with HUB_FIRMWARE_PUBLIC_KEY set, only images signed by its Ed25519 key are accepted', async (t) => {
+  const { generateKeyPairSync, sign } = await import('node:crypto')
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64')
+  const h = await startTestHub(t, { HUB_FIRMWARE_PUBLIC_KEY: raw })
+  const image = Buffer.alloc(3000, 5)
+  const post = async (query: string, body: Buffer) => {
+    const res = await fetch(`http://127.0.0.1:${h.hub.ports.http}/api/firmware?${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.hub.adminToken}`, 'content-type': 'application/octet-stream' },
+      body,
+    })
+    return { status: res.status, body: (await res.json()) as any }
+  }
+  const unsigned = await post('version=3.0.0', image)
+  t.equal(unsigned.status, 400)
+  t.match(unsigned.body.message, /signature: required/)
+  const other = generateKeyPairSync('ed25519').privateKey
+  const forged = await post(`version=3.0.0&signature=${encodeURIComponent(sign(null, image, other).toString('base64'))}`, image)
+  t.equal(forged.status, 400)
+  t.match(forged.body.message, /does not verify/)
+  const tampered = await post(`version=3.0.0&signature=${encodeURIComponent(sign(null, image, privateKey).toString('base64'))}`, Buffer.alloc(3000, 6))
+  t.equal(tampered.status, 400, 'a signature of another image does not verify')
+  const good = await post(`version=3.0.0&signature=${encodeURIComponent(sign(null, image, privateKey).toString('base64'))}`, image)
+  t.equal(good.status, 201)
+  t.equal(good.body.signed, true)
+  t.same((await h.api('admin', 'GET', '/api/firmware')).body.map((i: { version: string }) => i.version), ['3.0.0'], 'only the signed image is stored')
+})
