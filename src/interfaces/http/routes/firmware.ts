@@ -50,7 +50,7 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (ap
   )
 
   app.get('/api/firmware', { onRequest: read, schema: { tags, security, summary: 'Uploaded firmware images', response: { 200: Type.Array(FirmwareImage), ...authErrors } } }, () =>
-    fleetOf(ctx).firmware.list(),
+    ctx.fleet ? ctx.fleet.firmware.list() : [],
   )
 
   app.post(
@@ -60,7 +60,7 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (ap
   )
 
   app.get('/api/firmware/rollouts', { onRequest: read, schema: { tags, security, summary: 'Rollouts with their progress per bay', response: { 200: Type.Array(Rollout), ...authErrors } } }, () =>
-    fleetOf(ctx).rollouts.list(),
+    ctx.fleet ? ctx.fleet.rollouts.list() : [],
   )
 
   app.post(
