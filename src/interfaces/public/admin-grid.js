@@ -22,7 +22,8 @@ export const BLOCK_CLASS = {
 }
 const HIDDEN_STATUSES = new Set(['cancelled'])
 /** schedule cell status -> band class (issue 14: the reply carries the calendar's state per cell) */
-export const CELL_CLASS = { closed: 'calendar-closed', walk_in_only: 'calendar-walk-in' }
+export const CELL_CLASS = { closed: 'calendar-closed', walk_in_only: 'calendar-walk-in', unavailable: 'unavailable' }
+const CELL_SHORT = { closed: 'closed', walk_in_only: 'walk-in', unavailable: 'not for sale' }
 const HEAD_ROWS = 2 // row-group labels, then bay numbers
 const LONG_PRESS_MS = 450
 const MOVE_SLOP_PX = 10
@@ -256,7 +257,7 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
         const kind = cell && Object.hasOwn(CELL_CLASS, cell.status) ? CELL_CLASS[cell.status] : null
         if (run && (run.kind !== kind || run.text !== cell?.reason)) run = null
         if (!kind) return
-        if (!run) out.push((run = { bay, kind, from: rowStart(r), to: rowStart(r + 1), text: cell.reason ?? cell.status, short: cell.status === 'closed' ? 'closed' : 'walk-in' }))
+        if (!run) out.push((run = { bay, kind, from: rowStart(r), to: rowStart(r + 1), text: cell.reason ?? cell.status, short: CELL_SHORT[cell.status] }))
         else run.to = rowStart(r + 1)
       })
     })

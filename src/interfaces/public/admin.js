@@ -10,6 +10,7 @@ import { createAuditPanel } from './admin-audit.js'
 import { createCalendarDialog } from './admin-calendar.js'
 import { createReportsPanel } from './admin-reports.js'
 import { createFleetPanel } from './admin-fleet.js'
+import { createAffectedPanel } from './admin-affected.js'
 import { keepFocus, renderAlerts, renderChart, renderLink } from './admin-panels.js'
 import { createBayStrip } from './admin-strip.js'
 import { boardOf, countsOf, renderBoard } from './admin-board.js'
@@ -45,6 +46,7 @@ const staffDialog = createStaffDialog({ api, toast, me: () => state.me })
 // issue 14: a saved calendar changes the day's rows and shading
 const calendarDialog = createCalendarDialog({ api, toast, fmt: () => state.fmt, onSaved: () => state.date && loadDay(state.date) })
 const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
+const affectedPanel = createAffectedPanel({ api, toast, fmt: () => state.fmt })
 const reportsPanel = createReportsPanel({ api, getToken: () => state.token, today: () => state.today })
 const fleetPanel = createFleetPanel({ api, getToken: () => state.token })
 const grid = createScheduleGrid($('grid'), {
@@ -221,6 +223,9 @@ function onMessage({ topic, payload }) {
     if (can('audit.read')) void auditPanel.load()
     if (can('reports.read')) void reportsPanel.load()
     if (can('fleet.adopt')) void fleetPanel.load()
+    if (can('sessions.any')) affectedPanel.set(payload.affected)
+  } else if (topic === 'session.affected') {
+    if (can('sessions.any')) affectedPanel.update(payload.affected)
   } else if (topic === 'pong') {
     state.clock.sync(payload.now)
   } else if (topic === 'machine.changed') {

@@ -21,6 +21,8 @@ import type { Scheduling } from '../../../src/scheduling/types.js'
 import { createStaff, type SignIn, type Staff } from '../../../src/staff/index.js'
 import { createAudit, type Audit } from '../../../src/audit/index.js'
 import { createPayments, createPrices, type Payments, type PriceDb } from '../../../src/payments/index.js'
+import { createCredits, type Credits } from '../../../src/credits/index.js'
+import { createAffected, type Affected } from '../../../src/affected/index.js'
 import type { StaffRole } from '../../../src/protocol/permissions.js'
 import { FakeBroker } from '../../helpers/fake-broker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
@@ -93,6 +95,9 @@ export interface World {
   audit: Audit
   /** issue 12: prices (none saved: nothing is charged) and the payment providers */
   payments: Payments
+  /** with `affected: true`: sessions on broken bays and their credits (issue 11) */
+  affected?: Affected
+  credits?: Credits
 }
 
 export interface WorldOptions {
@@ -104,10 +109,12 @@ export interface WorldOptions {
   startMs?: number
   /** extra HUB_* settings */
   env?: Record<string, string>
+  /** wire the affected-sessions module and credits (issue 11), as src/hub.ts does */
+  affected?: boolean
 }
 
 export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<World> {
-  const { timeSync, startMs, env, ...extra } = options
+  const { timeSync, startMs, env, affected: withAffected, ...extra } = options
   const dir = t.testdir()
   const config = loadConfig({ HUB_MACHINES: '1-20', HUB_TIMEZONE: 'UTC', HUB_DATA_DIR: dir, ...env })
   const fakeClock = new FakeClock(startMs ?? Date.UTC(2026, 0, 10, 10, 0, 0))
@@ -165,19 +172,34 @@ export async function buildWorld(t: Test, options: WorldOptions = {}): Promise<W
   })
   await staff.start()
   staffRef.staff = staff
+  const credits = withAffected
+    ? createCredits({ db: db.sublevel('credits', { valueEncoding: 'json' }) as never, clock, events, log, audit: audit.log, fmt: (s) => new Date(s * 1000).toISOString().slice(11, 19) })
+    : undefined
+  await credits?.load()
+  const affected = credits
+    ? createAffected({
+        clock, events, log, credits, timeZone: config.timezone, machineIds: config.machineIds, sessions: scheduling,
+        db: db.sublevel('affected', { valueEncoding: 'json' }) as never,
+        health: (id, nowS) => machines.health(id, nowS),
+        dispensing: (id) => machines.get(id)?.desired?.status === 'active',
+        alert: (id, message) => machines.noteAlert(id, 'session_affected', message),
+      })
+    : undefined
+  await affected?.start()
   const app = await buildHttpApp({
-    config, log, clock, events, machines, scheduling, staff, audit, payments, adminToken: ADMIN_TOKEN,
+    config, log, clock, events, machines, scheduling, staff, audit, payments, adminToken: ADMIN_TOKEN, ...(credits && affected && { credits, affected }),
     verifyToken: (token) => TOKENS[token], version: '9.9.9', ...extra, ...(timekeeping && { timekeeping }),
   })
   t.teardown(async () => {
     timekeeping?.stop()
     await app.close()
     await payments.stop()
+    await affected?.stop()
     await machines.stop()
     await scheduling.stop()
     await db.close()
   })
-  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, audit, payments, hubClock: clock, ...(timekeeping && { timekeeping }) }
+  return { app, clock: fakeClock, config, events, broker, scheduling, machines, staff, audit, payments, hubClock: clock, ...(timekeeping && { timekeeping }), ...(credits && affected && { credits, affected }) }
 }
 
 /** A dispenser connects and reports (DESIGN §4: report on connect). */
