@@ -26,23 +26,26 @@ function focusKey(el) {
   return null
 }
 
-export function renderAlerts(container, badge, alerts, { fmt, openOnly = false }) {
+export function renderAlerts(container, badge, alerts, { fmt, openOnly = false, kind = '' }) {
   // open first, then acknowledged, then cleared; newest first within each
   const rank = (a) => (a.cleared_at !== null ? 2 : a.acknowledged ? 1 : 0)
   const list = [...alerts.values()].sort((a, b) => rank(a) - rank(b) || b.raised_at - a.raised_at)
   const open = list.filter((a) => a.cleared_at === null && !a.acknowledged).length
   badge.textContent = open ? String(open) : ''
-  const shown = openOnly ? list.filter((a) => a.cleared_at === null && !a.acknowledged) : list
+  const shown = list.filter((a) => (!openOnly || (a.cleared_at === null && !a.acknowledged)) && (!kind || a.kind.startsWith(kind)))
   if (!shown.length) {
     const hidden = list.length - shown.length
-    container.innerHTML = `<li class="none">${hidden ? `No open alerts (${hidden} acknowledged or cleared).` : 'No alerts. All bays report normally.'}</li>`
+    container.innerHTML = `<li class="none">${hidden ? `No alerts to show (${hidden} hidden by the filter).` : 'No alerts. All bays report normally.'}</li>`
     return
   }
   container.innerHTML = shown
     .slice(0, 50)
     .map((a) => {
       const cls = [`k-${a.kind}`, a.acknowledged ? 'acked' : '', a.cleared_at !== null ? 'cleared' : ''].join(' ')
-      const action = a.acknowledged || a.cleared_at !== null ? '' : `<button type="button" data-ack="${esc(a.alert_id)}">Acknowledge</button>`
+      // open: acknowledge; cleared: dismiss it from the list (POST /api/alerts/:id/dismiss)
+      const action = a.cleared_at !== null
+        ? `<button type="button" data-dismiss="${esc(a.alert_id)}">Dismiss</button>`
+        : a.acknowledged ? '' : `<button type="button" data-ack="${esc(a.alert_id)}">Acknowledge</button>`
       const when = `${fmt.time(a.raised_at)}${a.cleared_at !== null ? ` · cleared ${fmt.time(a.cleared_at)}` : a.acknowledged ? ' · acknowledged' : ''}`
       return `<li class="${cls}"><span class="msg">${esc(a.message)}</span><span class="when">${esc(when)}</span>${action}</li>`
     })

@@ -342,10 +342,11 @@ function renderBoardPanel() {
 }
 function renderAlertsPanel() {
   keepFocus($('alerts'), () =>
-    renderAlerts($('alerts'), $('alert-count'), state.alerts, { fmt: state.fmt, openOnly: $('alerts-open-only').checked }),
+    renderAlerts($('alerts'), $('alert-count'), state.alerts, { fmt: state.fmt, openOnly: $('alerts-open-only').checked, kind: $('alerts-kind').value }),
   )
 }
 $('alerts-open-only').addEventListener('change', renderAlertsPanel)
+$('alerts-kind').addEventListener('change', renderAlertsPanel)
 function renderChartPanel() {
   if (!state.schedule) return
   renderChart($('chart'), $('chart-summary'), { ...state, nowS: state.clock.nowS })
@@ -356,11 +357,17 @@ function renderSide() {
   renderBoardPanel()
 }
 $('alerts').addEventListener('click', async (event) => {
-  const id = event.target.closest('[data-ack]')?.dataset.ack
-  if (!id) return
+  const ack = event.target.closest('[data-ack]')?.dataset.ack
+  const dismiss = event.target.closest('[data-dismiss]')?.dataset.dismiss
+  if (!ack && !dismiss) return
   try {
-    const alert = await api.post(`/api/alerts/${encodeURIComponent(id)}/ack`)
-    state.alerts.set(alert.alert_id, alert)
+    if (ack) {
+      const alert = await api.post(`/api/alerts/${encodeURIComponent(ack)}/ack`)
+      state.alerts.set(alert.alert_id, alert)
+    } else {
+      await api.post(`/api/alerts/${encodeURIComponent(dismiss)}/dismiss`)
+      state.alerts.delete(dismiss)
+    }
     renderAlertsPanel()
   } catch (e) {
     toast(e.message, true)
