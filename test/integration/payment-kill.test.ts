@@ -43,7 +43,7 @@ async function until<T>(what: string, get: () => Promise<T>, check: (v: T) => bo
   }
 }
 
-t.test('kill -9 after the callback, before the activation: paid exactly once, activates after restart; duplicates change nothing', async (t) => {
+t.test('kill -9 after the callback, before the activation: paid exactly once, activates after restart; duplicates change nothing', { timeout: 300_000 }, async (t) => {
   const dir = t.testdir()
   const standIn = await startStandIn(SECRET)
   t.teardown(() => standIn.close())
@@ -58,7 +58,7 @@ t.test('kill -9 after the callback, before the activation: paid exactly once, ac
     HUB_PAYMENT_SECRET: SECRET,
     HUB_PAYMENT_POLL_SECONDS: '1',
   }
-  let hub = await startHubProcess(env)
+  let hub = await startHubProcess(env, 120_000)
   t.teardown(() => hub.kill())
   standIn.hub = `http://127.0.0.1:${hub.httpPort}`
   t.equal((await api(hub, ADMIN, 'PUT', '/api/prices', TABLE)).status, 200)
@@ -89,7 +89,7 @@ t.test('kill -9 after the callback, before the activation: paid exactly once, ac
 
   // Wait past the start, then restart on the same data dir.
   await new Promise((r) => setTimeout(r, Math.max(0, (start + 1) * 1000 - Date.now())))
-  hub = await startHubProcess(env)
+  hub = await startHubProcess(env, 120_000)
   standIn.hub = `http://127.0.0.1:${hub.httpPort}`
   const after = await until('session active', async () => (await api(hub, ADMIN, 'GET', `/api/sessions/${id}`)).json as SessionView, (s) => s.status === 'active')
   t.equal(after.payments?.filter((p) => p.kind === 'payment').length, 1, 'paid exactly once')

@@ -83,6 +83,13 @@ t.test('counter: staff mark a held kiosk booking paid; it starts at once; a repe
   t.same([takings.json().total, takings.json().count, takings.json().records[0].by], [1200, 1, 'staff:sam'], "today's takings")
   const audit = await w.app.inject({ method: 'GET', url: `/api/audit?session_id=${s.session_id}`, headers: auth('admin') })
   t.same(audit.json().entries.map((e: { kind: string }) => e.kind), ['payment.recorded', 'session.created'], 'the payment is audited')
+  const csv = await w.app.inject({ method: 'GET', url: '/api/export/payments.csv', headers: staff })
+  t.equal(csv.statusCode, 200, csv.body.slice(0, 300))
+  t.match(csv.headers['content-type'], /^text\/csv/)
+  const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n')
+  t.equal(lines[0], 'time,session_id,bays,kind,provider,method,reference,amount,currency,by,payment_id', JSON.stringify(csv.body.slice(0, 400)))
+  t.same(lines.slice(1).map((l) => l.split(',').slice(1, 10)), [[String(s.session_id), '2', 'payment', 'counter', 'card', 'R-100', '1200', 'EUR', 'staff:sam']], 'payments.csv: one record per payment, once')
+  t.equal((await w.app.inject({ method: 'GET', url: '/api/export/payments.csv', headers: auth('kiosk') })).statusCode, 403)
 
   const late = await kioskBook(w, 3)
   await runFor(w, 601_000, 60_000)

@@ -111,6 +111,7 @@ const TABLE: Record<string, Case[]> = {
   // issue 12 prices and payments. The admin session is cancelled by the DELETE row above, so the
   // roles allowed through reach the module and are refused with 409 (nothing to pay / ended).
   'GET /api/prices': [{ expect: MANAGERS(200) }],
+  'GET /api/export/payments.csv': [{ expect: MACHINE_READERS }],
   'PUT /api/prices': [
     { body: () => ({ currency: 'EUR', bands: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00', per_hour: 1200 }] }), expect: MANAGERS(200) },
   ],
