@@ -160,14 +160,12 @@ export async function buildHttpApp(deps: HttpDeps) {
   await app.register(authRoutes, ctx)
   await app.register(staffRoutes, ctx)
   await app.register(auditRoutes, ctx)
-  // Fleet routes exist only where the fleet module runs (the whole hub); an app built without it
-  // has no such routes rather than routes that always answer 503.
-  if (deps.fleet) await app.register(deviceRoutes, ctx)
+  await app.register(deviceRoutes, ctx)
   const reports = deps.reports ?? createReports({ config: deps.config, clock: deps.clock, history: (r) => deps.scheduling.history(r), audit: deps.audit,
     calendar: () => compileCalendar(deps.scheduling.calendar().calendar, deps.config.timezone) })
   await app.register(reportRoutes, { ...ctx, reports })
   await app.register(calendarRoutes, ctx)
-  if (deps.fleet) await app.register(firmwareRoutes, ctx)
+  await app.register(firmwareRoutes, ctx)
   await app.register(affectedRoutes, ctx)
   await app.register(paymentRoutes, ctx)
   await app.register(terminalCallback(deps.payments, deps.config.paymentSecret, deps.clock, deps.log.child({ module: 'payments' })))
