@@ -174,6 +174,8 @@ export function createDialogs({ api, state, toast }) {
       cancel.classList.remove('confirm')
       cancel.textContent = 'Cancel session'
       session.showModal()
+      // feature modules add to the dialog (admin-audit.js: customer details and history)
+      session.dispatchEvent(new CustomEvent('session-open', { detail: s }))
     },
     openBay(id) {
       const m = state.machines.get(id)

@@ -44,8 +44,8 @@ export function renderAlerts(container, badge, alerts, { fmt, openOnly = false, 
       const cls = [`k-${a.kind}`, a.acknowledged ? 'acked' : '', a.cleared_at !== null ? 'cleared' : ''].join(' ')
       // open: acknowledge; cleared: dismiss it from the list (POST /api/alerts/:id/dismiss)
       const action = a.cleared_at !== null
-        ? `<button type="button" data-dismiss="${esc(a.alert_id)}">Dismiss</button>`
-        : a.acknowledged ? '' : `<button type="button" data-ack="${esc(a.alert_id)}">Acknowledge</button>`
+        ? `<button type="button" data-dismiss="${esc(a.alert_id)}" data-needs="alerts.ack">Dismiss</button>`
+        : a.acknowledged ? '' : `<button type="button" data-ack="${esc(a.alert_id)}" data-needs="alerts.ack">Acknowledge</button>`
       const when = `${fmt.time(a.raised_at)}${a.cleared_at !== null ? ` · cleared ${fmt.time(a.cleared_at)}` : a.acknowledged ? ' · acknowledged' : ''}`
       return `<li class="${cls}"><span class="msg">${esc(a.message)}</span><span class="when">${esc(when)}</span>${action}</li>`
     })

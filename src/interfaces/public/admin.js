@@ -7,6 +7,7 @@ import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
 import { createStaffDialog } from './admin-staff.js'
 import { createAuditPanel } from './admin-audit.js'
+import { applyPermissions } from './admin-roles.js'
 import { createCalendarDialog } from './admin-calendar.js'
 import { createReportsPanel } from './admin-reports.js'
 import { createFleetPanel } from './admin-fleet.js'
@@ -106,7 +107,7 @@ function enter(me) {
   }
   state.me = me
   document.body.dataset.role = me.role
-  for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !me.permissions.includes(el.dataset.needs)
+  applyPermissions(me.permissions)
   $('whoami').textContent = me.user ? `${me.user} · ${me.role}` : `token · ${me.role}`
   $('signout-all').hidden = !me.user
   $('signin').hidden = true
