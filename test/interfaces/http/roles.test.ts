@@ -125,6 +125,24 @@ const TABLE: Record<string, Case[]> = {
   'POST /api/sessions/:id/check-in': [{ url: (c) => `/api/sessions/${c.adminSession}/check-in`, body: () => ({}), expect: { ...COUNTER(409), kiosk: 409, reservation: 403 } }],
   // HMAC-signed by the gateway: off unless HUB_PAYMENT_URL and HUB_PAYMENT_SECRET are set
   'POST /api/payments/terminal/callback': [{ body: () => ({}), expect: { other: 404 } }],
+  // issue 16 firmware (reads: machines.read)
+  'GET /api/firmware': [{ expect: MACHINE_READERS }],
+  'GET /api/firmware/rollouts': [{ expect: MACHINE_READERS }],
+  // issue 11 affected sessions, alternatives, credits
+  'GET /api/affected': [{ expect: MACHINE_READERS }],
+  // (the admin's session is cancelled by the DELETE row above: readers get 409, others 403)
+  'GET /api/sessions/:id/alternatives': [{ url: (c) => `/api/sessions/${c.adminSession}/alternatives`, expect: { manager: 409, staff: 409, viewer: 409, admin: 409, monitor: 403, kiosk: 403, reservation: 403, none: 401, other: 0 } }],
+  'POST /api/sessions/:id/move': [{ url: (c) => `/api/sessions/${c.adminSession}/move`, body: () => ({ machine_id: 9 }), expect: { manager: 409, staff: 409, admin: 409, other: 403, none: 401 } }],
+  'POST /api/credits/:id/redeem': [{ url: '/api/credits/999999/redeem', body: () => ({}), expect: COUNTER(404) }],
+  // kiosks redeem a customer's credit code at the counter too
+  'POST /api/credits/redeem': [{ body: () => ({}), expect: { ...COUNTER(400), kiosk: 400, reservation: 400 } }],
+  'POST /api/alerts/:id/dismiss': [{ url: '/api/alerts/nope/dismiss', expect: COUNTER(404) }],
+  'POST /api/firmware': [{ body: () => ({}), expect: MANAGERS(400) }],
+  'POST /api/firmware/rollouts': [{ body: () => ({}), expect: MANAGERS(400) }],
+  'POST /api/firmware/rollouts/:id': [{ url: '/api/firmware/rollouts/999999', body: () => ({}), expect: MANAGERS(400) }],
+  // a dispenser's download link: the token is the credential, no role involved
+  'GET /fw/:token': [{ url: `/fw/${'0'.repeat(32)}`, expect: { other: 404 } }],
+  'GET /api/credits': [{ expect: MACHINE_READERS }],
   // HMAC-signed by the cloud, no role involved: off unless HUB_WEBHOOK_SECRET is set
   'POST /api/link/reservations': [{ body: () => ({}), expect: { other: 404 } }],
 }
