@@ -218,27 +218,36 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
     const now = view.nowS()
     const end = view.dayStartS + rowsCount() * slotS()
     const parts = []
+    // A bay held by an override or out of order is drawn once: the schedule's "not for sale" cells
+    // for that bay join its live band (class and reason) instead of a second band on top of it.
+    const live = new Map()
     if (now < end && now >= view.dayStartS - 86400) {
       order.forEach((id, i) => {
-        const m = view.machines.get(id)
-        const band = overlayOf(m, now, end)
+        const band = overlayOf(view.machines.get(id), now, end)
         if (!band) return
         const r0 = Math.max(0, rowOfTime(Math.max(now, view.dayStartS)))
         const r1 = Math.min(rowsCount(), Math.ceil((band.until - view.dayStartS) / slotS()))
-        if (r1 <= r0) return
-        parts.push(
-          `<div class="ov ov-${band.kind}" data-bay="${id}" aria-hidden="true" style="grid-column:${colLine[i]};grid-row:${r0 + HEAD_ROWS + 1} / ${r1 + HEAD_ROWS + 1}" title="${esc(band.text)}"><span>${esc(band.short)}</span></div>`,
-        )
+        if (r1 > r0) live.set(id, { ...band, i, r0, r1, classes: `ov ov-${band.kind}` })
       })
     }
+    const extras = []
     for (const extra of [...cellBands(), ...(view.overlays ?? [])]) {
       const i = order.indexOf(extra.bay)
       if (i < 0) continue
+      const held = live.get(extra.bay)
+      if (extra.kind === 'unavailable' && held) {
+        held.classes += ' ov-unavailable'
+        held.text = extra.text ?? held.text
+        continue
+      }
       const r0 = Math.max(0, rowOfTime(extra.from))
       const r1 = Math.min(rowsCount(), Math.ceil((extra.to - view.dayStartS) / slotS()))
-      if (r1 <= r0) continue
-      parts.push(`<div class="ov ov-${esc(extra.kind)}" data-bay="${extra.bay}" aria-hidden="true" style="grid-column:${colLine[i]};grid-row:${r0 + HEAD_ROWS + 1} / ${r1 + HEAD_ROWS + 1}" title="${esc(extra.text ?? extra.kind)}"><span>${esc(extra.short ?? '')}</span></div>`)
+      if (r1 > r0) extras.push({ ...extra, i, r0, r1, classes: `ov ov-${esc(extra.kind)}` })
     }
+    for (const [id, b] of live)
+      parts.push(`<div class="${b.classes}" data-bay="${id}" aria-hidden="true" style="grid-column:${colLine[b.i]};grid-row:${b.r0 + HEAD_ROWS + 1} / ${b.r1 + HEAD_ROWS + 1}" title="${esc(b.text)}"><span>${esc(b.short)}</span></div>`)
+    for (const b of extras)
+      parts.push(`<div class="${b.classes}" data-bay="${b.bay}" aria-hidden="true" style="grid-column:${colLine[b.i]};grid-row:${b.r0 + HEAD_ROWS + 1} / ${b.r1 + HEAD_ROWS + 1}" title="${esc(b.text ?? b.kind)}"><span>${esc(b.short ?? '')}</span></div>`)
     const html = parts.join('')
     if (els.overlays.dataset.html !== html) {
       els.overlays.innerHTML = html
