@@ -5,8 +5,8 @@
  */
 import t from 'tap'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, inMinutes, settle } from '../interfaces/http/world.js'
-import { ARTIFACTS, browserSkipReason, buildBrowserWorld } from './world.js'
+import { inMinutes, settle } from '../interfaces/http/world.js'
+import { ARTIFACTS, browserSkipReason, buildBrowserWorld, signInAsAdmin } from './world.js'
 
 declare const document: { querySelector(selector: string): { open?: boolean; textContent: string | null } | null }
 
@@ -25,10 +25,7 @@ t.test('admin: maintenance on a booked bay -> confirm the named session -> move 
 
   const errors: string[] = []
   const page = await w.page(errors)
-  await page.goto(`${w.base}/`)
-  await page.fill('#token', ADMIN_TOKEN)
-  await page.click('#signin-form button')
-  await page.waitForSelector('#live.live')
+  await signInAsAdmin(page, w.base)
   await page.waitForSelector('.sched .ov-unavailable[data-bay="12"]')
   t.match(await page.getAttribute('.sched .ov-unavailable[data-bay="12"]', 'title'), /^bay 12 is in maintenance until/, 'the grid names why bay 12 is not for sale')
   t.match(await page.textContent('#affected'), /No session is on a bay that cannot serve it/)

@@ -5,8 +5,8 @@
  */
 import t from 'tap'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, disconnectMachine, inMinutes, settle } from '../interfaces/http/world.js'
-import { ARTIFACTS, browserSkipReason, buildBrowserWorld } from './world.js'
+import { disconnectMachine, inMinutes, settle } from '../interfaces/http/world.js'
+import { ARTIFACTS, browserSkipReason, buildBrowserWorld, signInAsAdmin } from './world.js'
 
 declare const document: { querySelector(selector: string): { open?: boolean } | null }
 
@@ -20,10 +20,7 @@ t.test('admin: maintenance on a booked bay asks to confirm the named sessions, t
   const id = booked.value.session.session_id
   const errors: string[] = []
   const page = await w.page(errors)
-  await page.goto(`${w.base}/`)
-  await page.fill('#token', ADMIN_TOKEN)
-  await page.click('#signin-form button')
-  await page.waitForSelector('#live.live')
+  await signInAsAdmin(page, w.base)
   await page.click('.bay-card[data-bay="6"]')
   await page.waitForSelector('#dlg-bay[open]')
   await page.click('#dlg-bay button[value=maintenance]')

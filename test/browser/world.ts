@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { buildWorld, connectMachine, type World, type WorldOptions } from '../interfaces/http/world.js'
+import { ADMIN_TOKEN, buildWorld, connectMachine, type World, type WorldOptions } from '../interfaces/http/world.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts')
@@ -23,6 +23,14 @@ export interface BrowserWorld extends World {
   context: BrowserContext
   /** a new page that fails the test on any page error or console error */
   page(errors: string[]): Promise<Page>
+}
+
+/** Sign the admin page in with the admin token and wait until its live feed is connected. */
+export async function signInAsAdmin(page: Page, base: string): Promise<void> {
+  await page.goto(`${base}/`)
+  await page.fill('#token', ADMIN_TOKEN)
+  await page.click('#signin-form button')
+  await page.waitForSelector('#live.live')
 }
 
 /** A screen to test on: size in CSS pixels, and whether it is a touch screen. */
