@@ -1,0 +1,312 @@
+/**
+ * Booking throughput with durable confirmation (issue 17), black-box:
+ *
+ *   npm run bench -- bookings [ops=2000] [rounds=1] [bays=80]
+ *
+ * The hub runs as its own process (`node dist/main.js`, temp data dir, one kiosk API token per
+ * client); clients book over REST with keep-alive, each waiting for its answer (a 201/200 is sent
+ * only after the synced LevelDB batch holding the session and its audit entry). The reference, in
+ * the same invocation: a PostgreSQL server the bench starts itself (temp dir, fsync and
+ * synchronous_commit on), a sessions table with an exclusion constraint (btree_gist: bay WITH =,
+ * tstzrange WITH &&) and an audit row written in the same statement. Both sides run the same
+ * operation mix (mix.ts) with 1 and with 8 clients. Without a PostgreSQL server binary the
+ * reference is skipped (said so) and the hub is still measured.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { credentialsPath, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
+import { percentile } from './lib/stats.js'
+import { runMix, type Backend, type MixResult } from './lib/booking-mix.js'
+import { findPostgresBin, startPostgres } from './lib/postgres.js'
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const [opsArg, roundsArg, baysArg] = process.argv.slice(2)
+const OPS = Number(opsArg ?? 2000)
+const ROUNDS = Number(roundsArg ?? 1)
+const BAYS = Number(baysArg ?? 80)
+const CLIENTS = [1, 8]
+
+interface HubUnderTest {
+  port: number
+  tokens: string[]
+  stop(): Promise<void>
+}
+
+/** `node dist/main.js` on a temp data dir, one kiosk token per client; resolves on "hub ready". */
+async function startHub(clients: number): Promise<HubUnderTest> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-bookings-'))
+  const file = readCredentials(credentialsPath(dataDir))
+  const tokens: string[] = []
+  for (let i = 1; i <= clients; i++) {
+    const name = `kiosk${i}`
+    const token = newApiToken(name)
+    file.tokens[name] = { sha256: sha256(token), role: 'kiosk', created_at: new Date().toISOString() }
+    tokens.push(token)
+  }
+  writeCredentials(credentialsPath(dataDir), file)
+  // BENCH_CPU_PROF=<dir>: the hub writes a V8 CPU profile there when it stops (where the time goes).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
+  const child: ChildProcess = spawn(process.execPath, [...profile, join(repoRoot, 'dist', 'main.js')], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      HUB_DATA_DIR: dataDir,
+      HUB_MACHINES: `1-${BAYS}`,
+      HUB_MQTT_PORT: '0',
+      HUB_HTTP_PORT: '0',
+      HUB_TIMEZONE: 'UTC',
+      // The production default: what the hub logs per request is part of its cost.
+      HUB_LOG_LEVEL: 'info',
+      // No dispensers connect in this bench: their bays stay sellable for the whole run.
+      HUB_OFFLINE_GRACE_SECONDS: '3600',
+      // The per-token booking budget is a guard against a runaway kiosk, not what is measured here.
+      HUB_HTTP_BOOKINGS_PER_MINUTE: '100000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const kill = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')
+  process.once('exit', kill)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let stderr = ''
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffer = ''
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const line = buffer.split('\n').find((l) => l.includes('"hub ready"'))
+      if (!line) return
+      // Read no further log lines: the bench process must not spend its CPU parsing them.
+      child.stdout!.off('data', onData)
+      child.stdout!.resume()
+      resolve(Number((JSON.parse(line) as { httpPort: number }).httpPort))
+    }
+    child.stdout!.on('data', onData)
+    void exited.then(() => reject(new Error(`hub exited before it was ready\n${stderr}`)))
+  })
+  return {
+    port,
+    tokens,
+    async stop() {
+      process.off('exit', kill)
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+      kill()
+      await exited
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** One keep-alive connection per client; the answer's status and JSON body. */
+function restBackend(hub: HubUnderTest, clients: number): Backend & { close(): void } {
+  const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }))
+  const call = (client: number, method: string, path: string, body?: unknown) =>
+    new Promise<{ status: number; body: { session_id?: number; error?: string } }>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body)
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: hub.port,
+          method,
+          path,
+          agent: agents[client],
+          headers: {
+            authorization: `Bearer ${hub.tokens[client]}`,
+            ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || '{}') }))
+        },
+      )
+      req.on('error', reject)
+      req.end(payload)
+    })
+  const expect = (r: { status: number; body: { session_id?: number; error?: string } }, ok: number[], what: string) => {
+    if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
+    return r
+  }
+  return {
+    async create(c, s) {
+      const r = await call(c, 'POST', '/api/sessions', { machine_id: s.bay, status: 'reserved', start_time: s.start, duration: s.duration })
+      if (r.status === 409 && r.body.error === 'SESSION_CONFLICT') return undefined
+      return expect(r, [201], 'create').body.session_id!
+    },
+    async update(c, id, duration) {
+      expect(await call(c, 'PATCH', `/api/sessions/${id}`, { duration }), [200], 'update')
+    },
+    async cancel(c, id) {
+      expect(await call(c, 'DELETE', `/api/sessions/${id}`), [200], 'cancel')
+    },
+    close: () => agents.forEach((a) => a.destroy()),
+  }
+}
+
+/** The reference: the same operations as single statements (session + audit row, one commit each). */
+async function postgresBackend(port: number, user: string, clients: number): Promise<Backend & { close(): Promise<void> }> {
+  const { default: pg } = await import('pg')
+  const conns = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const c = new pg.Client({ host: '127.0.0.1', port, user, database: 'postgres' })
+      await c.connect()
+      return c
+    }),
+  )
+  const q = async (c: number, name: string, text: string, values: unknown[]) => (await conns[c]!.query({ name, text, values })).rows as Array<{ id: string }>
+  return {
+    async create(c, s) {
+      try {
+        const rows = await q(
+          c,
+          'create',
+          `WITH s AS (INSERT INTO sessions (bay, during, status, origin) VALUES ($1, tstzrange(to_timestamp($2), to_timestamp($2 + $3)), 'reserved', $4) RETURNING *)
+           INSERT INTO audit (kind, actor, session_id, after) SELECT 'session.created', $4, s.id, to_jsonb(s) FROM s RETURNING session_id AS id`,
+          [s.bay, s.start, s.duration, `kiosk${c + 1}`],
+        )
+        return Number(rows[0]!.id)
+      } catch (error) {
+        if ((error as { code?: string }).code === '23P01') return undefined // exclusion_violation: the bay is taken
+        throw error
+      }
+    },
+    async update(c, id, duration) {
+      const rows = await q(
+        c,
+        'update',
+        `WITH s AS (UPDATE sessions SET during = tstzrange(lower(during), lower(during) + make_interval(secs => $2)), updated_at = now()
+                    WHERE id = $1 AND status <> 'cancelled' RETURNING *)
+         INSERT INTO audit (kind, actor, session_id, after) SELECT 'session.updated', $3, s.id, to_jsonb(s) FROM s RETURNING session_id AS id`,
+        [id, duration, `kiosk${c + 1}`],
+      )
+      if (rows.length !== 1) throw new Error(`update of ${id} changed nothing`)
+    },
+    async cancel(c, id) {
+      const rows = await q(
+        c,
+        'cancel',
+        `WITH s AS (UPDATE sessions SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status <> 'cancelled' RETURNING *)
+         INSERT INTO audit (kind, actor, session_id, after) SELECT 'session.cancelled', $2, s.id, to_jsonb(s) FROM s RETURNING session_id AS id`,
+        [id, `kiosk${c + 1}`],
+      )
+      if (rows.length !== 1) throw new Error(`cancel of ${id} changed nothing`)
+    },
+    close: async () => {
+      await Promise.all(conns.map((c) => c.end()))
+    },
+  }
+}
+
+const SCHEMA = `
+  CREATE EXTENSION IF NOT EXISTS btree_gist;
+  CREATE TABLE sessions (
+    id bigserial PRIMARY KEY,
+    bay integer NOT NULL,
+    during tstzrange NOT NULL,
+    status text NOT NULL,
+    origin text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    EXCLUDE USING gist (bay WITH =, during WITH &&) WHERE (status <> 'cancelled')
+  );
+  CREATE TABLE audit (
+    id bigserial PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now(),
+    kind text NOT NULL,
+    actor text NOT NULL,
+    session_id bigint NOT NULL,
+    after jsonb NOT NULL
+  );`
+
+interface Row {
+  side: string
+  clients: number
+  result: MixResult
+}
+
+function summarise(side: string, clients: number, latencies: number[], result: Omit<MixResult, 'p50Ms' | 'p99Ms'>): Row {
+  const sorted = [...latencies].sort((a, b) => a - b)
+  const r = (n: number) => Math.round(n * 10) / 10
+  return { side, clients, result: { ...result, p50Ms: r(percentile(sorted, 50)), p99Ms: r(percentile(sorted, 99)) } }
+}
+
+async function main() {
+  console.log(`bookings benchmark: ${OPS} operations per run, ${ROUNDS} round(s), ${BAYS} bays; node ${process.version}`)
+  const bin = findPostgresBin()
+  if (!bin) console.log('no PostgreSQL server binary (postgres + initdb in /usr/local/bin or /usr/lib/postgresql/*/bin): skipping the reference, measuring the hub only')
+  const hub = await startHub(Math.max(...CLIENTS))
+  const pgServer = bin ? await startPostgres(bin) : undefined
+  const rows: Row[] = []
+  try {
+    if (pgServer) {
+      const { default: pg } = await import('pg')
+      const admin = new pg.Client({ host: '127.0.0.1', port: pgServer.port, user: pgServer.user, database: 'postgres' })
+      await admin.connect()
+      await admin.query(SCHEMA)
+      await admin.end()
+      console.log(`reference: ${pgServer.version}, fsync on, synchronous_commit on, exclusion constraint (btree_gist)`)
+    }
+    let window = 0
+    // Each run books its own stretch of days, so runs never see each other's sessions.
+    const base = () => Math.ceil(Date.now() / 3_600_000) * 3600 + 86_400 * (1 + 20 * window++)
+    const sides: Array<[string, (clients: number) => Promise<Backend & { close(): unknown }>]> = [
+      ['hub REST', async (n) => restBackend(hub, n)],
+      ...(pgServer ? [['PostgreSQL', (n: number) => postgresBackend(pgServer.port, pgServer.user, n)] as [string, (clients: number) => Promise<Backend & { close(): unknown }>]] : []),
+    ]
+    // Warm-up (JIT, connections, caches), not counted.
+    for (const [, open] of sides) {
+      const backend = await open(8)
+      await runMix(backend, { ops: 400, clients: 8, bays: BAYS, base: base(), seed: 99 })
+      await backend.close()
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const clients of CLIENTS) {
+        // Alternate the sides, so load from the machine's neighbours hits both alike.
+        for (const [side, open] of sides) {
+          const backend = await open(clients)
+          const { latencies, ...result } = await runMix(backend, { ops: OPS, clients, bays: BAYS, base: base(), seed: 1 + round })
+          await backend.close()
+          const row = summarise(side, clients, latencies, result)
+          rows.push(row)
+          console.log(JSON.stringify({ round, side, clients, ...row.result }))
+        }
+      }
+    }
+  } finally {
+    await hub.stop()
+    await pgServer?.stop()
+  }
+  print(rows, pgServer !== undefined)
+}
+
+/** Median of the rounds per side and client count; ratios hub / PostgreSQL. */
+function print(rows: Row[], withReference: boolean) {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const pick = (side: string, clients: number) => {
+    const mine = rows.filter((r) => r.side === side && r.clients === clients).map((r) => r.result)
+    return mine.length === 0 ? undefined : { perSecond: median(mine.map((r) => r.perSecond)), p50Ms: median(mine.map((r) => r.p50Ms)), p99Ms: median(mine.map((r) => r.p99Ms)) }
+  }
+  console.log(`\nbookings with durable confirmation, same operation mix (median of ${ROUNDS} round(s))`)
+  console.log(`${'clients'.padEnd(9)}${'hub ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${withReference ? `${'PG ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'rate hub/PG'.padStart(13)}${'p99 hub/PG'.padStart(12)}` : ''}`)
+  for (const clients of CLIENTS) {
+    const h = pick('hub REST', clients)!
+    const p = pick('PostgreSQL', clients)
+    let line = `${String(clients).padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}`
+    if (p) line += `${String(p.perSecond).padStart(11)}${p.p50Ms.toFixed(1).padStart(9)}${p.p99Ms.toFixed(1).padStart(9)}${(h.perSecond / p.perSecond).toFixed(2).padStart(13)}${(h.p99Ms / p.p99Ms).toFixed(2).padStart(12)}`
+    console.log(line)
+  }
+  if (!withReference) console.log('(no PostgreSQL reference in this run)')
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  },
+)
