@@ -13,8 +13,8 @@ function newest(dir) {
 }
 
 const stamp = 'dist/main.js'
-const stale = !existsSync(stamp) || newest('src') > statSync(stamp).mtimeMs || statSync('package.json').mtimeMs > statSync(stamp).mtimeMs
+const stale = !existsSync(stamp) || newest('src') > statSync(stamp).mtimeMs || ['package.json', 'scripts/build.mjs'].some((f) => statSync(f).mtimeMs > statSync(stamp).mtimeMs)
 if (stale) {
   console.error('building dist/ (src changed)')
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
 }

@@ -18,9 +18,12 @@ export interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** `run: 'dist'` runs the built `dist/main.js` as in production (benchmarks; needs `npm run build`). */
-export async function startHubProcess(env: Record<string, string>, timeoutMs = 30_000, run: 'src' | 'dist' = 'src'): Promise<HubProcess> {
-  const args = run === 'dist' ? [join(repoRoot, 'dist', 'main.js')] : ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')]
+/**
+ * `run: 'dist'` runs the built `dist/main.js` as in production (benchmarks; needs `npm run build`);
+ * `{ entry }` runs that built file (the bundle test builds its own).
+ */
+export async function startHubProcess(env: Record<string, string>, timeoutMs = 30_000, run: 'src' | 'dist' | { entry: string } = 'src'): Promise<HubProcess> {
+  const args = typeof run === 'object' ? [run.entry] : run === 'dist' ? [join(repoRoot, 'dist', 'main.js')] : ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')]
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_LOG_LEVEL: 'info', ...env },

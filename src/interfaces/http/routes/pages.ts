@@ -3,7 +3,8 @@
  * (DESIGN §6). Plain ES modules, no build step. A tiny route instead of @fastify/static:
  * fewer than ten files with fixed names, no directory listing, no traversal (names must
  * match a strict pattern and exist in the folder), and no extra dependency to pin.
- * The folder is src/interfaces/public, found from src/ (tsx) or from dist/ (built).
+ * The folder is src/interfaces/public, found from src/ (tsx), from dist/ (built) or from
+ * dist/main.js (the bundle this file is part of in production).
  */
 import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
@@ -22,7 +23,7 @@ const TYPES: Record<string, string> = {
 const ASSET = /^[a-z0-9-]+\.(js|css|svg)$/
 
 export function publicDir(): string {
-  const candidates = ['../../public/', '../../../../src/interfaces/public/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  const candidates = ['../../public/', '../../../../src/interfaces/public/', '../src/interfaces/public/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   const found = candidates.find((dir) => existsSync(`${dir}admin.html`))
   if (!found) throw new Error(`interfaces/public not found (looked in ${candidates.join(', ')})`)
   return found
