@@ -1,5 +1,5 @@
 /**
- * Bridge to a central MQTT broker (EMQX, AWS IoT Core, mosquitto): messages on the chosen topics
+ * Bridge to a central MQTT broker (mosquitto, RabbitMQ's MQTT plugin, EMQX, AWS IoT Core): messages on the chosen topics
  * of the embedded broker are stored durably first, then forwarded in order with QoS 1 under
  * `sites/<HUB_SITE_ID>/<topic>`; while the remote is unreachable they wait in LevelDB
  * (store-and-forward) and go out when it is back.
@@ -56,6 +56,9 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const { broker, outbox, clock, log, siteId } = deps
   const client: MqttClient = mqtt.connect(deps.url, {
     clientId: `dispenser-hub-${siteId}`,
+    // MQTT 3.1.1: what every central engine speaks (RabbitMQ 3.10's plugin knows nothing newer);
+    // the bridge needs nothing of MQTT 5 and never QoS 2 or retain (README "Central broker")
+    protocolVersion: 4,
     clean: true,
     reconnectPeriod: 2000,
     connectTimeout: 10_000,
