@@ -18,11 +18,12 @@ import { createCounters } from './counters.js'
 import type { CredentialStore } from './credentials.js'
 import { startListeners } from './listeners.js'
 import { createLogLimiter } from './log-limiter.js'
-import type { BrokerPort, ClientIdentity, InboundMessage } from './port.js'
+import { JsonBytes, type BrokerPort, type ClientIdentity, type InboundMessage } from './port.js'
 import { trackConnections, type ConnectionTracker } from './connection-tracker.js'
 import { topicMatches } from './topic-filter.js'
 
 export type { BrokerPort, ClientIdentity, DisconnectReason, InboundMessage, Role } from './port.js'
+export { JsonBytes } from './port.js'
 export type { EnrollmentGate } from './auth.js'
 export { createCredentialStore, type CredentialStore } from './credentials.js'
 export { ensureAdminToken } from './admin-token.js'
@@ -145,7 +146,7 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     publish(topic, payload, options = {}) {
       return new Promise((resolve, reject) => {
         aedes.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+          { cmd: 'publish', topic, payload: payload instanceof JsonBytes ? payload.bytes : Buffer.from(JSON.stringify(payload)), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
           (error) => (error ? reject(error) : resolve()),
         )
       })

@@ -23,8 +23,20 @@ export interface PublishOptions {
   retain?: boolean
 }
 
+/**
+ * A payload already serialised to JSON (issue 17: a cached schedule reply is sent as its bytes,
+ * not stringified again per request). A port that only knows objects still works: JSON.stringify
+ * of it gives the same JSON through toJSON.
+ */
+export class JsonBytes {
+  constructor(readonly bytes: Buffer) {}
+  toJSON(): unknown {
+    return JSON.parse(this.bytes.toString('utf8'))
+  }
+}
+
 export interface BrokerPort {
-  /** Publish JSON to clients. Resolves once the broker accepted it (not when a client acked). */
+  /** Publish JSON to clients (a JsonBytes as it is). Resolves once the broker accepted it (not when a client acked). */
   publish(topic: string, payload: object, options?: PublishOptions): Promise<void>
   /** Messages published by clients on topics matching `filter` (MQTT wildcards allowed). Returns unsubscribe. */
   onMessage(filter: string, handler: (message: InboundMessage) => void): () => void

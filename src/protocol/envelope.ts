@@ -35,6 +35,18 @@ export function envelope<T extends object>(body: T, from: string, to: string, ti
   return payload as Enveloped<T>
 }
 
+/**
+ * `envelope` for a body already serialised (a cached schedule reply, issue 17): the body's JSON
+ * object with the envelope fields appended, without parsing or stringifying the body again.
+ * `body` must be a JSON object without envelope fields.
+ */
+export function envelopeBytes(body: Buffer, from: string, to: string, timestampS: number, echo: ReplyTo = {}): Buffer {
+  const fields = Buffer.from(JSON.stringify(envelope({}, from, to, timestampS, echo)))
+  // `{...}` + `{"timestamp":...}` -> `{...,"timestamp":...}` (an empty body `{}` takes no comma)
+  const open = body.subarray(0, body.length - 1)
+  return Buffer.concat([open, Buffer.from(body.length > 2 ? ',' : ''), fields.subarray(1)])
+}
+
 /** The reply address of node `origin` (its DESIGN §4 reply topic). */
 export function nodeAddress(origin: string, echo: ReplyTo = {}): ReplyAddress {
   return { topic: replyTopic(origin), to: origin, echo }

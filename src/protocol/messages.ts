@@ -76,12 +76,21 @@ export type RequestType = Static<typeof RequestType>
 
 export const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD in HUB_TIMEZONE' })
 
+/**
+ * Which shape a schedule reply takes (issue 17): `runs` (ScheduleRuns, compact, the HTTP default)
+ * or `slots` (Schedule, the seed's one-row-per-slot shape, the MQTT default: deployed nodes read it).
+ */
+export const ScheduleFormat = Type.Enum(['runs', 'slots'], { description: 'reply shape: runs (compact, per bay) or slots (one row per slot)' })
+export type ScheduleFormat = Static<typeof ScheduleFormat>
+
 export const Request = Type.Object({
   request_id: Type.Optional(ExchangeId),
   request_type: RequestType,
   session_id: Type.Optional(SessionId),
   date: Type.Optional(IsoDate),
   machine_id: Type.Optional(MachineId),
+  /** `schedule` only: the reply's shape (default `slots`, the seed's) */
+  format: Type.Optional(ScheduleFormat),
   ...Envelope,
 })
 export type Request = Static<typeof Request>
@@ -165,6 +174,51 @@ export const Schedule = Type.Object({
   ...Envelope,
 })
 export type Schedule = Static<typeof Schedule>
+
+/**
+ * The status table of a ScheduleRuns reply, in this order: a run names its status by index here.
+ * Sent in every reply (`statuses`) so readers need not hard-code it; new statuses are appended.
+ */
+export const RUN_STATUSES: readonly SlotStatus[] = ['available', 'held', 'reserved', 'active', 'maintenance', 'unavailable', 'closed', 'walk_in_only']
+
+/**
+ * One run of a bay: `[first, count, status]` or `[first, count, status, ref]` — `count` slots from
+ * slot index `first` (0 = `first_slot`) share one cell. `status` indexes `statuses`; `ref` is the
+ * cell's `session_id` for taken statuses (held, reserved, active, maintenance) and the index of
+ * its reason in `reasons` for unavailable, closed and walk_in_only.
+ */
+const SlotIndex = Type.Integer({ minimum: 0, maximum: 4096 })
+export const ScheduleRun = Type.Union([
+  Type.Tuple([SlotIndex, Type.Integer({ minimum: 1, maximum: 4096 }), Type.Integer({ minimum: 0, maximum: 255 })]),
+  Type.Tuple([SlotIndex, Type.Integer({ minimum: 1, maximum: 4096 }), Type.Integer({ minimum: 0, maximum: 255 }), Type.Integer({ minimum: 0, maximum: MAX_SESSION_ID })]),
+])
+export type ScheduleRun = Static<typeof ScheduleRun>
+
+/**
+ * Schedule reply, compact (issue 17): the same cells as Schedule, as runs per bay. `runs[i]` are
+ * the runs of `machines[i]`, in slot order, never overlapping; a slot no run covers is
+ * `available`. Slot k starts at `first_slot + k * slot_minutes * 60`; its wall-clock label is
+ * that instant in `timezone` (23 or 25 hours on daylight-saving days). Reason strings are sent
+ * once, in `reasons`.
+ */
+export const ScheduleRuns = Type.Object({
+  format: Type.Literal('runs'),
+  date: IsoDate,
+  slot_minutes: Type.Integer(),
+  /** epoch s of slot 0 (absent when the date has no slots) */
+  first_slot: Type.Optional(EpochSeconds),
+  /** how many slots the date has */
+  slots: Type.Integer({ minimum: 0 }),
+  /** HUB_TIMEZONE: the zone of the slot labels */
+  timezone: Type.String(),
+  machines: Type.Array(MachineId),
+  statuses: Type.Array(SlotStatus),
+  reasons: Type.Array(Type.String()),
+  runs: Type.Array(Type.Array(ScheduleRun)),
+  request_id: Type.Optional(ExchangeId),
+  ...Envelope,
+})
+export type ScheduleRuns = Static<typeof ScheduleRuns>
 
 /**
  * Availability query (GET /api/availability and scheduling.availability): one schema for the

@@ -3,6 +3,9 @@
  * (issue 10 defect 4: a kiosk asking for the schedule 1,000 times must not rebuild a
  * 288-row grid 1,000 times). Both doors (HTTP /api/schedule, MQTT Request `schedule`) read it
  * through scheduling.scheduleFor. The cached object is shared: callers must not mutate it.
+ *
+ * Issue 17: each date also keeps its serialised replies (per format and unsellable overlay), so
+ * a repeated request costs neither a build nor a JSON.stringify; they go with the grid.
  */
 import type { Schedule, SessionRecord } from '../protocol/messages.js'
 
@@ -17,32 +20,62 @@ export interface GridCacheDeps {
 
 export interface GridCache {
   get(date: string): Schedule
+  /**
+   * What `make` derives from the date's grid for `key` (a format and the overlay it was made
+   * with), made once and kept until the grid is dropped. A date keeps its last few keys.
+   */
+  reply<T>(date: string, key: string, make: (grid: Schedule) => T): T
   /** a session changed: drop the dates its old or new interval touches */
   changed(session: SessionRecord, previous?: SessionRecord): void
   clear(): void
-  stats(): { hits: number; builds: number; dates: number }
+  stats(): { hits: number; builds: number; dates: number; replyHits: number; replyBuilds: number }
 }
 
+/** Keys kept per date: both formats, with the overlay of now and of the slot before it. */
+const MAX_REPLIES = 4
+
 export function createGridCache({ build, bounds, maxDates = 32 }: GridCacheDeps): GridCache {
-  const dates = new Map<string, { from: number; to: number; schedule: Schedule }>()
+  interface Entry {
+    from: number
+    to: number
+    schedule: Schedule
+    replies: Map<string, unknown>
+  }
+  const dates = new Map<string, Entry>()
   let hits = 0
   let builds = 0
+  let replyHits = 0
+  let replyBuilds = 0
   const touches = (e: { from: number; to: number }, s: SessionRecord) => s.start_time < e.to && s.end_time > e.from
+  const entryOf = (date: string): Entry => {
+    const cached = dates.get(date)
+    if (cached) {
+      hits++
+      // Re-insert: the Map's order is least recently used first.
+      dates.delete(date)
+      dates.set(date, cached)
+      return cached
+    }
+    builds++
+    const entry = { ...bounds(date), schedule: build(date), replies: new Map<string, unknown>() }
+    dates.set(date, entry)
+    if (dates.size > maxDates) dates.delete(dates.keys().next().value!)
+    return entry
+  }
   return {
-    get(date) {
-      const cached = dates.get(date)
-      if (cached) {
-        hits++
-        // Re-insert: the Map's order is least recently used first.
-        dates.delete(date)
-        dates.set(date, cached)
-        return cached.schedule
+    get: (date) => entryOf(date).schedule,
+    reply<T>(date: string, key: string, make: (grid: Schedule) => T): T {
+      const entry = entryOf(date)
+      if (entry.replies.has(key)) {
+        replyHits++
+        return entry.replies.get(key) as T
       }
-      builds++
-      const entry = { ...bounds(date), schedule: build(date) }
-      dates.set(date, entry)
-      if (dates.size > maxDates) dates.delete(dates.keys().next().value!)
-      return entry.schedule
+      replyBuilds++
+      const value = make(entry.schedule)
+      entry.replies.set(key, value)
+      // Overlay keys move with the clock (one per slot while a bay is unsellable): keep the newest.
+      if (entry.replies.size > MAX_REPLIES) entry.replies.delete(entry.replies.keys().next().value!)
+      return value
     },
     changed(session, previous) {
       for (const [date, entry] of dates) {
@@ -50,6 +83,6 @@ export function createGridCache({ build, bounds, maxDates = 32 }: GridCacheDeps)
       }
     },
     clear: () => dates.clear(),
-    stats: () => ({ hits, builds, dates: dates.size }),
+    stats: () => ({ hits, builds, dates: dates.size, replyHits, replyBuilds }),
   }
 }

@@ -9,12 +9,14 @@ import type { EventBus } from '../lib/event-bus.js'
 import { err, ok } from '../lib/result.js'
 import type { HubEvents } from '../protocol/events.js'
 import type { AuditLog } from '../audit/log.js'
-import type { SessionRecord } from '../protocol/messages.js'
+import type { Schedule, ScheduleFormat, SessionRecord } from '../protocol/messages.js'
 import { decoderFor } from '../protocol/codec.js'
 import { AvailabilityQuery as AvailabilityQuerySchema } from '../protocol/messages.js'
 import { findAlternatives } from './alternatives.js'
 import { findAvailability } from './availability.js'
+import { createHash } from 'node:crypto'
 import { buildScheduleGrid, overlayUnsellable, slotStarts } from './grid.js'
+import { toRuns } from './grid-runs.js'
 import type { BookingChannel } from '../protocol/calendar.js'
 import { describeProblem, type BayHealthFn } from './sellable.js'
 import { createGridCache } from './grid-cache.js'
@@ -26,7 +28,7 @@ import type { CalendarDb } from './calendar-store.js'
 import { createTicker } from './ticker.js'
 import type { PricingFn } from './holds.js'
 import { clockAt, dateAt, dayBounds } from './tz.js'
-import type { AvailabilityQuery, Scheduling, SessionFilter } from './types.js'
+import type { AvailabilityQuery, ScheduleReply, Scheduling, SessionFilter } from './types.js'
 
 export type * from './types.js'
 /** Calendar helpers in HUB_TIMEZONE for the adapters (today's date, a day's bounds). */
@@ -134,6 +136,37 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     ? createArchiver({ clock, log, afterDays: config.archiveAfterDays, candidates: service.archivable, move: service.archive })
     : undefined
 
+  /**
+   * Health changes without a session change (and an offline bay turns unsellable after a grace,
+   * with no event at all), so it is asked on every request and laid over the cached grid. The
+   * overlay is part of the reply's cache key: the unsellable bays with their reasons and the
+   * first slot not yet over (cells before it keep their status), so a reply is made again only
+   * when one of those changes.
+   */
+  const scheduleReply = (date: string, format: ScheduleFormat) => {
+    const checked = checkDate(date, dateAt(config.timezone, nowS()))
+    if (!checked.ok) return checked
+    const now = nowS()
+    const problems = problemsNow(now)
+    const slotS = config.slotMinutes * 60
+    let key: string = format
+    let bays: Map<number, { until: number | null; reason: string }> | undefined
+    if (problems.size > 0) {
+      bays = new Map([...problems].map(([id, p]) => [id, { until: p.until, reason: describeProblem(id, p, config.timezone) }]))
+      const grid = grids.get(date)
+      const live = grid.first_slot === undefined ? 0 : Math.min(grid.schedule.length, Math.max(0, Math.floor((now - grid.first_slot) / slotS)))
+      key = `${format}|${live}|${JSON.stringify([...bays])}`
+    }
+    return ok(
+      grids.reply(date, key, (grid): ScheduleReply => {
+        const slots = bays ? overlayUnsellable(grid, slotStarts(date, config.slotMinutes, service.calendar()), slotS, { nowS: now, bays }) : grid
+        const body = format === 'runs' ? toRuns(slots, config.timezone) : slots
+        const bytes = Buffer.from(JSON.stringify(body))
+        return { format, body, bytes, etag: `"${createHash('sha1').update(bytes).digest('base64url')}"` }
+      }),
+    )
+  }
+
   const list = (filter: SessionFilter = {}): SessionRecord[] => {
     const source = filter.machineId === undefined ? service.records() : service.sessionsOn([filter.machineId])
     return source
@@ -169,16 +202,10 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     },
     list,
     scheduleFor(date) {
-      const checked = checkDate(date, dateAt(config.timezone, nowS()))
-      if (!checked.ok) return checked
-      // Health changes without a session change, so it is laid over the cached grid, never cached.
-      const now = nowS()
-      const problems = problemsNow(now)
-      if (problems.size === 0) return ok(grids.get(date))
-      const bays = new Map([...problems].map(([id, p]) => [id, { until: p.until, reason: describeProblem(id, p, config.timezone) }]))
-      const starts = slotStarts(date, config.slotMinutes, service.calendar())
-      return ok(overlayUnsellable(grids.get(date), starts, config.slotMinutes * 60, { nowS: now, bays }))
+      const reply = scheduleReply(date, 'slots')
+      return reply.ok ? ok(reply.value.body as Schedule) : reply
     },
+    scheduleReply,
     checkDate: (date) => checkDate(date, dateAt(config.timezone, nowS())),
     alternatives,
     async move(sessionId, target, options) {

@@ -4,7 +4,7 @@
  */
 import type { Result } from '../lib/result.js'
 import type { Actor } from '../protocol/actor.js'
-import type { DesiredState, Schedule, Session, SessionRecord } from '../protocol/messages.js'
+import type { DesiredState, Schedule, ScheduleFormat, ScheduleRuns, Session, SessionRecord } from '../protocol/messages.js'
 import type { Alternative } from '../protocol/affected.js'
 import type { IdempotencyKey } from './idempotency.js'
 import type { CalendarAffected, BookingChannel, Calendar, CalendarReply } from '../protocol/calendar.js'
@@ -14,6 +14,17 @@ export type CalendarSetResult =
   | { ok: false; code: SchedulingErrorCode; message: string; field?: string; affected?: CalendarAffected[] }
 
 export type { IdempotencyKey }
+
+/** A schedule reply as served (issue 17): the body, its JSON bytes made once, and their ETag. */
+export interface ScheduleReply {
+  format: ScheduleFormat
+  /** shared with the cache: do not mutate */
+  body: Schedule | ScheduleRuns
+  /** JSON.stringify(body) as UTF-8 */
+  bytes: Buffer
+  /** a strong HTTP entity tag of `bytes` (quoted) */
+  etag: string
+}
 
 export type SchedulingErrorCode =
   | 'SESSION_CONFLICT' // overlaps another session on a bay; message names session and bay
@@ -135,8 +146,14 @@ export interface Scheduling {
   move(sessionId: number, target: readonly number[] | undefined, options: MoveOptions): Promise<Result<MoveOutcome, SchedulingErrorCode>>
   /** The grid of a date (cached until a session on it changes; do not mutate). Refuses dates that do not exist or lie over 400 days away. */
   scheduleFor(date: string): Result<Schedule, SchedulingErrorCode>
-  /** Schedule grid cache counters (/metrics): grids served from the cache, grids built, dates kept. */
-  gridStats(): { hits: number; builds: number; dates: number }
+  /**
+   * The schedule reply of a date in `format` (issue 17), serialised once: served from the date's
+   * cache until a session on it, the calendar or a bay's sellability (or the slot it matters
+   * from) changes. Same date rule as scheduleFor.
+   */
+  scheduleReply(date: string, format: ScheduleFormat): Result<ScheduleReply, SchedulingErrorCode>
+  /** Schedule grid cache counters (/metrics): grids served from the cache, grids built, dates kept; replies served and serialised. */
+  gridStats(): { hits: number; builds: number; dates: number; replyHits: number; replyBuilds: number }
   /** The same date rule for other date inputs (e.g. GET /api/sessions?date=): the date, or a refusal naming `date`. */
   checkDate(date: string): Result<string, SchedulingErrorCode>
   /** Options for `channel` (default kiosk): walk-in-only windows are offered to kiosk and staff, never to reservations. */

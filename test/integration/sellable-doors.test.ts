@@ -84,7 +84,7 @@ t.test('rule table over MQTT and HTTP: unhealthy bays, opening hours, force, sta
     if (o.machine_id.includes(5)) t.ok(o.start_time >= at('11:00'), 'bay 5 only after its stop')
     t.ok(o.end_time <= at('22:00'), 'inside opening hours')
   }
-  const grid = await h.api('kiosk_interface', 'GET', '/api/schedule?date=2026-01-01')
+  const grid = await h.api('kiosk_interface', 'GET', '/api/schedule?date=2026-01-01&format=slots')
   const row = (grid.body.schedule as Array<[string, ...Array<{ machine_id: number; status: string; reason?: string }>]>).find((r) => r[0] === '10:05')!
   t.match(row[2], { machine_id: 2, status: 'unavailable', reason: /^bay 2 is in maintenance until 18:00/ }, 'the grid shows the maintenance bay unavailable')
   t.match(row[3], { machine_id: 3, status: 'unavailable', reason: /^bay 3 is in error/ })

@@ -14,6 +14,7 @@ import {
   EpochSeconds,
   IsoDate,
   MachineId,
+  ScheduleFormat,
   MachineReport,
   MachineState,
   MAX_EPOCH_S,
@@ -43,6 +44,12 @@ export const AlertParams = Type.Object({ id: Type.String({ minLength: 1, maxLeng
 
 export const DateQuery = Type.Object({
   date: Type.Optional(IsoDate),
+})
+
+/** GET /api/schedule: a day and the reply's shape (issue 17: `runs` unless `format=slots`). */
+export const ScheduleQuery = Type.Object({
+  date: Type.Optional(IsoDate),
+  format: Type.Optional(ScheduleFormat),
 })
 
 export const SessionListQuery = Type.Object({

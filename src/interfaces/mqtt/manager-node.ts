@@ -68,9 +68,10 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
       return replier.reject(message, to, `request_type: machine reports are requested on ${Topics.handler}`)
     }
     if (request.request_type === 'schedule') {
-      const schedule = scheduling.scheduleFor(request.date ?? dateAt(timeZone, clock.now() / 1000))
+      // Slots unless asked: deployed nodes read the seed's rows (README "Schedule formats").
+      const schedule = scheduling.scheduleReply(request.date ?? dateAt(timeZone, clock.now() / 1000), request.format ?? 'slots')
       if (!schedule.ok) return replier.reject(message, to, schedule.message)
-      return replier.reply(to, schedule.value)
+      return replier.replyBytes(to, schedule.value.bytes)
     }
     if (request.session_id === undefined) {
       return replier.reject(message, to, 'session_id: is required for request_type session', { session_id: null })

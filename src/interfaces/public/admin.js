@@ -278,7 +278,7 @@ function dayGrid(date) {
 
 async function loadDay(date) {
   try {
-    const [sessions, reply] = await Promise.all([api.get(`/api/sessions?date=${date}`), api.get(`/api/schedule?date=${date}`).catch(() => null)])
+    const [sessions, reply] = await Promise.all([api.get(`/api/sessions?date=${date}`), api.get(`/api/schedule?date=${date}&format=slots`).catch(() => null)])
     const grid = dayGrid(date)
     state.date = date
     // The hub's rows (the calendar's hours of that day) and cells (closed / walk-in, issue 14) when it sends them.

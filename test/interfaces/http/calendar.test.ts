@@ -117,7 +117,7 @@ t.test('bookings and availability obey the calendar per channel; the grid shades
   for (const o of evening) t.ok(o.machine_id[0]! > 5 || o.end_time <= at('18:00') || o.start_time >= at('21:00'), 'reservations are not offered the walk-in bays')
   t.ok((await options('kiosk', at('18:00'))).some((o) => o.machine_id[0]! <= 5 && o.start_time >= at('18:00') && o.start_time < at('21:00')), 'the kiosk is')
 
-  const grid = (await w.app.inject({ method: 'GET', url: '/api/schedule?date=2026-01-13', headers: auth('kiosk') })).json()
+  const grid = (await w.app.inject({ method: 'GET', url: '/api/schedule?date=2026-01-13&format=slots', headers: auth('kiosk') })).json()
   const row = (hm: string) => grid.schedule.find((r: unknown[]) => r[0] === hm)
   t.same(row('08:00')[1], { machine_id: 1, status: 'closed', reason: 'closed: mowing' })
   t.same(row('08:00')[3], { machine_id: 3, status: 'reserved', session_id: row('08:00')[3].session_id }, 'a taken cell keeps its status')
@@ -125,7 +125,12 @@ t.test('bookings and availability obey the calendar per channel; the grid shades
   t.same(row('18:30')[1], { machine_id: 1, status: 'walk_in_only', reason: 'walk-in only: junior league' })
   t.same(row('18:00')[6], { machine_id: 6, status: 'reserved', session_id: row('18:00')[6].session_id })
   t.same(row('18:30')[6], { machine_id: 6, status: 'available' }, 'outside the walk-in bays')
-  const storm = (await w.app.inject({ method: 'GET', url: '/api/schedule?date=2026-01-14', headers: auth('kiosk') })).json()
+  // The default (runs) carries the same cells, each reason once.
+  const runs = (await w.app.inject({ method: 'GET', url: '/api/schedule?date=2026-01-13', headers: auth('kiosk') })).json()
+  t.same(runs.reasons.filter((r: string) => r === 'closed: mowing').length, 1)
+  const { expandRuns } = await import('../../../src/scheduling/grid-runs.js')
+  t.same(expandRuns(runs), grid, 'runs expand to the slot rows')
+  const storm = (await w.app.inject({ method: 'GET', url: '/api/schedule?date=2026-01-14&format=slots', headers: auth('kiosk') })).json()
   t.ok(storm.schedule.length > 0 && storm.schedule.every((r: Array<string | { status: string }>) => r.slice(1).every((c) => (c as { status: string }).status === 'closed')), 'a closed day: every cell closed')
   t.same(storm.schedule[0][1].reason, 'closed: storm')
 })

@@ -113,6 +113,25 @@ t.test('Request session and schedule', async (t) => {
   t.match(badDate.payload, { success: false, message: /^date:/ })
 })
 
+t.test('Request schedule with format (issue 17): slots by default, runs on request, the same cells', async (t) => {
+  const w = await setup(t)
+  const start = w.clock.nowSeconds() + 600
+  await w.ask({ machine_id: [1, 2], status: 'reserved', start_time: start, duration: 600 })
+  const slots = await w.ask({ request_id: 4, request_type: 'schedule', date: '2026-06-01', format: 'slots', exchange_id: 9 })
+  const plain = await w.ask({ request_id: 4, request_type: 'schedule', date: '2026-06-01', exchange_id: 9 })
+  t.same({ ...plain.payload, timestamp: 0 }, { ...slots.payload, timestamp: 0 }, 'format slots is the default')
+  const runs = await w.ask({ request_id: 5, request_type: 'schedule', date: '2026-06-01', format: 'runs' })
+  t.match(runs.payload, { format: 'runs', date: '2026-06-01', slots: 288, timezone: 'Europe/London', request_id: 5, origin_node: 'schedule_manager', destination_node: 'kiosk_interface' })
+  t.type(runs.payload.timestamp, 'number', 'enveloped like every reply')
+  const { expandRuns } = await import('../../../src/scheduling/grid-runs.js')
+  const { request_id: _r, timestamp: _t, origin_node: _o, destination_node: _d, exchange_id: _e, ...grid } = slots.payload as Record<string, unknown>
+  t.same(expandRuns(runs.payload as never), grid, 'the runs expand to the slot rows')
+  t.match(slots.payload, { exchange_id: 9, request_id: 4 }, 'echo fields are kept')
+  const bad = await w.ask({ request_id: 6, request_type: 'schedule', format: 'rows' })
+  t.match(bad.payload, { success: false, message: 'format: must be one of runs, slots', request_id: 6 })
+  t.same(w.rejected.at(-1), 'format: must be one of runs, slots', 'counted as bad input')
+})
+
 t.test('stop unsubscribes', async (t) => {
   const w = await setup(t)
   const kiosk = FakeBroker.node('kiosk_interface', 'kiosk')
