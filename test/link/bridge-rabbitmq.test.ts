@@ -39,6 +39,6 @@ t.test('bridge to RabbitMQ (MQTT plugin) with store-and-forward', { skip: hasRab
   })
   t.teardown(() => rabbit.close())
   await rabbit.start()
-  await bridgeSuite(t, { url: rabbit.mqttUrl, start: () => rabbit.start(), stop: () => rabbit.stop(), grantedQos2: 1, refusedPublish: 'connection closed' })
+  await bridgeSuite(t, { url: rabbit.mqttUrl, start: () => rabbit.start(), stop: () => rabbit.stop(), grantedQos2: 1, refusedPublish: 'connection closed', refusedSubscribe: 'connection closed' })
   t.comment(`RabbitMQ boot (spawn to first MQTT login): first ${rabbit.bootMs[0]} ms, restart ${rabbit.bootMs[1]} ms; whole test ${Date.now() - began} ms`)
 })

@@ -4,7 +4,7 @@
  * (bridge-rabbitmq.test.ts). The real hub bridges to a broker the test started, with a login per
  * site and an ACL that confines each site to `sites/<its id>/#`. It proves: events arrive under
  * `sites/<site>/` at QoS 1, not retained; topics not listed are not bridged; a site cannot publish
- * under another site's prefix; what the hub produced while the central broker was down arrives
+ * under another site's prefix nor subscribe to anything (no way in from the centre); what the hub produced while the central broker was down arrives
  * in order after it is back, and a central consumer with a persistent session loses nothing
  * across the broker's restart.
  */
@@ -29,6 +29,8 @@ export interface CentralBroker {
   grantedQos2: 1 | 2
   /** what the engine does with a publish its ACL refuses (MQTT 3.1.1 has no negative PUBACK) */
   refusedPublish: 'acknowledged and dropped' | 'connection closed'
+  /** what the engine does with a subscription its ACL refuses (mosquitto grants it and delivers nothing) */
+  refusedSubscribe: 'granted, nothing delivered' | 'connection closed'
 }
 
 interface Received {
@@ -100,6 +102,29 @@ export async function bridgeSuite(t: Test, broker: CentralBroker): Promise<void>
     [1000],
     "nothing forged under venue2's prefix reached the central consumer; venue2's own message did",
   )
+
+  // A site's login reads nothing on the central broker: there is no path from the centre into a hub.
+  const listener = mqtt.connect(broker.url, { ...accounts.venue2, clientId: 'dispenser-hub-venue2-listener', reconnectPeriod: 0 })
+  t.teardown(() => listener.endAsync(true))
+  await new Promise<void>((resolve, reject) => {
+    listener.once('connect', () => resolve())
+    listener.once('error', reject)
+  })
+  listener.on('error', () => undefined)
+  const heard: Received[] = []
+  collect(listener, heard)
+  let subscribed = await listener.subscribeAsync('sites/venue2/#', { qos: 1 }).then(
+    () => 'granted',
+    (error: Error & { code?: number }) => (error.code === 0x80 ? 'SUBACK 0x80' : listener.connected ? `error: ${error.message}` : 'connection closed'),
+  )
+  if (subscribed === 'granted') {
+    await venue2.publishAsync('sites/venue2/internal/admin', JSON.stringify({ n: 1001 }), { qos: 1 })
+    await waitFor(() => received.some((r) => r.n === 1001), 10_000, 'the central consumer gets the next venue2 message')
+    // the broker wrote any copy for the listener before it answers the listener's next packet
+    await listener.unsubscribeAsync('sites/venue2/#')
+    subscribed = heard.length === 0 ? 'granted, nothing delivered' : `granted, ${heard.length} delivered`
+  }
+  t.equal(subscribed, broker.refusedSubscribe, `a site's login subscribing, even to its own prefix: ${subscribed}`)
 
   // Store-and-forward across a restart of the central broker.
   await broker.stop()
