@@ -35,6 +35,7 @@ import { createCredits, type Credits } from './credits/index.js'
 import { createAffected, type Affected } from './affected/index.js'
 import { clockFormatter } from './machines/desired.js'
 import { createPayments, createPrices, type Payments, type PriceDb } from './payments/index.js'
+import { createHubMetrics } from './metrics/index.js'
 
 export interface HubOptions {
   config: Config
@@ -95,6 +96,9 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     stops.push(() => db.close())
 
     const events = new EventBus<HubEvents>(log.child({ module: 'events' }))
+    // /metrics: the hub's own registry (issue 17), timing commands from events and bookings at both doors
+    const metrics = createHubMetrics({ events, onError: (err, family) => log.error({ err, family }, 'metric read failed') })
+    stops.push(() => metrics.stop())
     const timekeeping = createTimekeeping({
       clock,
       timeSync: options.timeSync ?? createSystemTimeSync(),
@@ -269,6 +273,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       timeZone: config.timezone,
       log: log.child({ module: 'manager-node' }),
       replier: createNodeReplier({ ...replierDeps, from: NodeNames.scheduleManager }),
+      bookings: metrics,
     })
     stops.push(() => managerNode.stop())
     const handlerNode = createHandlerNode({
@@ -287,6 +292,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
 
     // Exports and utilization over live and archived sessions; payments plug their price in with `priceOf`.
     const reports = createReports({ config, clock, history: (range) => scheduling.history(range), audit, calendar: () => compileCalendar(scheduling.calendar().calendar, config.timezone) })
+    metrics.add(...link.metrics(), ...broker.metrics(), ...timekeeping.metrics())
     const http = await buildHttpApp({
       reports,
       config,
@@ -305,7 +311,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       payments,
       verifyToken: (token) => credentials.verifyApiToken(token),
       health: () => ({ link: link.status() }),
-      metrics: () => link.metrics() + '\n' + broker.metrics() + '\n' + timekeeping.metrics(),
+      metrics,
     })
     await http.register(link.webhook)
     await http.listen({ host: config.httpHost, port: config.httpPort })

@@ -1,7 +1,10 @@
 /**
- * What the broker refused or dropped, by reason, for /metrics (Prometheus text). Reasons are a
- * fixed set chosen by the code, never client text, so the label cardinality stays bounded.
+ * What the broker refused or dropped, by reason, for /metrics. Reasons are a fixed set chosen by
+ * the code, never client text, so the label cardinality stays bounded. Plain counts here; the
+ * metrics module reads them at each scrape (`families`).
  */
+import type { MetricFamily } from '../metrics/index.js'
+
 export const CounterHelp = {
   dispenser_mqtt_refused_connections_total: 'MQTT CONNECTs refused, by reason',
   dispenser_mqtt_closed_connections_total: 'MQTT connections closed for a protocol or size violation, by reason',
@@ -13,8 +16,8 @@ export type CounterName = keyof typeof CounterHelp
 export interface BrokerCounters {
   inc(name: CounterName, reason: string): void
   get(name: CounterName, reason: string): number
-  /** Prometheus text, one family per counter */
-  render(): string
+  /** one counter family per name, label `reason` */
+  families(): MetricFamily[]
 }
 
 export function createCounters(): BrokerCounters {
@@ -26,13 +29,13 @@ export function createCounters(): BrokerCounters {
       counts.set(name, family)
     },
     get: (name, reason) => counts.get(name)?.get(reason) ?? 0,
-    render() {
-      const lines: string[] = []
-      for (const [name, help] of Object.entries(CounterHelp) as Array<[CounterName, string]>) {
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
-        for (const [reason, n] of counts.get(name) ?? []) lines.push(`${name}{reason="${reason}"} ${n}`)
-      }
-      return lines.join('\n') + '\n'
-    },
+    families: () =>
+      (Object.entries(CounterHelp) as Array<[CounterName, string]>).map(([name, help]) => ({
+        name,
+        help,
+        type: 'counter' as const,
+        labelNames: ['reason'],
+        read: () => [...(counts.get(name) ?? [])].map(([reason, n]) => [{ reason }, n] as const),
+      })),
   }
 }

@@ -15,6 +15,7 @@ import { mayForward, NO_RETAIN_TOPICS } from './acl.js'
 import { isEnrollTopic } from '../protocol/topics.js'
 import type { EnrollmentGate } from './auth.js'
 import { createCounters } from './counters.js'
+import type { MetricFamily } from '../metrics/index.js'
 import type { CredentialStore } from './credentials.js'
 import { startListeners } from './listeners.js'
 import { createLogLimiter } from './log-limiter.js'
@@ -30,8 +31,8 @@ export { ensureAdminToken } from './admin-token.js'
 
 export interface Broker extends BrokerPort {
   ports: { mqtt: number; ws: number | null; tls: number | null }
-  /** refused connections, closed connections and dropped publishes by reason (Prometheus text) */
-  metrics(): string
+  /** refused connections, closed connections and dropped publishes by reason, for /metrics */
+  metrics(): MetricFamily[]
   /** Disconnects every client whose identity matches (the enrollment window shut: its logins go). */
   disconnect(match: (identity: ClientIdentity) => boolean): number
   close(): Promise<void>
@@ -142,7 +143,7 @@ export async function createBroker({ config, log, credentials, clock = systemClo
 
   return {
     ports: listeners.ports,
-    metrics: () => counters.render(),
+    metrics: () => counters.families(),
     publish(topic, payload, options = {}) {
       return new Promise((resolve, reject) => {
         aedes.publish(

@@ -12,6 +12,7 @@ import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
 import type { ReservationOutcome } from '../protocol/cloud.js'
 import type { Scheduling } from '../scheduling/types.js'
+import type { MetricFamily } from '../metrics/index.js'
 import { createBridge, type Bridge, type BridgedMessage } from './bridge.js'
 import { openOutbox, type OutboxDb } from './outbox.js'
 import { createReservationSync, type ReservationSync } from './reservations.js'
@@ -38,7 +39,8 @@ export interface LinkDeps {
 
 export interface Link {
   status(): object
-  metrics(): string
+  /** hub_link_* gauges for /metrics */
+  metrics(): MetricFamily[]
   webhook: ReturnType<typeof reservationWebhook>
   reservations: ReservationSync
   stop(): Promise<void>
@@ -100,25 +102,31 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
 
   return {
     status,
-    metrics() {
-      const s = status()
-      const lines = [
-        '# HELP hub_link_backlog Events waiting in a cloud-link outbox.',
-        '# TYPE hub_link_backlog gauge',
-        `hub_link_backlog{part="uplink"} ${uplink?.status().backlog ?? 0}`,
-        `hub_link_backlog{part="bridge"} ${bridge?.status().backlog ?? 0}`,
-        `hub_link_backlog{part="reservation_reports"} ${s.reservations.reports.backlog}`,
-        '# HELP hub_link_last_success_seconds Epoch seconds of the last successful delivery or pull.',
-        '# TYPE hub_link_last_success_seconds gauge',
-        `hub_link_last_success_seconds{part="uplink"} ${uplink?.status().lastSuccess ?? 0}`,
-        `hub_link_last_success_seconds{part="bridge"} ${bridge?.status().lastSuccess ?? 0}`,
-        `hub_link_last_success_seconds{part="reservations"} ${s.reservations.pull.lastSuccess ?? 0}`,
-        '# HELP hub_link_bridge_connected 1 when the bridge is connected to the remote broker.',
-        '# TYPE hub_link_bridge_connected gauge',
-        `hub_link_bridge_connected ${bridge?.status().connected ? 1 : 0}`,
-      ]
-      return lines.join('\n') + '\n'
-    },
+    metrics: (): MetricFamily[] => [
+      {
+        name: 'hub_link_backlog',
+        help: 'Events waiting in a cloud-link outbox.',
+        type: 'gauge',
+        labelNames: ['part'],
+        read: () => [
+          [{ part: 'uplink' }, uplink?.status().backlog ?? 0],
+          [{ part: 'bridge' }, bridge?.status().backlog ?? 0],
+          [{ part: 'reservation_reports' }, reservations.status().reports.backlog],
+        ],
+      },
+      {
+        name: 'hub_link_last_success_seconds',
+        help: 'Epoch seconds of the last successful delivery or pull.',
+        type: 'gauge',
+        labelNames: ['part'],
+        read: () => [
+          [{ part: 'uplink' }, uplink?.status().lastSuccess ?? 0],
+          [{ part: 'bridge' }, bridge?.status().lastSuccess ?? 0],
+          [{ part: 'reservations' }, reservations.status().pull.lastSuccess ?? 0],
+        ],
+      },
+      { name: 'hub_link_bridge_connected', help: '1 when the bridge is connected to the remote broker.', type: 'gauge', read: () => (bridge?.status().connected ? 1 : 0) },
+    ],
     webhook: reservationWebhook(config.webhookSecret, reservations, clock),
     reservations,
     async stop() {

@@ -11,6 +11,7 @@ import type { EventBus } from '../lib/event-bus.js'
 import { err, ok, type Result } from '../lib/result.js'
 import { CONFIRM_MAX_MS, CONFIRM_MIN_MS, type ClockStatus } from '../protocol/clock.js'
 import type { HubEvents } from '../protocol/events.js'
+import type { MetricFamily } from '../metrics/index.js'
 import type { BootPort, ConfirmationStore } from './confirmation-store.js'
 import type { TimeSyncPort, TimeSyncState } from './time-sync.js'
 
@@ -26,7 +27,7 @@ export interface Timekeeping {
   /** resolves when the stored confirmation is written (or cleared) */
   flush(): Promise<void>
   /** Prometheus gauges: hub_clock_trusted, hub_clock_synchronised, hub_clock_offset_seconds */
-  metrics(): string
+  metrics(): MetricFamily[]
   /** ask the time-sync service now (also done every poll interval) */
   check(): Promise<ClockStatus>
   start(): Promise<void>
@@ -159,21 +160,29 @@ export function createTimekeeping(deps: TimekeepingDeps): Timekeeping {
     status,
     check,
     flush: () => writes,
-    metrics() {
-      const s = status()
-      return [
-        "# HELP hub_clock_trusted 1 while the hub's time is NTP-synchronised, staff-confirmed or cannot be checked; 0 while it is known to be unsynchronised.",
-        '# TYPE hub_clock_trusted gauge',
-        `hub_clock_trusted ${s.trusted ? 1 : 0}`,
-        '# HELP hub_clock_synchronised 1 synchronised, 0 not, -1 no time-sync service answered.',
-        '# TYPE hub_clock_synchronised gauge',
-        `hub_clock_synchronised ${s.synchronised === null ? -1 : s.synchronised ? 1 : 0}`,
-        '# HELP hub_clock_offset_seconds Hub time minus the system clock (a staff-confirmed time), seconds.',
-        '# TYPE hub_clock_offset_seconds gauge',
-        `hub_clock_offset_seconds ${s.offset_ms / 1000}`,
-        '',
-      ].join('\n')
-    },
+    metrics: (): MetricFamily[] => [
+      {
+        name: 'hub_clock_trusted',
+        help: "1 while the hub's time is NTP-synchronised, staff-confirmed or cannot be checked; 0 while it is known to be unsynchronised.",
+        type: 'gauge',
+        read: () => (status().trusted ? 1 : 0),
+      },
+      {
+        name: 'hub_clock_synchronised',
+        help: '1 synchronised, 0 not, -1 no time-sync service answered.',
+        type: 'gauge',
+        read: () => {
+          const { synchronised } = status()
+          return synchronised === null ? -1 : synchronised ? 1 : 0
+        },
+      },
+      {
+        name: 'hub_clock_offset_seconds',
+        help: 'Hub time minus the system clock (a staff-confirmed time), seconds.',
+        type: 'gauge',
+        read: () => status().offset_ms / 1000,
+      },
+    ],
     confirm(epochMs, by) {
       if (sync.synchronised === true) {
         return err('CLOCK_SYNCHRONISED', `the system clock is synchronised (${sync.detail}); the hub keeps it`)

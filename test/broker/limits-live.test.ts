@@ -1,4 +1,5 @@
 /** The broker's limits with real clients: takeover, retain, rates, lengths, throttled logins. */
+import { renderFamilies } from '../../src/metrics/index.js'
 import t from 'tap'
 import type { MqttClient } from 'mqtt'
 import type { InboundMessage } from '../../src/broker/port.js'
@@ -79,7 +80,7 @@ t.test('per-client rate on internal/manager: the excess is dropped, counted and 
   t.equal(told.length, 1, 'one notice for the interval, not 95')
   t.match(told[0], { success: false, message: /rate limited: at most 1 messages\/s \(burst 5\) to internal\/manager/ })
   t.ok(kiosk.connected, 'the client stays connected')
-  t.match(b.broker.metrics(), new RegExp(`dispenser_mqtt_dropped_total\\{reason="rate"\\} ${100 - seen.length}`))
+  t.match((await renderFamilies(b.broker.metrics())), new RegExp(`dispenser_mqtt_dropped_total\\{reason="rate"\\} ${100 - seen.length}`))
 
   // another client has its own bucket; dispensers' reports pass at their own generous rate
   const admin = await b.connect(ADMIN)
@@ -109,7 +110,7 @@ t.test('client ids and usernames longer than HUB_MQTT_MAX_ID_LENGTH are refused'
   t.equal(await b.refusal({ ...KIOSK, clientId: 'k'.repeat(128) }), undefined, '128 is fine')
   t.match(String(await b.refusal({ ...KIOSK, clientId: 'k'.repeat(129) })), /Identifier rejected/i)
   t.match(String(await b.refusal({ ...KIOSK, username: 'u'.repeat(129) })), /Bad username or password/i)
-  t.match(b.broker.metrics(), /dispenser_mqtt_refused_connections_total\{reason="too_long"\} 2/)
+  t.match((await renderFamilies(b.broker.metrics())), /dispenser_mqtt_refused_connections_total\{reason="too_long"\} 2/)
 })
 
 t.test('after HUB_MQTT_AUTH_FAILURES wrong secrets a name is refused without a check; other names are not', async (t) => {
@@ -121,8 +122,8 @@ t.test('after HUB_MQTT_AUTH_FAILURES wrong secrets a name is refused without a c
   t.teardown(() => b.close())
   for (let i = 0; i < 3; i++) t.match(String(await b.refusal({ ...KIOSK, clientId: `g${i}`, password: `guess${i}` })), /Bad username or password/i)
   t.match(String(await b.refusal({ ...KIOSK, clientId: 'g3', password: 'ks' })), /Bad username or password/i, 'even the right secret waits out the back-off')
-  t.match(b.broker.metrics(), /reason="throttled"\} 1/)
-  t.match(b.broker.metrics(), /reason="bad_credentials"\} 3/)
+  t.match((await renderFamilies(b.broker.metrics())), /reason="throttled"\} 1/)
+  t.match((await renderFamilies(b.broker.metrics())), /reason="bad_credentials"\} 3/)
   t.equal(await b.refusal(ADMIN), undefined, 'another name from the same address logs in')
   await clock.advance(1000) // the first back-off is 1 s
   t.equal(await b.refusal({ ...KIOSK, clientId: 'g4' }), undefined, 'after the back-off the right secret works')
@@ -133,6 +134,6 @@ t.test('usernames inherited from Object.prototype get a clean CONNACK 4', async 
   for (const username of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
     t.match(String(await b.refusal({ clientId: `c-${username}`, username, password: 'x' })), /Bad username or password/i, username)
   }
-  t.match(b.broker.metrics(), /reason="bad_credentials"\} 4/)
-  t.notMatch(b.broker.metrics(), /reason="error"/, 'no internal error')
+  t.match((await renderFamilies(b.broker.metrics())), /reason="bad_credentials"\} 4/)
+  t.notMatch((await renderFamilies(b.broker.metrics())), /reason="error"/, 'no internal error')
 })

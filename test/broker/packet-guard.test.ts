@@ -1,4 +1,5 @@
 import t from 'tap'
+import { renderFamilies } from '../../src/metrics/index.js'
 import { connect as tcpConnect } from 'node:net'
 import mqttPacket from 'mqtt-packet'
 import { createPacketScanner } from '../../src/broker/packet-guard.js'
@@ -106,7 +107,7 @@ t.test('the real broker closes oversized, bad-topic and id-0 connections on TCP 
   ws.send(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]))
   ws.send(Buffer.alloc(2048, 0x41))
   await closed
-  const metrics = b.broker.metrics()
+  const metrics = (await renderFamilies(b.broker.metrics()))
   t.match(metrics, /dispenser_mqtt_closed_connections_total\{reason="packet_too_large"\} 2/)
   t.match(metrics, /dispenser_mqtt_closed_connections_total\{reason="bad_topic"\} 1/)
   t.match(metrics, /dispenser_mqtt_closed_connections_total\{reason="packet_id_zero"\} 1/)
@@ -132,5 +133,5 @@ t.test('the TLS listener reads through the same guard', async (t) => {
   socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]))
   socket.write(Buffer.alloc(256 * 1024, 0x41))
   await closed
-  t.match(b.broker.metrics(), /dispenser_mqtt_closed_connections_total\{reason="packet_too_large"\} 1/)
+  t.match((await renderFamilies(b.broker.metrics())), /dispenser_mqtt_closed_connections_total\{reason="packet_too_large"\} 1/)
 })

@@ -1,4 +1,5 @@
 /** Time you can trust (issue 15): a fake time-sync state, the FakeClock under the hub's TrustedClock. */
+import { renderFamilies } from '../../src/metrics/index.js'
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
 import { Writable } from 'node:stream'
@@ -33,7 +34,7 @@ t.test('unsynchronised: untrusted, said once; staff confirm; the hub runs on it;
   await w.keeping.start()
   t.match(w.keeping.status(), { synchronised: false, service: 'timesyncd', source: 'system', trusted: false, offset_ms: 0, confirmed_at: null })
   t.match(w.changes, [{ reason: 'clock not synchronised', clock: { trusted: false } }], 'the untrusted clock is announced')
-  t.match(w.keeping.metrics(), /^hub_clock_trusted 0$[\s\S]*^hub_clock_synchronised 0$[\s\S]*^hub_clock_offset_seconds 0$/m, 'and on /metrics')
+  t.match((await renderFamilies(w.keeping.metrics())), /^hub_clock_trusted 0$[\s\S]*^hub_clock_synchronised 0$[\s\S]*^hub_clock_offset_seconds 0$/m, 'and on /metrics')
   t.ok(w.logs.some((l) => l.level === 40 && /clock not synchronised/.test(String(l.msg))), 'and logged as a warning')
   await w.fake.advance(30_000)
   t.equal(w.changes.length, 1, 'polls that find the same state announce nothing')
@@ -42,7 +43,7 @@ t.test('unsynchronised: untrusted, said once; staff confirm; the hub runs on it;
   t.ok(confirmed.ok)
   t.match(w.keeping.status(), { source: 'staff', trusted: true, offset_ms: REAL - w.fake.now(), confirmed_by: 'admin', confirmed_at: REAL / 1000 })
   t.equal(w.clock.now(), REAL, 'the hub runs on the confirmed time')
-  t.match(w.keeping.metrics(), new RegExp(`^hub_clock_trusted 1$[\\s\\S]*^hub_clock_offset_seconds ${(REAL - w.fake.now()) / 1000}$`, 'm'))
+  t.match((await renderFamilies(w.keeping.metrics())), new RegExp(`^hub_clock_trusted 1$[\\s\\S]*^hub_clock_offset_seconds ${(REAL - w.fake.now()) / 1000}$`, 'm'))
   const step = w.logs.find((l) => /clock step: staff confirmed/.test(String(l.msg)))
   t.match(step, { stepMs: REAL - Date.UTC(2026, 0, 10, 7, 0, 30), by: 'admin' }, 'the step is logged with its size and who')
 

@@ -16,6 +16,7 @@ import type { HttpDeps, RouteContext } from './deps.js'
 import { installErrorHandlers } from './errors.js'
 import { installLimits } from './limits.js'
 import { createMetricsCollector } from './metrics-collector.js'
+import { createHubMetrics } from '../../metrics/index.js'
 import { createLiveFeed } from './live-feed.js'
 import { healthRoutes } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -107,8 +108,11 @@ export async function buildHttpApp(deps: HttpDeps) {
   const limits = await installLimits(app, deps.config)
   const check = createTokenCheck(deps)
   const cookieCheck = createCookieCheck(deps)
+  // The hub passes its own (shared with the MQTT door); an app built alone keeps one for itself.
+  const registry = deps.metrics ?? createHubMetrics({ events: deps.events })
   const ctx: RouteContext = {
     ...deps,
+    metrics: registry,
     version: deps.version ?? readVersion(),
     guard: createGuard(check, cookieCheck, limits),
     limits,
@@ -122,7 +126,6 @@ export async function buildHttpApp(deps: HttpDeps) {
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  const metrics = createMetricsCollector(deps.events)
   const feed = createLiveFeed({ ...ctx, check, cookieCheck })
   await app.register(websocket, {
     options: { maxPayload: 16 * 1024 },
@@ -144,13 +147,16 @@ export async function buildHttpApp(deps: HttpDeps) {
     },
   })
   const loopDelay = createEventLoopDelay()
+  const collector = createMetricsCollector({ ctx, events: deps.events, feedClients: () => feed.clients(), loopDelay })
+  registry.add(...collector.families)
   app.addHook('onClose', async () => {
-    metrics.stop()
+    collector.stop()
     loopDelay.stop()
+    if (!deps.metrics) registry.stop()
   })
 
   await app.register(healthRoutes, ctx)
-  await app.register(metricsRoutes, { ...ctx, collector: metrics, feedClients: () => feed.clients(), loopDelay })
+  await app.register(metricsRoutes, { ...ctx, registry })
   await app.register(sessionRoutes, ctx)
   await app.register(scheduleRoutes, ctx)
   await app.register(machineRoutes, ctx)

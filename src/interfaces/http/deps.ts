@@ -18,6 +18,7 @@ import type { Machines } from '../../machines/types.js'
 import type { Scheduling } from '../../scheduling/types.js'
 import type { Timekeeping } from '../../timekeeping/index.js'
 import type { Payments } from '../../payments/index.js'
+import type { HubMetrics } from '../../metrics/index.js'
 
 export type Role = PrincipalRole
 
@@ -57,8 +58,8 @@ export interface HttpDeps {
   affected?: Pick<Affected, 'list' | 'get'>
   /** extra parts of /api/health, e.g. the cloud link status */
   health?: () => object
-  /** extra Prometheus text appended to /metrics */
-  metrics?: () => string
+  /** the hub's metrics (src/metrics): /metrics renders them, the booking door times itself on them; default: the app's own */
+  metrics?: HubMetrics
   /** the hub's clock trust (issue 15): /api/clock, `clock` on /api/health, the live feed */
   timekeeping?: Timekeeping
   /** reported by /api/health; defaults to package.json's version */

@@ -1,38 +1,65 @@
 /**
- * Counts what Machines.stats() does not keep: confirmation latencies as a histogram and
- * bad inputs (DESIGN §4 "counted in metrics"), both from hub events.
+ * What /metrics reads from the hub's state at each scrape (machines, today's sessions, alerts,
+ * the live feed, the schedule-grid cache, the event-loop delay), and the bad-input counter
+ * (DESIGN §4 "counted in metrics") from `input.rejected` events. Families only: the metrics
+ * module (src/metrics) turns them into Prometheus text.
  */
 import type { EventBus } from '../../lib/event-bus.js'
+import type { MetricFamily } from '../../metrics/index.js'
 import type { HubEvents } from '../../protocol/events.js'
+import { dayBounds } from '../../scheduling/index.js'
+import type { RouteContext } from './deps.js'
+import type { EventLoopDelay } from './event-loop-delay.js'
 
-/** ms; a healthy LAN round trip is a few ms, the retry timeout is 2 s (DESIGN §5). */
-export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000] as const
+export interface HttpMetricsSources {
+  ctx: Pick<RouteContext, 'machines' | 'scheduling' | 'config' | 'today'>
+  events: EventBus<HubEvents>
+  feedClients: () => number
+  loopDelay: EventLoopDelay
+}
 
 export interface MetricsCollector {
-  latency: { buckets: readonly number[]; counts: number[]; sum: number; count: number }
-  /** bad inputs by topic */
-  rejected: Map<string, number>
+  families: MetricFamily[]
   stop(): void
 }
 
 const OWNER = 'http-metrics'
 
-export function createMetricsCollector(events: EventBus<HubEvents>): MetricsCollector {
-  const collector: MetricsCollector = {
-    latency: { buckets: LATENCY_BUCKETS_MS, counts: LATENCY_BUCKETS_MS.map(() => 0), sum: 0, count: 0 },
-    rejected: new Map(),
-    stop: () => events.off(OWNER),
-  }
-  events.on('command.confirmed', OWNER, ({ latencyMs }) => {
-    const h = collector.latency
-    h.count++
-    h.sum += latencyMs
-    h.buckets.forEach((le, i) => {
-      if (latencyMs <= le) h.counts[i] = (h.counts[i] ?? 0) + 1
-    })
-  })
+/** [label set, count] per distinct value of `key` */
+function countBy<T>(items: Iterable<T>, label: string, key: (item: T) => string): Array<[Record<string, string>, number]> {
+  const counts = new Map<string, number>()
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1)
+  return [...counts].map(([value, n]) => [{ [label]: value }, n])
+}
+
+export function createMetricsCollector({ ctx, events, feedClients, loopDelay }: HttpMetricsSources): MetricsCollector {
+  const rejected = new Map<string, number>()
   events.on('input.rejected', OWNER, ({ topic }) => {
-    collector.rejected.set(topic, (collector.rejected.get(topic) ?? 0) + 1)
+    rejected.set(topic, (rejected.get(topic) ?? 0) + 1)
   })
-  return collector
+  const gauge = (name: string, help: string, read: MetricFamily['read'], labelNames?: string[]): MetricFamily => ({ name, help, type: 'gauge', read, ...(labelNames && { labelNames }) })
+  const counter = (name: string, help: string, read: MetricFamily['read'], labelNames?: string[]): MetricFamily => ({ name, help, type: 'counter', read, ...(labelNames && { labelNames }) })
+  const stats = () => ctx.machines.stats()
+  const families = [
+    gauge('dispenser_machines', 'Machines served by the hub', () => ctx.machines.list().length),
+    gauge('dispenser_machines_online', 'Machines connected to the broker', () => stats().online),
+    gauge('dispenser_machines_by_status', 'Machines by effective status', () => countBy(ctx.machines.list(), 'status', (m) => m.status), ['status']),
+    counter('dispenser_commands_sent_total', 'Machine commands sent (each try)', () => stats().commandsSent),
+    counter('dispenser_commands_confirmed_total', 'Machine commands confirmed by the dispenser', () => stats().commandsConfirmed),
+    counter('dispenser_commands_failed_total', 'Machine commands given up after all retries', () => stats().commandsFailed),
+    gauge('dispenser_sessions_today', 'Sessions overlapping today (HUB_TIMEZONE) by status', () => {
+      const { from, to } = dayBounds(ctx.config.timezone, ctx.today())
+      return countBy(ctx.scheduling.list({ from, to }), 'status', (s) => s.status)
+    }, ['status']),
+    gauge('dispenser_alerts_open', 'Alerts not cleared', () => ctx.machines.alerts().filter((a) => a.cleared_at === null).length),
+    counter('dispenser_bad_input_total', 'Rejected MQTT inputs by topic (DESIGN §4)', () => [...rejected].map(([topic, n]) => [{ topic }, n] as const), ['topic']),
+    gauge('dispenser_live_feed_clients', 'Open WebSocket live-feed connections', feedClients),
+    counter('dispenser_schedule_grids_built_total', 'Schedule grids built (a date is rebuilt only after a session on it changed)', () => ctx.scheduling.gridStats().builds),
+    counter('dispenser_schedule_grids_cached_total', 'Schedule requests (HTTP and MQTT) answered from the grid cache', () => ctx.scheduling.gridStats().hits),
+    gauge('dispenser_event_loop_delay_ms', 'Event-loop delay since the previous scrape (p50, p99, max)', () => {
+      const loop = loopDelay.read()
+      return [[{ quantile: '0.5' }, loop.p50Ms], [{ quantile: '0.99' }, loop.p99Ms], [{ quantile: '1' }, loop.maxMs]] as const
+    }, ['quantile']),
+  ]
+  return { families, stop: () => events.off(OWNER) }
 }

@@ -16,6 +16,7 @@ import { bookingChannelOf } from '../../protocol/calendar.js'
 import { Topics, type Confirmation, type Request, type Session, type SessionRecord } from '../../protocol/index.js'
 import { dateAt, type Scheduling, type SubmitOptions } from '../../scheduling/index.js'
 import type { NodeReplier } from './node-replier.js'
+import { timeBooking, type BookingMeter } from '../../metrics/index.js'
 
 export interface ManagerNodeDeps {
   broker: BrokerPort
@@ -26,6 +27,8 @@ export interface ManagerNodeDeps {
   /** HUB_TIMEZONE: a schedule Request without `date` means today there (default: system zone) */
   timeZone?: string
   log?: Logger
+  /** booking latency (received -> answered) for /metrics */
+  bookings?: BookingMeter
 }
 
 export interface ManagerNode {
@@ -52,11 +55,11 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
   const { broker, scheduling, replier, clock } = deps
   const timeZone = deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
 
-  const handleSession = async (message: InboundMessage, to: ReplyAddress, actor: Actor, session: Session) => {
+  const handleSession = async (message: InboundMessage, to: ReplyAddress, actor: Actor, session: Session, receivedAt: number) => {
     // issue 10: (origin, exchange_id) is the retry key of a Session, remembered 24 h by scheduling.
     const key = session.exchange_id === undefined ? {} : { idempotency: { key: String(session.exchange_id), field: 'exchange_id' } }
     const said = session.reason === undefined ? {} : { reason: session.reason }
-    const outcome = await scheduling.submit(session, { ...requesterOf(actor), ...key, ...said })
+    const outcome = await timeBooking(deps.bookings, 'mqtt', receivedAt, scheduling.submit(session, { ...requesterOf(actor), ...key, ...said }))
     if (outcome.ok) return replier.reply(to, confirmationOf(outcome.value.session))
     const extra = { session_id: session.session_id ?? null }
     if (BAD_INPUT.has(outcome.code)) return replier.reject(message, to, outcome.message, extra)
@@ -86,13 +89,14 @@ export function createManagerNode(deps: ManagerNodeDeps): ManagerNode {
   }
 
   const handle = async (message: InboundMessage) => {
+    const receivedAt = performance.now()
     const decoded = decodeInbound(message.topic, message.payload, message.client)
     if (!decoded.ok) return replier.reject(message, decoded.reply, decoded.message, { session_id: decoded.hint.session_id })
     if (decoded.sender.kind !== 'node') return // decodeInbound admits only nodes here
     const { actor } = decoded.sender
     try {
       if (decoded.kind === 'request') await handleRequest(message, decoded.reply, actor, decoded.value)
-      else if (decoded.kind === 'session') await handleSession(message, decoded.reply, actor, decoded.value)
+      else if (decoded.kind === 'session') await handleSession(message, decoded.reply, actor, decoded.value, receivedAt)
     } catch (error) {
       // I/O failure (the session was not stored): say so rather than stay silent.
       deps.log?.error({ err: error, topic: message.topic }, 'manager request failed')

@@ -28,6 +28,7 @@ import { FakeBroker } from '../../helpers/fake-broker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 import { createTrustedClock, type TrustedClock } from '../../../src/lib/clock.js'
 import { createTimekeeping, type Timekeeping, type TimeSyncPort } from '../../../src/timekeeping/index.js'
+import type { HubMetrics } from '../../../src/metrics/index.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 export const TOKENS: Record<string, Principal> = {
@@ -102,7 +103,8 @@ export interface World {
 
 export interface WorldOptions {
   health?: () => object
-  metrics?: () => string
+  /** the hub's metrics (default: the app's own) */
+  metrics?: HubMetrics
   /** a (fake) time-sync state: the world gets timekeeping and its routes */
   timeSync?: TimeSyncPort
   /** where the FakeClock starts (default 2026-01-10 10:00 UTC) */

@@ -14,6 +14,7 @@ import { bookingChannelOf } from '../../../protocol/calendar.js'
 import { dayBounds, type IdempotencyKey } from '../../../scheduling/index.js'
 import type { Principal, RouteContext } from '../deps.js'
 import { HttpError, unwrap } from '../errors.js'
+import { timeBooking } from '../../../metrics/index.js'
 import { CancelQuery, ErrorBody, IdempotencyHeaders, SessionList, SessionListQuery, SessionParams, SessionPatch, authErrors } from '../schemas.js'
 
 const security = [{ bearer: [] }]
@@ -90,7 +91,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       if (request.body.status === 'maintenance') demand(principal, 'maintenance.block', 'block bays for maintenance')
       const body = { ...request.body, origin_node: principal.name }
       const idempotency = idempotencyKeyOf(request)
-      const outcome = unwrap(await ctx.scheduling.submit(body, { ...optionsFor(principal, request.body.reason), ...(idempotency && { idempotency }) }))
+      // timed from the request's arrival (Fastify's elapsedTime) to the durable answer
+      const submitted = ctx.scheduling.submit(body, { ...optionsFor(principal, request.body.reason), ...(idempotency && { idempotency }) })
+      const outcome = unwrap(await timeBooking(ctx.metrics, 'http', performance.now() - reply.elapsedTime, submitted))
       // A repeat by Idempotency-Key gets the first answer again, 201 included.
       return reply.status(outcome.created ? 201 : 200).send(outcome.session)
     },
