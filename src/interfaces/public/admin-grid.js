@@ -46,7 +46,7 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
     return parseFloat(getComputedStyle(els.sched).getPropertyValue('--slot-h')) || 14
   }
   const slotS = () => view.schedule.slot_minutes * 60
-  const rowsCount = () => view.schedule.schedule.length
+  const rowsCount = () => view.schedule.slots
   const rowStart = (row) => view.dayStartS + row * slotS()
 
   // ---------------------------------------------------------------- shape (rebuilt only when the day or layout changes)
@@ -87,9 +87,9 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
     order.forEach((id, i) => {
       parts.push(`<div class="bay-head g${rowOf[i] % 2}" data-bay="${id}" style="grid-column:${colLine[i]}"><span class="dot"></span>${id}</div>`)
     })
-    schedule.schedule.forEach((row, r) => {
-      if (r % perHour === 0) parts.push(`<div class="time" style="grid-row:${r + HEAD_ROWS + 1} / span ${Math.min(perHour, rows - r)}">${esc(row[0])}</div>`)
-    })
+    for (let r = 0; r < rows; r += perHour) {
+      parts.push(`<div class="time" style="grid-row:${r + HEAD_ROWS + 1} / span ${Math.min(perHour, rows - r)}">${esc(view.fmt.time(rowStart(r)))}</div>`)
+    }
     order.forEach((id, i) => {
       parts.push(`<div class="col" data-col="${i}" data-bay="${id}" style="grid-column:${colLine[i]};grid-row:${HEAD_ROWS + 1} / span ${rows}"></div>`)
     })
@@ -255,20 +255,20 @@ export function createScheduleGrid(container, { onSelect, onOpenSession, status 
     }
   }
 
-  /** Runs of cells the calendar closes or keeps for walk-ins, one band per bay and run. */
+  /**
+   * Cells the calendar closes or keeps for walk-ins, or that cannot be sold: one band per run of
+   * the ScheduleRuns reply (issue 17: `[first, count, status, ref]`, ref the reason's index).
+   */
   function cellBands() {
     const out = []
-    const rows = view.schedule.schedule
-    view.schedule.machines.forEach((bay, c) => {
-      let run = null
-      rows.forEach((row, r) => {
-        const cell = row[c + 1]
-        const kind = cell && Object.hasOwn(CELL_CLASS, cell.status) ? CELL_CLASS[cell.status] : null
-        if (run && (run.kind !== kind || run.text !== cell?.reason)) run = null
-        if (!kind) return
-        if (!run) out.push((run = { bay, kind, from: rowStart(r), to: rowStart(r + 1), text: cell.reason ?? cell.status, short: CELL_SHORT[cell.status] }))
-        else run.to = rowStart(r + 1)
-      })
+    const { machines, runs, statuses, reasons } = view.schedule
+    machines.forEach((bay, c) => {
+      for (const [first, count, s, ref] of runs[c] ?? []) {
+        const status = statuses[s]
+        if (!Object.hasOwn(CELL_CLASS, status)) continue
+        const text = ref === undefined ? status : (reasons[ref] ?? status)
+        out.push({ bay, kind: CELL_CLASS[status], from: rowStart(first), to: rowStart(first + count), text, short: CELL_SHORT[status] })
+      }
     })
     return out
   }

@@ -57,7 +57,7 @@ export function renderAlerts(container, badge, alerts, { fmt, openOnly = false, 
  */
 export function renderChart(container, summaryEl, { schedule, sessions, dayStartS, nowS, fmt }) {
   const bays = schedule.machines.length
-  const hours = Math.ceil((schedule.schedule.length * schedule.slot_minutes) / 60)
+  const hours = Math.ceil((schedule.slots * schedule.slot_minutes) / 60)
   const booked = new Array(hours).fill(0)
   const blocked = new Array(hours).fill(0)
   for (const s of sessions.values()) {

@@ -271,21 +271,22 @@ function dayGrid(date) {
   const start = zonedEpoch(date, open, tz)
   const end = close ? zonedEpoch(date, close, tz) : zonedEpoch(addDays(date, 1), '00:00', tz)
   const slotS = slot_minutes * 60
-  const rows = Math.max(1, Math.round((end - start) / slotS))
-  // the shape of a Schedule (DESIGN §4) without the cells: rows of [label]
-  return { start, end, schedule: { machines, slot_minutes, schedule: Array.from({ length: rows }, (_, i) => [state.fmt.time(start + i * slotS)]) } }
+  const slots = Math.max(1, Math.round((end - start) / slotS))
+  // the shape of a ScheduleRuns reply (issue 17) with every slot free: no runs
+  return { start, end, schedule: { machines, slot_minutes, slots, statuses: [], reasons: [], runs: machines.map(() => []) } }
 }
 
 async function loadDay(date) {
   try {
-    const [sessions, reply] = await Promise.all([api.get(`/api/sessions?date=${date}`), api.get(`/api/schedule?date=${date}&format=slots`).catch(() => null)])
+    // The compact reply (runs per bay, issue 17): a few KB for a busy day instead of ~11 KB per bay.
+    const [sessions, reply] = await Promise.all([api.get(`/api/sessions?date=${date}`), api.get(`/api/schedule?date=${date}&format=runs`).catch(() => null)])
     const grid = dayGrid(date)
     state.date = date
-    // The hub's rows (the calendar's hours of that day) and cells (closed / walk-in, issue 14) when it sends them.
-    const fromHub = reply?.first_slot !== undefined && reply.schedule.length > 0
+    // The hub's slots (the calendar's hours of that day) and cells (closed / walk-in, issue 14) when it sends them.
+    const fromHub = reply?.format === 'runs' && reply.first_slot !== undefined && reply.slots > 0
     state.schedule = fromHub ? reply : grid.schedule
     state.dayStartS = fromHub ? reply.first_slot : grid.start
-    state.dayEndS = fromHub ? reply.first_slot + reply.schedule.length * reply.slot_minutes * 60 : grid.end
+    state.dayEndS = fromHub ? reply.first_slot + reply.slots * reply.slot_minutes * 60 : grid.end
     state.sessions = new Map(sessions.map((s) => [s.session_id, s]))
     $('day').value = date
     $('sched-date').textContent = state.fmt.longDate(date)
