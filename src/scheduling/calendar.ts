@@ -229,6 +229,8 @@ export function compileCalendar(calendar: Calendar, timeZone: string): CompiledC
     return { window, index, bays: bays.ok ? bays.value : [] }
   })
   const plans = new Map<string, DayPlan>()
+  /** the joined open stretch holding each date's band (stretchAt), kept like the plans */
+  const stretches = new Map<string, { from: number; to: number }>()
 
   const day = (date: string): DayPlan => {
     const cached = plans.get(date)
@@ -270,6 +272,9 @@ export function compileCalendar(calendar: Calendar, timeZone: string): CompiledC
       // A band of the day before can reach past midnight only when it closes at 24:00 (handled by joining).
       return undefined
     }
+    // One open band per date, so the joined stretch is the date's: every booking asks it (issue 17).
+    const known = stretches.get(home)
+    if (known) return known
     let { from, to } = band
     // Join following days that open exactly when this one closes (24:00 then 00:00).
     for (let d = home, n = 0; n < MAX_SPAN_DAYS; n++) {
@@ -284,7 +289,10 @@ export function compileCalendar(calendar: Calendar, timeZone: string): CompiledC
       if (!plan.open || plan.open.to !== from) break
       from = plan.open.from
     }
-    return { from, to }
+    if (stretches.size >= MAX_PLANS) stretches.clear()
+    const stretch = { from, to }
+    stretches.set(home, stretch)
+    return stretch
   }
 
   const hoursText = (plan: DayPlan) => (plan.special ? `${plan.hours} on ${plan.date} (${plan.special.reason})` : plan.hours)

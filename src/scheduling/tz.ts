@@ -33,17 +33,56 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
-/** The wall time shown in `timeZone` at an instant (epoch seconds). */
-export function wallTimeAt(timeZone: string, epochS: number): WallTime {
+/** The wall time from Intl itself (slow: tens of microseconds; offsetAt caches what it finds). */
+function intlWallTimeAt(timeZone: string, epochS: number): WallTime {
   const parts = formatter(timeZone).formatToParts(Math.floor(epochS) * 1000)
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
 }
 
+function intlOffsetAt(timeZone: string, epochS: number): number {
+  const w = intlWallTimeAt(timeZone, epochS)
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) / 1000 - Math.floor(epochS)
+}
+
+/**
+ * Offsets per quarter hour of UTC. Every booking asks local dates and times several times (the
+ * calendar, refusal wording), and Intl is the slowest step of a booking (issue 17). Zones change
+ * offset at most once in a quarter hour, so a quarter whose first and last second share an
+ * offset has it throughout; a quarter holding a change is not cached and asks Intl each time.
+ */
+const QUARTER_S = 900
+const MAX_CACHED_QUARTERS = 50_000
+const offsetCache = new Map<string, Map<number, number>>()
+
 /** Offset of the zone from UTC at an instant, in seconds (positive east of Greenwich). */
 export function offsetAt(timeZone: string, epochS: number): number {
-  const w = wallTimeAt(timeZone, epochS)
-  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) / 1000 - Math.floor(epochS)
+  const second = Math.floor(epochS)
+  const quarter = Math.floor(second / QUARTER_S)
+  let zone = offsetCache.get(timeZone)
+  if (!zone) offsetCache.set(timeZone, (zone = new Map()))
+  const cached = zone.get(quarter)
+  if (cached !== undefined) return cached
+  const first = intlOffsetAt(timeZone, quarter * QUARTER_S)
+  const last = intlOffsetAt(timeZone, quarter * QUARTER_S + QUARTER_S - 1)
+  if (first !== last) return intlOffsetAt(timeZone, second)
+  if (zone.size >= MAX_CACHED_QUARTERS) zone.clear()
+  zone.set(quarter, first)
+  return first
+}
+
+/** The wall time shown in `timeZone` at an instant (epoch seconds). */
+export function wallTimeAt(timeZone: string, epochS: number): WallTime {
+  const second = Math.floor(epochS)
+  const local = new Date((second + offsetAt(timeZone, second)) * 1000)
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  }
 }
 
 /**
