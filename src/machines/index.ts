@@ -133,7 +133,9 @@ export function createMachines(deps: MachinesDeps): Machines {
         record: e.record,
         online: e.presence.online,
         offlineSince: e.presence.online ? null : (offlineSince.get(id) ?? at),
-        scheduledMaintenance: reconciler.scheduleFor(id, at)?.status === 'maintenance',
+        // Only a bay reporting maintenance needs the schedule's word: asking it scans the bay's
+        // sessions, and every booking asks the health of its bays (issue 17).
+        scheduledMaintenance: e.record.reported_status === 'maintenance' && reconciler.scheduleFor(id, at)?.status === 'maintenance',
         graceS: config.offlineGraceSeconds,
         nowS: at,
       })
