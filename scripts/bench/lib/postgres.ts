@@ -60,9 +60,9 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
   })
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true })
-    throw new Error(`initdb failed: ${init.stderr || init.stdout}`)
+    throw new Error(`initdb failed: ${init.error?.message ?? ''} ${init.stderr ?? ''}${init.stdout ?? ''}`)
   }
-  const version = spawnSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim()
+  const version = spawnSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'postgres'
   const port = await freePort()
   const child: ChildProcess = spawn(
     join(bin, 'postgres'),
