@@ -3,7 +3,9 @@
  * after another against a Tx, so "check, then write" cannot interleave. Steps that queue up
  * while a batch is being written are taken together next time: their changes go to LevelDB in
  * one synced batch (group commit), then their events are emitted in order, then each caller
- * is answered. Nobody hears of a change before it is durable (DESIGN §5).
+ * is answered. Nobody hears of a change before it is durable (DESIGN §5). Once a batch is durable
+ * and in the index, the next batch is planned and its write started before the first one is
+ * announced, so the disk syncs while the event loop answers.
  */
 import type { Logger } from 'pino'
 import type { SessionChange } from '../protocol/events.js'
@@ -61,7 +63,11 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
   let batches = 0
   let steps = 0
 
-  const commit = async (jobs: Job[]) => {
+  /**
+   * Plans and durably writes one batch, then applies it to the index. Resolves with what is left
+   * to do, announcing it (events, then answers); nothing when the write failed (callers told).
+   */
+  const commit = async (jobs: Job[]): Promise<(() => void) | undefined> => {
     const tx = createTx(index, keys)
     const events: ChangeEvent[] = []
     const outcomes = jobs.map((job) => {
@@ -83,7 +89,7 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
       // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
       log.error({ err: error, steps: jobs.length }, 'session write failed')
       for (const job of jobs) job.reject(error)
-      return
+      return undefined
     }
     for (const entry of entries) index.put(entry)
     for (const entry of archive) index.remove(entry.record.session_id)
@@ -92,17 +98,42 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
     for (const entry of remember) keys.put(entry)
     batches++
     steps += jobs.length
-    for (const event of events) publish(event)
-    jobs.forEach((job, i) => {
-      const outcome = outcomes[i]!
-      if (outcome.ok) job.resolve(outcome.value)
-      else job.reject(outcome.error)
-    })
+    return () => {
+      for (const event of events) {
+        // The batch is durable: a failing listener must not keep its callers (or the next batch) waiting.
+        try {
+          publish(event)
+        } catch (error) {
+          log.error({ err: error, change: event.change, sessionId: event.session.session_id }, 'announcing a session change failed')
+        }
+      }
+      jobs.forEach((job, i) => {
+        const outcome = outcomes[i]!
+        if (outcome.ok) job.resolve(outcome.value)
+        else job.reject(outcome.error)
+      })
+    }
   }
 
   const drain = async () => {
-    while (queue.length > 0) await commit(queue.splice(0, maxBatch))
-    draining = null
+    try {
+      let announce = await commit(queue.splice(0, maxBatch))
+      while (announce) {
+        // The next batch is planned against the index that now holds this one, and its synced
+        // write starts before this batch's events and answers go out: the disk is not idle while
+        // the event loop announces (issue 17). Nothing is announced before it is durable, and
+        // batches are announced in order.
+        const next = queue.length > 0 ? commit(queue.splice(0, maxBatch)) : undefined
+        announce()
+        announce = next ? await next : undefined
+        // A failed batch announced nothing; what queued meanwhile still gets its own batch.
+        if (!announce && next && queue.length > 0) announce = await commit(queue.splice(0, maxBatch))
+      }
+    } finally {
+      draining = null
+    }
+    // Steps queued while the last batch was announced (a reply that books again at once).
+    if (queue.length > 0) draining ??= drain()
   }
 
   return {
