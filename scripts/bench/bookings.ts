@@ -3,9 +3,11 @@
  *
  *   npm run bench -- bookings [ops=2000] [rounds=1] [bays=80]
  *
- * The hub runs as its own process (`node dist/main.js`, temp data dir, one kiosk API token per
- * client); clients book over REST with keep-alive, each waiting for its answer (a 201/200 is sent
- * only after the synced LevelDB batch holding the session and its audit entry). The reference, in
+ * The hub runs as its own process (`node dist/main.js`, temp data dir, one kiosk API token and one
+ * kiosk node login per client); clients book over REST with keep-alive, and over MQTT (Session on
+ * internal/manager, Confirmation on the node's own topic), each waiting for its answer (a 201/200
+ * or Confirmation is sent only after the synced LevelDB batch holding the session and its audit
+ * entry). The reference, in
  * the same invocation: a PostgreSQL server the bench starts itself (temp dir, fsync and
  * synchronous_commit on), a sessions table with an exclusion constraint (btree_gist: bay WITH =,
  * tstzrange WITH &&) and an audit row written in the same statement. Both sides run the same
@@ -18,7 +20,9 @@ import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { credentialsPath, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
+import type { Socket } from 'node:net'
+import mqtt, { type MqttClient } from 'mqtt'
+import { credentialsPath, hashSecret, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
 import { percentile } from './lib/stats.js'
 import { runMix, type Backend, type MixResult } from './lib/booking-mix.js'
 import { findPostgresBin, startPostgres } from './lib/postgres.js'
@@ -32,7 +36,10 @@ const CLIENTS = [1, 8]
 
 interface HubUnderTest {
   port: number
+  mqttPort: number
   tokens: string[]
+  /** node name and secret per client (role kiosk) */
+  nodes: Array<{ name: string; secret: string }>
   stop(): Promise<void>
 }
 
@@ -41,11 +48,15 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-bookings-'))
   const file = readCredentials(credentialsPath(dataDir))
   const tokens: string[] = []
+  const nodes: HubUnderTest['nodes'] = []
   for (let i = 1; i <= clients; i++) {
     const name = `kiosk${i}`
     const token = newApiToken(name)
     file.tokens[name] = { sha256: sha256(token), role: 'kiosk', created_at: new Date().toISOString() }
     tokens.push(token)
+    const node = { name: `kiosk_node_${i}`, secret: `bench-secret-${i}` }
+    file.nodes[node.name] = { ...(await hashSecret(node.secret)), role: 'kiosk' }
+    nodes.push(node)
   }
   writeCredentials(credentialsPath(dataDir), file)
   // BENCH_CPU_PROF=<dir>: the hub writes a V8 CPU profile there when it stops (where the time goes).
@@ -65,6 +76,8 @@ async function startHub(clients: number): Promise<HubUnderTest> {
       HUB_OFFLINE_GRACE_SECONDS: '3600',
       // The per-token booking budget is a guard against a runaway kiosk, not what is measured here.
       HUB_HTTP_BOOKINGS_PER_MINUTE: '100000',
+      HUB_MQTT_RATE: '100000',
+      HUB_MQTT_BURST: '100000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -73,7 +86,8 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let stderr = ''
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
-  const port = await new Promise<number>((resolve, reject) => {
+  if (process.env.BENCH_HUB_STDERR) child.stderr!.pipe(process.stderr)
+  const ports = await new Promise<{ httpPort: number; mqttPort: number }>((resolve, reject) => {
     let buffer = ''
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString()
@@ -82,14 +96,16 @@ async function startHub(clients: number): Promise<HubUnderTest> {
       // Read no further log lines: the bench process must not spend its CPU parsing them.
       child.stdout!.off('data', onData)
       child.stdout!.resume()
-      resolve(Number((JSON.parse(line) as { httpPort: number }).httpPort))
+      resolve(JSON.parse(line) as { httpPort: number; mqttPort: number })
     }
     child.stdout!.on('data', onData)
     void exited.then(() => reject(new Error(`hub exited before it was ready\n${stderr}`)))
   })
   return {
-    port,
+    port: Number(ports.httpPort),
+    mqttPort: Number(ports.mqttPort),
     tokens,
+    nodes,
     async stop() {
       process.off('exit', kill)
       child.kill('SIGTERM')
@@ -138,13 +154,66 @@ function restBackend(hub: HubUnderTest, clients: number): Backend & { close(): v
       if (r.status === 409 && r.body.error === 'SESSION_CONFLICT') return undefined
       return expect(r, [201], 'create').body.session_id!
     },
-    async update(c, id, duration) {
-      expect(await call(c, 'PATCH', `/api/sessions/${id}`, { duration }), [200], 'update')
+    async update(c, id, slot) {
+      expect(await call(c, 'PATCH', `/api/sessions/${id}`, { duration: slot.duration }), [200], 'update')
     },
     async cancel(c, id) {
       expect(await call(c, 'DELETE', `/api/sessions/${id}`), [200], 'cancel')
     },
     close: () => agents.forEach((a) => a.destroy()),
+  }
+}
+
+/**
+ * One MQTT connection per client, a kiosk node each: Session on internal/manager (QoS 1), the
+ * answer is the next Confirmation on the node's own topic (one request in flight per client; the
+ * session change the admin feed also sends there carries `change`, not `success`).
+ */
+async function mqttBackend(hub: HubUnderTest, clients: number): Promise<Backend & { close(): Promise<void> }> {
+  const conns = await Promise.all(
+    hub.nodes.slice(0, clients).map(async (node) => {
+      const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { username: node.name, password: node.secret, clientId: `${node.name}-${process.pid}`, reconnectPeriod: 0 })
+      // What a kiosk app should do too: with Nagle on, a PUBLISH after a PUBACK waits for the delayed ACK.
+      ;(client.stream as Partial<Socket>).setNoDelay?.(true)
+      const topic = `internal/${node.name}`
+      await client.subscribeAsync(topic, { qos: 1 })
+      let waiting: ((m: { success: boolean; session_id?: number; message?: string }) => void) | undefined
+      client.on('message', (_t, payload) => {
+        const m = JSON.parse(payload.toString()) as { success?: boolean; session_id?: number; message?: string }
+        if (typeof m.success !== 'boolean' || !waiting) return
+        const done = waiting
+        waiting = undefined
+        done(m as { success: boolean })
+      })
+      const send = async (body: object) => {
+        const answer = new Promise<{ success: boolean; session_id?: number; message?: string }>((resolve) => (waiting = resolve))
+        await client.publishAsync('internal/manager', JSON.stringify({ ...body, origin_node: node.name, destination_node: 'schedule_manager' }), { qos: 1 })
+        return answer
+      }
+      return { client, send }
+    }),
+  )
+  return {
+    async create(c, s) {
+      const r = await conns[c]!.send({ machine_id: s.bay, status: 'reserved', start_time: s.start, duration: s.duration })
+      if (!r.success) {
+        if (/is taken by session/.test(r.message ?? '')) return undefined
+        throw new Error(`create: ${r.message}`)
+      }
+      return r.session_id!
+    },
+    async update(c, id, slot) {
+      // The same session_id with other content is an update (DESIGN §4).
+      const r = await conns[c]!.send({ session_id: id, machine_id: slot.bay, status: 'reserved', start_time: slot.start, duration: slot.duration })
+      if (!r.success) throw new Error(`update: ${r.message}`)
+    },
+    async cancel(c, id, slot) {
+      const r = await conns[c]!.send({ session_id: id, machine_id: slot.bay, status: 'cancelled' })
+      if (!r.success) throw new Error(`cancel: ${r.message}`)
+    },
+    close: async () => {
+      await Promise.all(conns.map((c) => c.client.endAsync()))
+    },
   }
 }
 
@@ -175,7 +244,7 @@ async function postgresBackend(port: number, user: string, clients: number): Pro
         throw error
       }
     },
-    async update(c, id, duration) {
+    async update(c, id, { duration }) {
       const rows = await q(
         c,
         'update',
@@ -256,13 +325,25 @@ async function main() {
     const base = () => Math.ceil(Date.now() / 3_600_000) * 3600 + 86_400 * (1 + 20 * window++)
     const sides: Array<[string, (clients: number) => Promise<Backend & { close(): unknown }>]> = [
       ['hub REST', async (n) => restBackend(hub, n)],
+      ['hub MQTT', (n) => mqttBackend(hub, n)],
       ...(pgServer ? [['PostgreSQL', (n: number) => postgresBackend(pgServer.port, pgServer.user, n)] as [string, (clients: number) => Promise<Backend & { close(): unknown }>]] : []),
     ]
+    // PostgreSQL writes its dirty pages in the background after a run (bgwriter, checkpoints),
+    // which would slow the next side's syncs on the same disk: flush them before moving on.
+    const settle = async () => {
+      if (!pgServer) return
+      const { default: pg } = await import('pg')
+      const admin = new pg.Client({ host: '127.0.0.1', port: pgServer.port, user: pgServer.user, database: 'postgres' })
+      await admin.connect()
+      await admin.query('CHECKPOINT')
+      await admin.end()
+    }
     // Warm-up (JIT, connections, caches), not counted.
     for (const [, open] of sides) {
       const backend = await open(8)
       await runMix(backend, { ops: 400, clients: 8, bays: BAYS, base: base(), seed: 99 })
       await backend.close()
+      await settle()
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const clients of CLIENTS) {
@@ -271,6 +352,7 @@ async function main() {
           const backend = await open(clients)
           const { latencies, ...result } = await runMix(backend, { ops: OPS, clients, bays: BAYS, base: base(), seed: 1 + round })
           await backend.close()
+          await settle()
           const row = summarise(side, clients, latencies, result)
           rows.push(row)
           console.log(JSON.stringify({ round, side, clients, ...row.result }))
@@ -293,10 +375,11 @@ function print(rows: Row[], withReference: boolean) {
   }
   console.log(`\nbookings with durable confirmation, same operation mix (median of ${ROUNDS} round(s))`)
   console.log(`${'clients'.padEnd(9)}${'hub ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${withReference ? `${'PG ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'rate hub/PG'.padStart(13)}${'p99 hub/PG'.padStart(12)}` : ''}`)
-  for (const clients of CLIENTS) {
-    const h = pick('hub REST', clients)!
+  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['hub MQTT', n]] as const)) {
+    const h = pick(door, clients)
+    if (!h) continue
     const p = pick('PostgreSQL', clients)
-    let line = `${String(clients).padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}`
+    let line = `${`${clients} ${door.slice(4)}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}`
     if (p) line += `${String(p.perSecond).padStart(11)}${p.p50Ms.toFixed(1).padStart(9)}${p.p99Ms.toFixed(1).padStart(9)}${(h.perSecond / p.perSecond).toFixed(2).padStart(13)}${(h.p99Ms / p.p99Ms).toFixed(2).padStart(12)}`
     console.log(line)
   }

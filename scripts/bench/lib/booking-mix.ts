@@ -17,8 +17,9 @@ export interface Slot {
 export interface Backend {
   /** the new session's id, or undefined when refused for a conflict */
   create(client: number, slot: Slot): Promise<number | undefined>
-  update(client: number, id: number, duration: number): Promise<void>
-  cancel(client: number, id: number): Promise<void>
+  /** `slot` is the session as it will be (MQTT resends the whole Session) */
+  update(client: number, id: number, slot: Slot): Promise<void>
+  cancel(client: number, id: number, slot: Slot): Promise<void>
 }
 
 export interface MixOptions {
@@ -86,11 +87,11 @@ export async function runMix(backend: Backend, o: MixOptions): Promise<MixResult
       } else if (roll < 0.85) {
         const own = live[pick()]!
         own.duration = own.duration === DURATION ? 2400 : DURATION
-        await backend.update(c, own.id, own.duration)
+        await backend.update(c, own.id, own)
         counts.updated++
       } else {
         const [own] = live.splice(pick(), 1)
-        await backend.cancel(c, own!.id)
+        await backend.cancel(c, own!.id, own!)
         counts.cancelled++
       }
       latencies.push(performance.now() - t0)
