@@ -126,7 +126,7 @@ export function hostileHttp(rng: Rng, ctx: PayloadContext, tokens: HttpTokens): 
   const r = rng.int(0, 21)
   let c: HttpCase
   switch (r) {
-    case 0: c = { kind: 'http', method: 'GET', path: `/api/schedule${hostileQuery(rng, ctx, ['date'])}`, headers, mutation: false, note: 'schedule query' }; break
+    case 0: c = { kind: 'http', method: 'GET', path: `/api/schedule${hostileQuery(rng, ctx, ['date', 'format'])}`, headers, mutation: false, note: 'schedule query' }; break
     case 1: c = { kind: 'http', method: 'GET', path: `/api/availability${hostileQuery(rng, ctx, ['bays', 'minutes', 'near', 'limit'])}`, headers, mutation: false, note: 'availability query' }; break
     case 2: case 3: case 4: {
       const { body, note } = hostileSessionBody(rng, ctx, attacker)

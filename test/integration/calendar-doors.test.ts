@@ -80,6 +80,14 @@ t.test('MQTT, HTTP and the cloud pull obey the calendar; the Schedule reply shad
   t.same(row('18:00')[1], { machine_id: 1, status: 'walk_in_only', reason: 'walk-in only: junior league' })
   t.same(row('18:00')[6], { machine_id: 6, status: 'available' })
   t.same(row('10:00')[1], { machine_id: 1, status: 'available' })
+  // Issue 17: the compact reply on request, sent through the real broker as the cached bytes.
+  const compact = nextMessage<Record<string, unknown>>(kiosk, 'internal/kiosk', (m) => m.request_id === 78)
+  await kiosk.publishAsync('internal/manager', JSON.stringify({ request_type: 'schedule', request_id: 78, date: '2026-01-06', format: 'runs', origin_node: 'kiosk_interface' }), { qos: 1 })
+  const runs = await compact
+  t.match(runs, { format: 'runs', request_id: 78, origin_node: 'schedule_manager', destination_node: 'kiosk_interface' })
+  const { expandRuns } = await import('../../src/scheduling/grid-runs.js')
+  const strip = ({ request_id: _r, timestamp: _t, origin_node: _o, destination_node: _d, ...body }: Record<string, unknown>) => body
+  t.same(expandRuns(strip(runs) as never), strip(grid as never), 'the runs expand to the rows the same door sends')
 
   // Kiosk availability on Tuesday morning offers nothing inside the mowing.
   const avail = await h.api('kiosk_interface', 'GET', `/api/availability?bays=2&minutes=60&near=${at('07:30')}&limit=50`)
