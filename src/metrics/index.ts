@@ -77,7 +77,9 @@ let processMetrics: Registry | undefined
  * monitor and GC observer, and every hub in the process shares the same process anyway.
  */
 function loadClient(): Promise<Client> {
-  client ??= import('prom-client').then((prom) => {
+  client ??= import('prom-client').then((loaded) => {
+    // prom-client is CommonJS: bundled into dist/main.js (esbuild) its exports arrive as `default` only.
+    const prom = ((loaded as { default?: Client }).default ?? loaded) as Client
     processMetrics = new prom.Registry()
     prom.collectDefaultMetrics({ register: processMetrics })
     return prom
