@@ -9,12 +9,13 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import helmet from 'helmet'
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createCookieCheck, createGuard, createTokenCheck } from './auth.js'
 import { compileCalendar, dateAt } from '../../scheduling/index.js'
 import type { HttpDeps, RouteContext } from './deps.js'
 import { installErrorHandlers } from './errors.js'
 import { installLimits } from './limits.js'
+import { lazyCompilers } from './lazy-compilers.js'
 import { createMetricsCollector } from './metrics-collector.js'
 import { createHubMetrics } from '../../metrics/index.js'
 import { createLiveFeed } from './live-feed.js'
@@ -96,11 +97,11 @@ export async function buildHttpApp(deps: HttpDeps) {
     // default level the log keeps what matters (errors, refusals of tokens, changes), and
     // HUB_LOG_LEVEL=debug brings the per-request lines back.
     logController: new LogController({ disableRequestLogging: !deps.log.isLevelEnabled('debug') }),
+    // TypeBox validates bodies exactly like the MQTT codec (no type coercion: "5" is not 5, one rule
+    // for both doors); query strings and params are converted from text first. Validators and
+    // response serializers compile on a route's first request, not at start-up (issue 17).
+    schemaController: { compilersFactory: lazyCompilers },
   }).withTypeProvider<TypeBoxTypeProvider>()
-
-  // TypeBox validates bodies exactly like the MQTT codec (no type coercion: "5" is not 5, one rule
-  // for both doors); query strings and params are converted from text first.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   // Every route, for the role table: a route added without a row there fails that test.
   const routes: RouteInfo[] = []
   routeLists.set(app, routes)
