@@ -25,7 +25,6 @@ import type { HubEvents } from './protocol/events.js'
 import { NodeNames } from './protocol/topics.js'
 import { compileCalendar, createScheduling } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
-import { createSimulator } from './simulator/index.js'
 import { createLink, type Link } from './link/index.js'
 import { createConfirmationStore, createSystemTimeSync, createTimekeeping, systemBoot, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
 import { createStaff, type SignIn, type Staff } from './staff/index.js'
@@ -326,6 +325,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     if (config.simulate > 0) {
       // The demo's dispensers log in like real ones, with secrets that exist only in memory.
       const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost
+      // (the demo's MQTT client library is loaded only here: issue 17, start-up and RSS)
+      const { createSimulator } = await import('./simulator/index.js')
       const simulator = createSimulator({
         url: `mqtt://${host}:${broker.ports.mqtt}`,
         ids: config.machineIds.slice(0, config.simulate),

@@ -13,7 +13,7 @@ import type { HubEvents } from '../protocol/events.js'
 import type { ReservationOutcome } from '../protocol/cloud.js'
 import type { Scheduling } from '../scheduling/types.js'
 import type { MetricFamily } from '../metrics/index.js'
-import { createBridge, type Bridge, type BridgedMessage } from './bridge.js'
+import type { Bridge, BridgedMessage } from './bridge.js'
 import { openOutbox, type OutboxDb } from './outbox.js'
 import { createReservationSync, type ReservationSync } from './reservations.js'
 import { createUplink } from './uplink.js'
@@ -78,6 +78,8 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
     : undefined
   let bridge: Bridge | undefined
   if (config.bridgeUrl) {
+    // The MQTT client library is loaded only when a bridge is configured (issue 17: start-up, RSS).
+    const { createBridge } = await import('./bridge.js')
     bridge = createBridge({
       url: config.bridgeUrl,
       username: config.bridgeUsername,

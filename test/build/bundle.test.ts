@@ -6,7 +6,7 @@
  * CommonJS packages inside an ES module, the native LevelDB binding, request validation and
  * response serialization, and the broker.
  */
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
@@ -23,6 +23,11 @@ t.test('the bundled entry starts and serves REST, pages, /docs and MQTT', async 
   const outdir = join(root, `.bundle-test-${process.pid}`)
   t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
   await (bundleMain as (dir: string) => Promise<void>)(outdir)
+  // esbuild names each bundled file in a comment: the MQTT client library (bridge, demo simulator
+  // only) sits in a chunk, read on first use, not in the entry every start reads
+  t.notMatch(readFileSync(join(outdir, 'main.js'), 'utf8'), 'node_modules/mqtt/', 'no MQTT client code in main.js')
+  const chunks = readdirSync(join(outdir, 'chunks')).filter((f) => f.endsWith('.js'))
+  t.ok(chunks.some((f) => readFileSync(join(outdir, 'chunks', f), 'utf8').includes('node_modules/mqtt/')), 'the MQTT client is in a chunk')
 
   const hub = await startHubProcess({ HUB_DATA_DIR: t.testdir(), HUB_MACHINES: '1-3', HUB_ADMIN_TOKEN: TOKEN, HUB_TIMEZONE: 'UTC', HUB_MQTT_ALLOW_ANONYMOUS: 'true' }, 60_000, { entry: join(outdir, 'main.js') })
   t.teardown(() => hub.kill())
