@@ -9,17 +9,28 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
   const elapsed = () => ctx.clock.monotonic?.() ?? ctx.clock.now()
   const startedAt = elapsed()
 
-  app.get('/api/health', { schema: { tags: ['health'], summary: 'Is the hub up (no token needed)', response: { 200: Health } } }, () => {
-    const machines = ctx.machines.list()
-    return {
-      ok: true,
-      version: ctx.version ?? '0.0.0',
-      uptime_s: Math.round((elapsed() - startedAt) / 1000),
-      machines: { online: machines.filter((m) => m.online).length, total: machines.length },
-      ...(ctx.timekeeping && { clock: ctx.timekeeping.status() }),
-      ...(ctx.health?.() ?? {}),
-    }
-  })
+  app.get(
+    '/api/health',
+    {
+      schema: { tags: ['health'], summary: 'Is the hub up (no token needed)', response: { 200: Health } },
+      // The reply is built right here from typed parts (Health admits extra properties), so
+      // JSON.stringify writes what the schema serializer would. That one would be compiled on the
+      // first request, a fast-json-stringify build with an Ajv instance for the nullable clock
+      // fields: the start-up probe (spawn -> first 200, issue 17) would wait for it.
+      serializerCompiler: () => (data) => JSON.stringify(data),
+    },
+    () => {
+      const machines = ctx.machines.list()
+      return {
+        ok: true,
+        version: ctx.version ?? '0.0.0',
+        uptime_s: Math.round((elapsed() - startedAt) / 1000),
+        machines: { online: machines.filter((m) => m.online).length, total: machines.length },
+        ...(ctx.timekeeping && { clock: ctx.timekeeping.status() }),
+        ...(ctx.health?.() ?? {}),
+      }
+    },
+  )
 
   app.get(
     '/api/me',
