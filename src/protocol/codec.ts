@@ -37,11 +37,17 @@ export function parseJsonObject(payload: Buffer | string, maxBytes = MAX_PAYLOAD
   return { ok: true, value: parsed as Record<string, unknown> }
 }
 
-/** Compiles the schema once; the returned function parses JSON (capped) and validates. */
+/**
+ * Compiles the schema once, on first use (module-level decoders are many; compiling them all at
+ * import was start-up time spent on messages that may not come for hours, issue 17); the
+ * returned function parses JSON (capped) and validates.
+ */
 export function decoderFor<S extends TSchema>(schema: S, maxBytes = MAX_PAYLOAD_BYTES): Decoder<S> {
-  const validator = Compile(schema)
+  const compile = () => Compile(schema)
+  let compiled: ReturnType<typeof compile> | undefined
   const check = (value: unknown): Decoded<Static<S>> => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return payloadError('payload must be a JSON object')
+    const validator = (compiled ??= compile())
     if (validator.Check(value)) return { ok: true, value: value as Static<S> }
     return { ok: false, ...formatValidationError([...validator.Errors(value)]) }
   }

@@ -61,8 +61,12 @@ export const INBOXES: ReadonlyMap<string, Inbox> = new Map<string, Inbox>([
   [Topics.machineHandler, { from: 'machine', maxBytes: MAX_MACHINE_PAYLOAD_BYTES, kindOf: (v) => (has(v, 'success') ? 'confirmation' : has(v, 'ota') ? 'ota' : 'report') }],
 ])
 
-const VALIDATORS = Object.fromEntries(Object.entries(SCHEMAS).map(([kind, schema]) => [kind, Compile(schema)])) as {
-  [K in InboundKind]: ReturnType<typeof Compile>
+/** Each kind's validator, compiled on its first message rather than at import (issue 17, start-up). */
+const compiled = new Map<InboundKind, ReturnType<typeof Compile>>()
+const validatorOf = (kind: InboundKind) => {
+  let validator = compiled.get(kind)
+  if (!validator) compiled.set(kind, (validator = Compile(SCHEMAS[kind])))
+  return validator
 }
 const FIELDS = Object.fromEntries(Object.entries(SCHEMAS).map(([kind, schema]) => [kind, Object.keys(schema.properties)])) as {
   [K in InboundKind]: string[]
@@ -249,7 +253,7 @@ function decodeOnce(topic: string, payload: Buffer, identity: ClientIdentity | n
   const kind = inbox.kindOf(raw)
   // A release needs no target state: `{"machine_id": 3, "release": true}` means "back to the schedule".
   const input = kind === 'override' && raw.release === true && !has(raw, 'status') ? { ...raw, status: 'idle' } : raw
-  const validator = VALIDATORS[kind]
+  const validator = validatorOf(kind)
   if (!validator.Check(input)) {
     const { field, message } = formatValidationError([...validator.Errors(input)])
     return refuse(field, message, sender, reply, raw)
