@@ -8,8 +8,11 @@
 // dist/chunks/, read when it is first needed.
 //
 // Kept outside the bundle: packages that find their own files next to their code at run time
-// (classic-level's native binding, swagger-ui's assets). pino is bundled: the hub starts no pino
-// transport (those start workers by file path). Whitespace and syntax are minified (a third
+// (classic-level's native binding, swagger-ui's assets), and prom-client: src/metrics loads it
+// with `await import()`, and a CommonJS package split into a chunk that way would show only its
+// `default` export (esbuild), where Node's own loader gives the named ones too. (Any other
+// CommonJS package loaded with `await import()` belongs in this list for the same reason.) pino is
+// bundled: the hub starts no pino transport (those start workers by file path). Whitespace and syntax are minified (a third
 // less to parse at every start); names are kept, so stack traces still name the functions, and
 // dist/main.js.map maps them back to src/ (`node --enable-source-maps dist/main.js`).
 import { execFileSync } from 'node:child_process'
@@ -40,7 +43,7 @@ export async function bundleMain(outdir = join(root, 'dist')) {
     sourcemap: true,
     // bundled CommonJS packages call require() for Node's own modules
     banner: { js: "import { createRequire as __hubRequire } from 'node:module'; const require = __hubRequire(import.meta.url);" },
-    external: ['classic-level', '@fastify/swagger-ui'],
+    external: ['classic-level', '@fastify/swagger-ui', 'prom-client'],
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,

@@ -79,6 +79,11 @@ t.test('the bundled entry starts and serves REST, pages, /docs and MQTT', async 
   t.equal(read.status, 200)
   t.equal(((await read.json()) as { session_id: number }).session_id, session.session_id)
 
+  // /metrics loads prom-client with import() on first use: its named exports must be there
+  const metrics = await fetch(`${base}/metrics`, { headers: auth })
+  t.equal(metrics.status, 200)
+  t.match(await metrics.text(), /process_cpu_seconds_total/, 'prom-client collectors')
+
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 'bundle-test', reconnectPeriod: 0 })
   t.teardown(() => client.endAsync())
   t.ok(client.connected, 'the broker accepts a connection')
