@@ -12,6 +12,8 @@
  * optional packages loaded only on first use (mqtt for the bridge) and of prom-client when installed.
  *
  *   npm run bench -- startup [runs=5] [machines=1000]
+ *   BENCH_BEFORE=/path/to/other/checkout/dist/main.js npm run bench -- startup   (adds that build, e.g.
+ *   a commit before a change, as a column: the same year, the same runs)
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -28,6 +30,7 @@ const RUNS = Number(process.argv[2] ?? 5)
 const MACHINES = Number(process.argv[3] ?? 1000)
 const ARCHIVE_AFTER_DAYS = 35
 const IDLE_MS = 2000
+const BEFORE = process.env.BENCH_BEFORE
 const TOKEN = 'bench-admin-token-0123456789abcdef'
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const floorScript = join(repoRoot, 'scripts', 'bench', 'lib', 'startup-floor.mjs')
@@ -124,21 +127,23 @@ try {
     floor: () => once([floorScript], { HUB_DATA_DIR: dirs.floor }),
     hubEmpty: () => once([join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.empty)),
     hubYear: () => once([join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.year)),
-  }
-  const samples: Record<keyof typeof kinds, Sample[]> = { bare: [], floor: [], hubEmpty: [], hubYear: [] }
+    ...(BEFORE && { beforeYear: () => once([BEFORE], hubEnv(dirs.year)) }),
+  } as Record<string, () => Promise<Sample>>
+  const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]))
   // one warm-up round (disk cache, first-start files such as the enrollment secret), not counted
   for (const run of Object.values(kinds)) await run()
-  for (let i = 0; i < RUNS; i++) for (const [kind, run] of Object.entries(kinds)) samples[kind as keyof typeof kinds].push(await run())
+  for (let i = 0; i < RUNS; i++) for (const [kind, run] of Object.entries(kinds)) samples[kind]!.push(await run())
 
-  const stat = (kind: keyof typeof kinds, pick: (s: Sample) => number, p: number | 'max') => {
-    const sorted = samples[kind].map(pick).sort((a, b) => a - b)
+  const stat = (kind: string, pick: (s: Sample) => number, p: number | 'max') => {
+    const sorted = samples[kind]!.map(pick).sort((a, b) => a - b)
     return p === 'max' ? sorted.at(-1)! : percentile(sorted, p)
   }
-  const cols = ['bare node', 'floor', 'hub empty', 'hub + year', 'empty/floor', 'year/floor'] as const
+  const cols = ['bare node', 'floor', 'hub empty', 'hub + year', 'empty/floor', 'year/floor', ...(BEFORE ? ['before+year'] : [])]
   const row = (label: string, pick: (s: Sample) => number, p: number | 'max', unit: (n: number) => number) => {
     const v = (['bare', 'floor', 'hubEmpty', 'hubYear'] as const).map((k) => unit(stat(k, pick, p)))
     const ratio = (a: number) => (v[1] ? (a / v[1]!).toFixed(2) : '-')
-    console.log(label.padEnd(34) + v.map((n) => String(Math.round(n * 10) / 10).padStart(11)).join('') + ratio(v[2]!).padStart(13) + ratio(v[3]!).padStart(12))
+    const before = BEFORE ? String(Math.round(unit(stat('beforeYear', pick, p)) * 10) / 10).padStart(12) : ''
+    console.log(label.padEnd(34) + v.map((n) => String(Math.round(n * 10) / 10).padStart(11)).join('') + ratio(v[2]!).padStart(13) + ratio(v[3]!).padStart(12) + before)
   }
   console.log(`\n${''.padEnd(34)}${cols.map((c, i) => c.padStart(i < 4 ? 11 : i === 4 ? 13 : 12)).join('')}`)
   row('spawn -> /api/health 200, p50 ms', (s) => s.startupMs, 50, (n) => n)
