@@ -1,6 +1,6 @@
 /**
  * The bridge against RabbitMQ's MQTT plugin (Debian rabbitmq-server 3.10: MQTT 3.1.1, QoS 0/1),
- * a clustered engine, as the central broker: the same suite as mosquitto (bridge-suite.ts). The
+ * a clustered engine, as the central broker: the same suite as mosquitto (test/helpers/bridge-suite.ts). The
  * test starts its own node (test/helpers/rabbitmq.ts) with a vhost `sites`, a login per site whose
  * topic permission is `^sites\.{username}\.` (RabbitMQ turns the MQTT `/` into `.`), a central
  * login that reads `sites.#`, and persistent MQTT sessions as quorum queues.
@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRabbitNode, hasRabbitMq, type RabbitUser } from '../helpers/rabbitmq.js'
-import { accounts, bridgeSuite } from './bridge-suite.js'
+import { accounts, bridgeSuite } from '../helpers/bridge-suite.js'
 
 const site = (login: { username: string; password: string }): RabbitUser => ({
   ...login,

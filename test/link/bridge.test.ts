@@ -1,5 +1,5 @@
 /**
- * The bridge against a real mosquitto as the central broker (the suite is bridge-suite.ts, also
+ * The bridge against a real mosquitto as the central broker (the suite is test/helpers/bridge-suite.ts, also
  * run against RabbitMQ): a password per site and an ACL pattern confining each site's login to
  * sites/<its username>/#, persistence on so the central consumer's session survives a restart.
  */
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMosquitto, hasMosquitto } from '../helpers/mosquitto.js'
-import { accounts, bridgeSuite } from './bridge-suite.js'
+import { accounts, bridgeSuite } from '../helpers/bridge-suite.js'
 
 t.test('bridge to a real mosquitto with store-and-forward', { skip: hasMosquitto ? false : 'mosquitto is not installed (.ci/run installs it)' }, async (t) => {
   // Not t.testdir(): the hub takes that one.

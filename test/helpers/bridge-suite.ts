@@ -1,6 +1,6 @@
 /**
  * One bridge suite, run against every central broker engine we document (README "Central broker
- * for a chain of ranges"): mosquitto (bridge.test.ts) and RabbitMQ's MQTT plugin
+ * for a chain of ranges"): mosquitto (test/link/bridge.test.ts) and RabbitMQ's MQTT plugin
  * (bridge-rabbitmq.test.ts). The real hub bridges to a broker the test started, with a login per
  * site and an ACL that confines each site to `sites/<its id>/#`. It proves: events arrive under
  * `sites/<site>/` at QoS 1, not retained; topics not listed are not bridged; a site cannot publish
@@ -11,7 +11,7 @@
 import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
-import { startTestHub, waitFor } from '../helpers/hub.js'
+import { startTestHub, waitFor } from './hub.js'
 
 /** The logins on the central broker: one per site (username = HUB_SITE_ID) and the central consumer. */
 export const accounts = {
