@@ -1,227 +1,336 @@
 /**
- * Scheduling benchmarks (issue: conflict-free bay sessions).
+ * Changeover at scale, black-box (issue 17):
  *
- *   npm run bench -- changeover [bays=1000]      (default mode: changeover)
- *   npm run bench -- changeover bookings [count=2000]
- *   npm run bench -- changeover activation [bays=1000]
+ *   npm run bench -- changeover [N ...] [--prof]      (default: 100 1000)
  *
- * changeover: the whole hub in-process with `bays` simulated dispensers over loopback MQTT.
- *   1. bookings/s with durable confirmation over MQTT: kiosk clients publish Sessions on
- *      internal/manager and wait for each Confirmation on internal/kiosk; 1 client, then 8;
- *   2. one session per bay, all starting in the same second: lateness from start_time to the
- *      durable 'activated' event and to each machine's Confirmation of `active`, p50/p99/max.
- * bookings: the same bookings/s through the module alone (no MQTT), group commit on and off.
- * activation: the module alone: start_time -> 'activated' for `bays` sessions in one second.
+ * For each N, two runs in this one invocation, against the same dispenser process:
+ *   hub:   `node dist/main.js` as its own process (HUB_MACHINES=1-N, a temp HUB_DATA_DIR, free
+ *          ports, a credential for every bay written beforehand into the credentials file the hub
+ *          reads), N sessions (one per bay, all starting in the same second) booked over REST;
+ *   floor: a bare Aedes broker (memory persistence, noDelay) in its own process that publishes the
+ *          same N QoS 1 controls at the same second, and N `idle` controls at the end second.
+ * The dispensers (scripts/bench/lib/dispensers.mjs) are N lean MQTT clients in a second process:
+ * clean session, keep-alive 10 s, a Confirmation and a Report for every control.
+ *
+ * Printed per N: start_time -> dispenser holds `active` p50/p99, end -> `idle` p99, RSS with N
+ * connected, RSS idle with nothing connected, spawn -> ready (hub: /api/health 200; floor: listening),
+ * hub vs floor with ratios, and the confirmation counts. A control or a Confirmation missing is
+ * a failure of the run (exit 1). `--prof` writes a CPU profile of each hub run (node --cpu-prof).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import type { Socket } from 'node:net'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Level } from 'level'
-import mqtt, { type MqttClient } from 'mqtt'
-import { pino } from 'pino'
-import { createCredentialStore } from '../../src/broker/index.js'
-import { credentialsPath, hashSecret, readCredentials, writeCredentials } from '../../src/broker/credentials.js'
-import { loadConfig } from '../../src/config/index.js'
-import { createHub, type Hub } from '../../src/hub.js'
-import { systemClock } from '../../src/lib/clock.js'
-import { EventBus } from '../../src/lib/event-bus.js'
-import type { HubEvents } from '../../src/protocol/events.js'
-import { Topics } from '../../src/protocol/topics.js'
-import { createScheduling, type StoredSession } from '../../src/scheduling/index.js'
-import type { Scheduling } from '../../src/scheduling/types.js'
-import { createSimulator } from '../../src/simulator/index.js'
-import { percentile, printComparison } from './lib/stats.js'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { credentialsPath, emptyCredentials, hashSecret, writeCredentials } from '../../src/broker/credentials.js'
+import { percentile } from './lib/stats.js'
 
-const log = pino({ level: 'silent' })
-const SESSION_S = 600
+const here = dirname(fileURLToPath(import.meta.url))
+const repoRoot = join(here, '..', '..')
+const SECRET = 'bench-dispenser-secret-0123456789'
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef'
+/** the hub's shortest session (the REST schema's minimum duration) */
+const SESSION_S = 60
+/** the floor has no such rule: its off phase comes sooner (the changeover's cost does not depend on the length) */
+const FLOOR_SESSION_S = 8
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const nowMs = () => performance.timeOrigin + performance.now()
 
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const r = (n: number) => Math.round(n * 10) / 10
-  return { p50Ms: r(percentile(sorted, 50)), p99Ms: r(percentile(sorted, 99)), maxMs: r(sorted.at(-1) ?? NaN) }
+interface Received {
+  status: string
+  session_id: number | null
+  scheduled_until: number | null
+  exchange_id: number
+  at: number
+}
+interface DispenserResults {
+  clients: number
+  closed: number
+  confirmationsSent: number
+  unacked: number
+  received: Array<{ id: number; controls: Received[] }>
 }
 
-/** `clients` loops, each awaiting its confirmation before the next of `total` bookings. */
-async function drive(total: number, clients: number, book: (i: number, client: number) => Promise<void>) {
-  const latencies: number[] = []
-  let next = 0
-  const client = async (_: unknown, c: number) => {
-    for (let i = next++; i < total; i = next++) {
-      const t0 = performance.now()
-      await book(i, c)
-      latencies.push(performance.now() - t0)
-    }
-  }
-  const started = performance.now()
-  await Promise.all(Array.from({ length: clients }, client))
-  return { clients, bookings: total, perSecond: Math.round(total / ((performance.now() - started) / 1000)), ...summary(latencies) }
+interface RunResult {
+  onP50: number
+  onP99: number
+  offP99: number
+  rssConnectedMb: number
+  rssIdleMb: number
+  readyMs: number
+  /** dispensers that got their `active` (with its deadline) / their `idle` */
+  gotOn: number
+  gotOff: number
+  /** Confirmations the broker side counted, on / off */
+  confirmedOn: number
+  confirmedOff: number
+  /** controls beyond one on and one off per bay (retries) */
+  extra: number
 }
 
-/** Bookings that always fit: bay i % bays, consecutive slots from `base`. */
-const bookingFor = (i: number, bays: number, base: number) => ({
-  machine_id: 1 + (i % bays),
-  status: 'reserved' as const,
-  start_time: base + Math.floor(i / bays) * SESSION_S,
-  duration: SESSION_S,
-})
-
-function openModule(bays: number, maxBatch?: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-scheduling-'))
-  const db = new Level<string, unknown>(join(dir, 'state'), { valueEncoding: 'json' })
-  const config = loadConfig({ HUB_MACHINES: `1-${bays}`, HUB_TIMEZONE: 'UTC', HUB_LOG_LEVEL: 'silent' })
-  const events = new EventBus<HubEvents>(log)
-  const store = db.sublevel<string, StoredSession>('sessions', { valueEncoding: 'json' })
-  const scheduling = createScheduling({ config, clock: systemClock, events, store, log, ...(maxBatch ? { maxBatch } : {}) })
-  const close = async () => {
-    await scheduling.stop()
-    await db.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  return { scheduling, events, close }
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }
 
-async function submitOrThrow(scheduling: Scheduling, session: ReturnType<typeof bookingFor>) {
-  const r = await scheduling.submit(session, { origin: 'kiosk_interface' })
-  if (!r.ok) throw new Error(`booking refused: ${r.message}`)
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)
+  return line ? Math.round(Number(line[1]) / 102.4) / 10 : NaN
 }
 
-async function moduleBookings(total: number) {
-  for (const maxBatch of [256, 1]) {
-    for (const clients of [1, 8]) {
-      const { scheduling, close } = openModule(1000, maxBatch)
-      await scheduling.start()
-      const base = Math.ceil(Date.now() / 1000) + 3600
-      const result = await drive(total, clients, (i) => submitOrThrow(scheduling, bookingFor(i, 1000, base)))
-      const { batches } = scheduling.stats()
-      await close()
-      console.log(JSON.stringify({ bench: 'bookings (module)', groupCommit: maxBatch > 1, ...result, syncedBatches: batches }))
-    }
-  }
-}
-
-/** start_time -> event time for one session per bay, all starting in the same second. */
-async function changeoverLateness(scheduling: Scheduling, events: EventBus<HubEvents>, bays: number, withMachines: boolean) {
-  const start = Math.ceil(Date.now() / 1000) + 5
-  const activated: number[] = []
-  const confirmed: number[] = []
-  const want = withMachines ? 2 * bays : bays
-  const done = new Promise<void>((resolve) => {
-    const check = () => activated.length + confirmed.length >= want && resolve()
-    events.on('session.changed', 'bench', (e) => {
-      if (e.change === 'activated' && e.session.start_time === start) activated.push(Date.now() - start * 1000)
-      check()
+/** The dispenser process: one request, one reply, over IPC. */
+function dispenserProcess() {
+  const child = fork(join(here, 'lib', 'dispensers.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const ask = <T>(msg: object, want: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const on = (m: { type: string; message?: string }) => {
+        if (m.type !== want && m.type !== 'error') return
+        child.off('message', on)
+        if (m.type === 'error') reject(new Error(`dispensers: ${m.message}`))
+        else resolve(m as T)
+      }
+      child.on('message', on)
+      child.send(msg)
     })
-    events.on('command.confirmed', 'bench', ({ command }) => {
-      if (command.status === 'active' && command.scheduled_until === start + SESSION_S) confirmed.push(Date.now() - start * 1000)
-      check()
-    })
-  })
-  await Promise.all(Array.from({ length: bays }, (_, i) => submitOrThrow(scheduling, bookingFor(i, bays, start))))
-  await done
-  events.off('bench')
-  return { sessions: bays, activated: summary(activated), ...(withMachines ? { machineConfirmed: summary(confirmed) } : {}) }
-}
-
-async function kioskClients(url: string, count: number): Promise<MqttClient[]> {
-  return Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const client = await mqtt.connectAsync(url, { clientId: `bench-kiosk-${i}`, username: 'kiosk_interface', password: 'bench-kiosk', reconnectPeriod: 0 })
-      // A kiosk app should do the same: with Nagle on, a PUBLISH right after a PUBACK waits ~40 ms
-      // for the delayed ACK (the hub's listener sets noDelay on its side, DESIGN §7).
-      ;(client.stream as Partial<Socket>).setNoDelay?.(true)
-      await client.subscribeAsync(Topics.kiosk, { qos: 1 })
-      return client
-    }),
-  )
-}
-
-/** Bookings over MQTT: each waits for its Confirmation (sent after the durable write). */
-async function mqttBookings(clients: MqttClient[], total: number, bays: number, base: number) {
-  const waiting = new Map<number, (ok: boolean) => void>()
-  const onMessage = (_topic: string, payload: Buffer) => {
-    const m = JSON.parse(payload.toString()) as { exchange_id?: number; success?: boolean }
-    if (m.exchange_id !== undefined) waiting.get(m.exchange_id)?.(m.success === true)
+  return {
+    connect: (url: string, n: number) => ask<{ ms: number }>({ type: 'connect', url, ids: ids(n), password: SECRET }, 'connected'),
+    results: () => ask<DispenserResults>({ type: 'results' }, 'results'),
+    disconnect: () => ask({ type: 'disconnect' }, 'disconnected'),
+    exit: () => {
+      child.send({ type: 'exit' })
+      return new Promise((r) => child.once('exit', r))
+    },
   }
-  for (const c of clients) c.on('message', onMessage)
-  const result = await drive(total, clients.length, async (i, c) => {
-    const exchangeId = base + i
-    const confirmed = new Promise<boolean>((resolve) => waiting.set(exchangeId, resolve))
-    const session = { ...bookingFor(i, bays, base), exchange_id: exchangeId, origin_node: 'kiosk_interface' }
-    await clients[c]!.publishAsync(Topics.manager, JSON.stringify(session), { qos: 1 })
-    if (!(await confirmed)) throw new Error(`booking ${i} refused`)
-    waiting.delete(exchangeId)
-  })
-  for (const c of clients) c.off('message', onMessage)
-  return result
+}
+type Dispensers = ReturnType<typeof dispenserProcess>
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+
+/** Latencies from the dispensers' own receive times; counts what arrived. */
+function measure(r: DispenserResults, startS: number, endS: number, sessionOf: (id: number) => number) {
+  const on: number[] = []
+  const off: number[] = []
+  let extra = 0
+  for (const { id, controls } of r.received) {
+    const during = controls.filter((c) => c.at >= startS * 1000 - 500)
+    const active = during.find((c) => c.status === 'active' && c.session_id === sessionOf(id) && c.scheduled_until !== null && Math.abs(c.scheduled_until - endS) < 0.001)
+    const idle = during.find((c) => c.status === 'idle' && c.at >= endS * 1000 - 500)
+    if (active) on.push(active.at - startS * 1000)
+    if (idle) off.push(idle.at - endS * 1000)
+    extra += Math.max(0, during.length - 2)
+  }
+  const sorted = (xs: number[]) => xs.sort((a, b) => a - b)
+  const round = (x: number) => Math.round(x)
+  return { onP50: round(percentile(sorted(on), 50)), onP99: round(percentile(sorted(on), 99)), offP99: round(percentile(sorted(off), 99)), gotOn: on.length, gotOff: off.length, extra }
 }
 
-async function hubChangeover(bays: number) {
+/** Waits until every dispenser got its `idle` after `endS` (or 15 s passed). */
+async function collect(dispensers: Dispensers, n: number, endS: number): Promise<DispenserResults> {
+  await sleep(Math.max(0, endS * 1000 - Date.now()) + 1000)
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const r = await dispensers.results()
+    const done = r.received.filter((d) => d.controls.some((c) => c.status === 'idle' && c.at >= endS * 1000 - 500)).length
+    if (done >= n || Date.now() > deadline) return r
+    await sleep(500)
+  }
+}
+
+async function floorRun(n: number, dispensers: Dispensers): Promise<RunResult> {
+  const port = await freePort()
+  const t0 = nowMs()
+  const child = spawn(process.execPath, [join(here, 'lib', 'floor-broker.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve())
+      child.once('exit', (code) => reject(new Error(`floor broker exited with ${code}`)))
+    })
+    const readyMs = nowMs() - t0
+    await sleep(1000)
+    const rssIdleMb = rssMb(child.pid!)
+    await dispensers.connect(`mqtt://127.0.0.1:${port}`, n)
+    await sleep(2000)
+    const startS = Math.ceil(Date.now() / 1000) + 3
+    const endS = startS + FLOOR_SESSION_S
+    const sessionBase = 1_000_000
+    await ask(child, { type: 'schedule', ids: ids(n), startS, endS, sessionBase }, 'scheduled')
+    await sleep(startS * 1000 - Date.now() - 1000)
+    const rssConnectedMb = rssMb(child.pid!)
+    const r = await collect(dispensers, n, endS)
+    const { confirmed } = await ask<{ confirmed: { active: number; idle: number } }>(child, { type: 'results' }, 'results')
+    await dispensers.disconnect()
+    return { ...measure(r, startS, endS, (id) => sessionBase + id), rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: confirmed.active, confirmedOff: confirmed.idle }
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+function ask<T = unknown>(child: ChildProcess, msg: object, want: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: { type: string }) => {
+      if (m.type !== want) return
+      child.off('message', on)
+      resolve(m as T)
+    }
+    child.on('message', on)
+    child.send(msg)
+  })
+}
+
+async function api(port: number, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...init.headers } })
+}
+
+async function confirmedTotal(port: number): Promise<number> {
+  const text = await (await api(port, '/metrics')).text()
+  const line = text.split('\n').find((l) => l.startsWith('dispenser_commands_confirmed_total'))
+  return line ? Number(line.trim().split(/\s+/).at(-1)) : NaN
+}
+
+/** One credential per bay, in the file the hub reads (as `dispenser-hub-cli machine add` writes it). */
+async function credentialsFile(n: number): Promise<string> {
+  const file = emptyCredentials()
+  const hash = await hashSecret(SECRET)
+  for (const id of ids(n)) file.machines[String(id)] = hash
+  return JSON.stringify(file)
+}
+
+async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null): Promise<RunResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-changeover-'))
-  const file = readCredentials(credentialsPath(dataDir))
-  file.nodes.kiosk_interface = { ...(await hashSecret('bench-kiosk')), role: 'kiosk' }
+  mkdirSync(dataDir, { recursive: true })
+  const file = emptyCredentials()
+  Object.assign(file, JSON.parse(credentials))
   writeCredentials(credentialsPath(dataDir), file)
-  const config = loadConfig({ HUB_DATA_DIR: dataDir, HUB_MACHINES: `1-${bays}`, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_TIMEZONE: 'UTC', HUB_LOG_LEVEL: 'silent' })
-  const credentials = createCredentialStore({ dataDir })
-  const hub: Hub = await createHub({ config, log, credentials })
-  const url = `mqtt://127.0.0.1:${hub.ports.mqtt}`
-  const sim = createSimulator({ url, ids: config.machineIds, credentials: (id) => ({ username: `machine_${id}`, password: credentials.issueEphemeralMachineSecret(id) }) })
-  await sim.start()
-  while (hub.machines.stats().online < bays) await new Promise((r) => setTimeout(r, 20))
-  await new Promise((r) => setTimeout(r, 3000)) // connect-time reconcile and first reports settle
-  const clients = await kioskClients(url, 8)
-  const base = Math.ceil(Date.now() / 1000) + 3600
-  const one = await mqttBookings(clients.slice(0, 1), 1000, bays, base)
-  const eight = await mqttBookings(clients, 1000, bays, base + 10_000)
-  await Promise.all(clients.map((c) => c.endAsync()))
-  const changeover = await changeoverLateness(hub.scheduling, hub.events, bays, true)
-  await sim.stop()
-  await hub.close()
-  rmSync(dataDir, { recursive: true, force: true })
-  return { one, eight, changeover }
+  const [httpPort, mqttPort] = [await freePort(), await freePort()]
+  const out = openSync(join(dataDir, 'hub.log'), 'w')
+  const env = {
+    ...process.env,
+    HUB_DATA_DIR: dataDir,
+    HUB_MACHINES: `1-${n}`,
+    HUB_MQTT_PORT: String(mqttPort),
+    HUB_HTTP_PORT: String(httpPort),
+    HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+    HUB_TIMEZONE: 'UTC',
+    HUB_HTTP_BOOKINGS_PER_MINUTE: '100000',
+  }
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
+  const t0 = nowMs()
+  const child = spawn(process.execPath, [...flags, join(repoRoot, 'dist', 'main.js')], { cwd: repoRoot, env, stdio: ['ignore', out, 'inherit'] })
+  const exited = new Promise((r) => child.once('exit', r))
+  try {
+    let readyMs = NaN
+    for (const end = Date.now() + 30_000; Date.now() < end; await sleep(5)) {
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/api/health`).then((r) => r.status === 200, () => false)
+      if (ok) {
+        readyMs = nowMs() - t0
+        break
+      }
+      if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}; see ${join(dataDir, 'hub.log')}`)
+    }
+    if (Number.isNaN(readyMs)) throw new Error('hub not healthy within 30 s')
+    await sleep(1000)
+    const rssIdleMb = rssMb(child.pid!)
+    await dispensers.connect(`mqtt://127.0.0.1:${mqttPort}`, n)
+    // Every bay online and its connect-time control confirmed before anything is booked.
+    for (const end = Date.now() + 30_000; ; await sleep(250)) {
+      const machines = (await (await api(httpPort, '/api/machines')).json()) as Array<{ online: boolean; status: string }>
+      if (machines.filter((m) => m.online && m.status === 'idle').length === n) break
+      if (Date.now() > end) throw new Error(`only ${machines.filter((m) => m.online).length} of ${n} bays online`)
+    }
+    await sleep(1000)
+    const startS = Math.ceil(Date.now() / 1000) + 3 + Math.ceil(n / 150)
+    const endS = startS + SESSION_S
+    const sessionOf = new Map<number, number>()
+    let next = 1
+    const book = async () => {
+      for (let id = next++; id <= n; id = next++) {
+        const res = await api(httpPort, '/api/sessions', { method: 'POST', body: JSON.stringify({ machine_id: id, status: 'reserved', start_time: startS, duration: SESSION_S }) })
+        const body = (await res.json()) as { session_id?: number; message?: string }
+        if (res.status !== 201 || body.session_id === undefined) throw new Error(`booking bay ${id}: ${res.status} ${body.message ?? ''}`)
+        sessionOf.set(id, body.session_id)
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, book))
+    if (Date.now() > startS * 1000 - 1500) throw new Error('booking took too long: the sessions would start before the bench is ready')
+    const before = await confirmedTotal(httpPort)
+    await sleep(startS * 1000 - Date.now() - 1000)
+    const rssConnectedMb = rssMb(child.pid!)
+    const r = await collect(dispensers, n, endS)
+    await sleep(500) // the last Confirmations reach the hub
+    const confirmed = (await confirmedTotal(httpPort)) - before
+    const m = measure(r, startS, endS, (id) => sessionOf.get(id) ?? -1)
+    await dispensers.disconnect()
+    // The hub counts Confirmations, not which: split on / off by what the dispensers got.
+    return { ...m, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: Math.min(confirmed, m.gotOn), confirmedOff: Math.max(0, confirmed - m.gotOn) }
+  } finally {
+    child.kill('SIGTERM')
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    await exited
+    clearTimeout(killer)
+    closeSync(out)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 }
 
-/** The whole-hub run at `bays` against a 100-bay reference in the same invocation. */
-async function compareChangeover(bays: number) {
-  const ref = await hubChangeover(100)
-  const big = await hubChangeover(bays)
-  const rows: Array<[string, number, number]> = [
-    ['bookings/s over MQTT, 1 client', ref.one.perSecond, big.one.perSecond],
-    ['  confirmation p99 (ms), 1 client', ref.one.p99Ms, big.one.p99Ms],
-    ['bookings/s over MQTT, 8 clients', ref.eight.perSecond, big.eight.perSecond],
-    ['  confirmation p99 (ms), 8 clients', ref.eight.p99Ms, big.eight.p99Ms],
-    ['start_time -> activated p50 (ms)', ref.changeover.activated.p50Ms, big.changeover.activated.p50Ms],
-    ['start_time -> activated max (ms)', ref.changeover.activated.maxMs, big.changeover.activated.maxMs],
+function print(n: number, hub: RunResult, floor: RunResult): boolean {
+  const rows: Array<[string, number, number, 'ratio' | 'diff' | '']> = [
+    ['start_time -> dispenser holds active, p50 (ms)', hub.onP50, floor.onP50, 'ratio'],
+    ['start_time -> dispenser holds active, p99 (ms)', hub.onP99, floor.onP99, 'ratio'],
+    ['end -> dispenser holds idle, p99 (ms)', hub.offP99, floor.offP99, 'ratio'],
+    [`RSS with ${n} connected (MB)`, hub.rssConnectedMb, floor.rssConnectedMb, 'diff'],
+    ['RSS idle, nothing connected (MB)', hub.rssIdleMb, floor.rssIdleMb, 'diff'],
+    ['spawn -> ready (ms; hub: /api/health 200)', hub.readyMs, floor.readyMs, ''],
   ]
-  const machine = (c: typeof ref.changeover) => c.machineConfirmed ?? { p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
-  rows.push(
-    ['start_time -> machine Confirmation p50 (ms)', machine(ref.changeover).p50Ms, machine(big.changeover).p50Ms],
-    ['start_time -> machine Confirmation p99 (ms)', machine(ref.changeover).p99Ms, machine(big.changeover).p99Ms],
-    ['start_time -> machine Confirmation max (ms)', machine(ref.changeover).maxMs, machine(big.changeover).maxMs],
-  )
-  printComparison(`changeover: every bay's session starts in the same second (whole hub, simulated dispensers)`, ['100', String(bays)], rows)
+  console.log(`\nchangeover, ${n} bays (one session per bay, all starting in the same second)`)
+  console.log(`${'figure'.padEnd(50)}${'hub'.padStart(10)}${'floor'.padStart(10)}${'hub/floor'.padStart(12)}`)
+  for (const [label, a, b, kind] of rows) {
+    const cmp = kind === 'ratio' ? `${(a / b).toFixed(2)}x` : kind === 'diff' ? `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(1)}` : ''
+    console.log(`${label.padEnd(50)}${String(a).padStart(10)}${String(b).padStart(10)}${cmp.padStart(12)}`)
+  }
+  let ok = true
+  for (const [name, r] of [['hub', hub], ['floor', floor]] as const) {
+    const line = `${name}: active received ${r.gotOn}/${n}, idle received ${r.gotOff}/${n}, Confirmations counted by the broker side ${r.confirmedOn + r.confirmedOff}/${2 * n}, extra controls (retries) ${r.extra}`
+    const complete = r.gotOn === n && r.gotOff === n && r.confirmedOn + r.confirmedOff >= 2 * n
+    if (!complete) ok = false
+    console.log(`${complete ? '  ' : 'FAIL '}${line}`)
+  }
+  return ok
 }
 
 async function main() {
-  const [first, second] = process.argv.slice(2)
-  const mode = first && !/^\d+$/.test(first) ? first : 'changeover'
-  const count = Number((mode === first ? second : first) ?? (mode === 'bookings' ? 2000 : 1000))
-  console.log(`${mode} benchmark (${count}); node ${process.version}`)
-  if (mode === 'bookings') return moduleBookings(count)
-  if (mode === 'activation') {
-    const { scheduling, events, close } = openModule(count)
-    await scheduling.start()
-    console.log(JSON.stringify({ bench: 'activation (module)', ...(await changeoverLateness(scheduling, events, count, false)) }))
-    return close()
+  const args = process.argv.slice(2)
+  const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number)
+  const prof = args.includes('--prof') ? mkdtempSync(join(tmpdir(), 'bench-changeover-prof-')) : null
+  if (sizes.length === 0) sizes.push(100, 1000)
+  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub dist/main.js vs bare Aedes ${readAedesVersion()}`)
+  const credentials = await credentialsFile(Math.max(...sizes))
+  const dispensers = dispenserProcess()
+  let ok = true
+  try {
+    for (const n of sizes) {
+      const floor = await floorRun(n, dispensers)
+      const hub = await hubRun(n, dispensers, credentials, prof)
+      ok = print(n, hub, floor) && ok
+    }
+  } finally {
+    await dispensers.exit()
   }
-  if (mode === 'changeover') return compareChangeover(count)
-  throw new Error(`unknown mode ${mode} (changeover | bookings | activation)`)
+  if (prof) console.log(`\nCPU profiles of the hub runs: ${prof}`)
+  if (!ok) {
+    console.log('\nFAIL: a dispenser missed a control or a Confirmation went uncounted')
+    process.exitCode = 1
+  }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  },
-)
+function readAedesVersion(): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'aedes', 'package.json'), 'utf8')) as { version: string }).version
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
