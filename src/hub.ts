@@ -164,6 +164,8 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       // issue 14: the venue calendar, written in the sessions' batches with its audit entry
       calendarDb: db.sublevel('calendar', { valueEncoding: 'json' }),
       bayHealth: (id, nowS) => machinesRef?.health(id, nowS),
+      // issue 17: a session's start or end drives its bays before the step's durable write
+      onTransition: (ids) => machinesRef?.drive(ids),
       // A `free` calendar window (issue 14) costs nothing: no price, so no hold.
       pricing: (booking) => {
         const quote = prices.quote(booking)

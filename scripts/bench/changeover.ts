@@ -67,6 +67,10 @@ interface RunResult {
   confirmedOff: number
   /** controls beyond one on and one off per bay (retries) */
   extra: number
+  /** dispenser connections lost during the run */
+  dropped: number
+  cpuOnMs: number
+  cpuOffMs: number
 }
 
 async function freePort(): Promise<number> {
@@ -80,6 +84,31 @@ async function freePort(): Promise<number> {
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)
   return line ? Math.round(Number(line[1]) / 102.4) / 10 : NaN
+}
+
+/** CPU time (user + system) a process has used so far, ms (10 ms resolution). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/**
+ * CPU the broker-side process spends on the changeover: from 1 s before start_time until every
+ * dispenser holds `active`, and from 1 s before the end until every one holds `idle`. Less noisy
+ * than latency on a shared machine: it does not grow when other processes take the cores.
+ */
+async function phaseCpu(dispensers: Dispensers, pid: number, n: number, startS: number, endS: number) {
+  const until = async (status: string, atS: number) => {
+    await sleep(Math.max(0, atS * 1000 - 1000 - Date.now()))
+    const c0 = cpuMs(pid)
+    for (const end = atS * 1000 + 20_000; Date.now() < end; await sleep(100)) {
+      if (Date.now() > atS * 1000 && (await dispensers.count(status, atS * 1000 - 500)) >= n) break
+    }
+    return cpuMs(pid) - c0
+  }
+  const on = await until('active', startS)
+  const off = await until('idle', endS)
+  return { cpuOnMs: on, cpuOffMs: off }
 }
 
 /** The dispenser process: one request, one reply, over IPC. */
@@ -99,6 +128,7 @@ function dispenserProcess() {
   return {
     connect: (url: string, n: number) => ask<{ ms: number }>({ type: 'connect', url, ids: ids(n), password: SECRET }, 'connected'),
     results: () => ask<DispenserResults>({ type: 'results' }, 'results'),
+    count: (status: string, sinceMs: number) => ask<{ got: number }>({ type: 'count', status, sinceMs }, 'count').then((r) => r.got),
     disconnect: () => ask({ type: 'disconnect' }, 'disconnected'),
     exit: () => {
       child.send({ type: 'exit' })
@@ -115,6 +145,7 @@ function measure(r: DispenserResults, startS: number, endS: number, sessionOf: (
   const on: number[] = []
   const off: number[] = []
   let extra = 0
+  if (process.env.BENCH_DEBUG) console.log(JSON.stringify({ startS, endS, bay1: r.received[0], last: r.received.at(-1) }))
   for (const { id, controls } of r.received) {
     const during = controls.filter((c) => c.at >= startS * 1000 - 500)
     const active = during.find((c) => c.status === 'active' && c.session_id === sessionOf(id) && c.scheduled_until !== null && Math.abs(c.scheduled_until - endS) < 0.001)
@@ -125,7 +156,7 @@ function measure(r: DispenserResults, startS: number, endS: number, sessionOf: (
   }
   const sorted = (xs: number[]) => xs.sort((a, b) => a - b)
   const round = (x: number) => Math.round(x)
-  return { onP50: round(percentile(sorted(on), 50)), onP99: round(percentile(sorted(on), 99)), offP99: round(percentile(sorted(off), 99)), gotOn: on.length, gotOff: off.length, extra }
+  return { onP50: round(percentile(sorted(on), 50)), onP99: round(percentile(sorted(on), 99)), offP99: round(percentile(sorted(off), 99)), gotOn: on.length, gotOff: off.length, extra, dropped: r.closed }
 }
 
 /** Waits until every dispenser got its `idle` after `endS` (or 15 s passed). */
@@ -160,10 +191,11 @@ async function floorRun(n: number, dispensers: Dispensers): Promise<RunResult> {
     await ask(child, { type: 'schedule', ids: ids(n), startS, endS, sessionBase }, 'scheduled')
     await sleep(startS * 1000 - Date.now() - 1000)
     const rssConnectedMb = rssMb(child.pid!)
+    const cpu = await phaseCpu(dispensers, child.pid!, n, startS, endS)
     const r = await collect(dispensers, n, endS)
     const { confirmed } = await ask<{ confirmed: { active: number; idle: number } }>(child, { type: 'results' }, 'results')
     await dispensers.disconnect()
-    return { ...measure(r, startS, endS, (id) => sessionBase + id), rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: confirmed.active, confirmedOff: confirmed.idle }
+    return { ...measure(r, startS, endS, (id) => sessionBase + id), ...cpu, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: confirmed.active, confirmedOff: confirmed.idle }
   } finally {
     child.kill('SIGKILL')
   }
@@ -219,8 +251,11 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
   }
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
   const t0 = nowMs()
-  const child = spawn(process.execPath, [...flags, join(repoRoot, 'dist', 'main.js')], { cwd: repoRoot, env, stdio: ['ignore', out, 'inherit'] })
+  // BENCH_HUB_MAIN: another build of the hub (e.g. the main branch's) to compare in the same conditions
+  const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
+  const child = spawn(process.execPath, [...flags, main], { cwd: repoRoot, env, stdio: ['ignore', out, 'inherit'] })
   const exited = new Promise((r) => child.once('exit', r))
+  let failed = true
   try {
     let readyMs = NaN
     for (const end = Date.now() + 30_000; Date.now() < end; await sleep(5)) {
@@ -239,40 +274,56 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     for (const end = Date.now() + 30_000; ; await sleep(250)) {
       const machines = (await (await api(httpPort, '/api/machines')).json()) as Array<{ online: boolean; status: string }>
       if (machines.filter((m) => m.online && m.status === 'idle').length === n) break
-      if (Date.now() > end) throw new Error(`only ${machines.filter((m) => m.online).length} of ${n} bays online`)
-    }
-    await sleep(1000)
-    const startS = Math.ceil(Date.now() / 1000) + 3 + Math.ceil(n / 150)
-    const endS = startS + SESSION_S
-    const sessionOf = new Map<number, number>()
-    let next = 1
-    const book = async () => {
-      for (let id = next++; id <= n; id = next++) {
-        const res = await api(httpPort, '/api/sessions', { method: 'POST', body: JSON.stringify({ machine_id: id, status: 'reserved', start_time: startS, duration: SESSION_S }) })
-        const body = (await res.json()) as { session_id?: number; message?: string }
-        if (res.status !== 201 || body.session_id === undefined) throw new Error(`booking bay ${id}: ${res.status} ${body.message ?? ''}`)
-        sessionOf.set(id, body.session_id)
+      if (Date.now() > end) {
+        const by = new Map<string, number>()
+        for (const m of machines) by.set(m.status, (by.get(m.status) ?? 0) + 1)
+        throw new Error(`not every bay online and idle after 30 s: ${[...by].map(([k, v]) => `${k} ${v}`).join(', ')}`)
       }
     }
-    await Promise.all(Array.from({ length: 8 }, book))
+    await sleep(1000)
+    const bookAll = async (count: number, startS: number, record: boolean) => {
+      let next = 1
+      const book = async () => {
+        for (let id = next++; id <= count; id = next++) {
+          const res = await api(httpPort, '/api/sessions', { method: 'POST', body: JSON.stringify({ machine_id: id, status: 'reserved', start_time: startS, duration: SESSION_S }) })
+          const body = (await res.json()) as { session_id?: number; message?: string }
+          if (res.status !== 201 || body.session_id === undefined) throw new Error(`booking bay ${id}: ${res.status} ${body.message ?? ''}`)
+          if (record) sessionOf.set(id, body.session_id)
+        }
+      }
+      await Promise.all(Array.from({ length: 8 }, book))
+    }
+    // How fast this machine books right now (a day ahead, out of the way), so the sessions can
+    // start soon after the last one is booked.
+    const probe = Math.min(n, 40)
+    const p0 = Date.now()
+    await bookAll(probe, Math.ceil(Date.now() / 1000) + 86_400, false)
+    const leadS = 2 + Math.ceil((1.5 * (Date.now() - p0) * n) / probe / 1000)
+    const startS = Math.ceil(Date.now() / 1000) + leadS
+    const endS = startS + SESSION_S
+    const sessionOf = new Map<number, number>()
+    await bookAll(n, startS, true)
     if (Date.now() > startS * 1000 - 1500) throw new Error('booking took too long: the sessions would start before the bench is ready')
     const before = await confirmedTotal(httpPort)
     await sleep(startS * 1000 - Date.now() - 1000)
     const rssConnectedMb = rssMb(child.pid!)
+    const cpu = await phaseCpu(dispensers, child.pid!, n, startS, endS)
     const r = await collect(dispensers, n, endS)
     await sleep(500) // the last Confirmations reach the hub
     const confirmed = (await confirmedTotal(httpPort)) - before
     const m = measure(r, startS, endS, (id) => sessionOf.get(id) ?? -1)
     await dispensers.disconnect()
+    failed = false
     // The hub counts Confirmations, not which: split on / off by what the dispensers got.
-    return { ...m, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: Math.min(confirmed, m.gotOn), confirmedOff: Math.max(0, confirmed - m.gotOn) }
+    return { ...m, ...cpu, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: Math.min(confirmed, m.gotOn), confirmedOff: Math.max(0, confirmed - m.gotOn) }
   } finally {
     child.kill('SIGTERM')
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
     await exited
     clearTimeout(killer)
     closeSync(out)
-    rmSync(dataDir, { recursive: true, force: true })
+    if (failed) console.log(`hub data dir and log kept: ${dataDir}`)
+    else rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
@@ -281,6 +332,8 @@ function print(n: number, hub: RunResult, floor: RunResult): boolean {
     ['start_time -> dispenser holds active, p50 (ms)', hub.onP50, floor.onP50, 'ratio'],
     ['start_time -> dispenser holds active, p99 (ms)', hub.onP99, floor.onP99, 'ratio'],
     ['end -> dispenser holds idle, p99 (ms)', hub.offP99, floor.offP99, 'ratio'],
+    ['CPU used, 1 s before start_time -> all active (ms)', hub.cpuOnMs, floor.cpuOnMs, 'ratio'],
+    ['CPU used, 1 s before end -> all idle (ms)', hub.cpuOffMs, floor.cpuOffMs, 'ratio'],
     [`RSS with ${n} connected (MB)`, hub.rssConnectedMb, floor.rssConnectedMb, 'diff'],
     ['RSS idle, nothing connected (MB)', hub.rssIdleMb, floor.rssIdleMb, 'diff'],
     ['spawn -> ready (ms; hub: /api/health 200)', hub.readyMs, floor.readyMs, ''],
@@ -293,8 +346,8 @@ function print(n: number, hub: RunResult, floor: RunResult): boolean {
   }
   let ok = true
   for (const [name, r] of [['hub', hub], ['floor', floor]] as const) {
-    const line = `${name}: active received ${r.gotOn}/${n}, idle received ${r.gotOff}/${n}, Confirmations counted by the broker side ${r.confirmedOn + r.confirmedOff}/${2 * n}, extra controls (retries) ${r.extra}`
-    const complete = r.gotOn === n && r.gotOff === n && r.confirmedOn + r.confirmedOff >= 2 * n
+    const line = `${name}: active received ${r.gotOn}/${n}, idle received ${r.gotOff}/${n}, Confirmations counted by the broker side ${r.confirmedOn + r.confirmedOff}/${2 * n}, extra controls (retries) ${r.extra}, connections lost ${r.dropped}`
+    const complete = r.gotOn === n && r.gotOff === n && r.confirmedOn + r.confirmedOff >= 2 * n && r.dropped === 0
     if (!complete) ok = false
     console.log(`${complete ? '  ' : 'FAIL '}${line}`)
   }

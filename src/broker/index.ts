@@ -52,6 +52,20 @@ export interface BrokerDeps {
 
 type Handlers<T> = Set<T>
 
+/**
+ * Aedes never stores a QoS 1 message it delivers to a clean-session client (its deliverQoS skips
+ * outgoingUpdate for them), yet asks the persistence to clear it at every PUBACK: with LevelDB a
+ * read on the event loop per acknowledgement, ~1,000 of them in a 1,000-bay changeover (issue 17).
+ * Dispensers always use clean sessions. Stored packets dropped at a clean connect (cmd
+ * `publish`, from an older persistent session of that client id) still reach LevelDB.
+ */
+class CleanSessionAwarePersistence extends AsyncLevelPersistence {
+  override outgoingClearMessageId(client: { id: string; clean: boolean }, packet: { cmd: string; messageId?: number }): Promise<unknown> {
+    if (client.clean && packet.cmd === 'puback') return Promise.resolve(undefined)
+    return super.outgoingClearMessageId(client, packet)
+  }
+}
+
 export async function createBroker({ config, log, credentials, clock = systemClock, onRefused, enrollment }: BrokerDeps): Promise<Broker> {
   const db = new Level<string, Buffer>(join(config.dataDir, 'broker'), { valueEncoding: 'buffer' })
   await db.open()
@@ -71,7 +85,7 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     ...(onRefused ? { onRefused } : {}),
     ...(enrollment ? { enrollment } : {}),
   })
-  const persistence = new AsyncLevelPersistence(db)
+  const persistence = new CleanSessionAwarePersistence(db)
   const aedes = await Aedes.createBroker({
     persistence,
     preConnect: auth.preConnect,

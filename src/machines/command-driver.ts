@@ -65,6 +65,21 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
   const flights = new Map<number, { flight: InFlight; cancel: () => void; published: boolean }>()
   let ids = restoreExchangeIds(undefined)
   let reservation: Promise<void> = Promise.resolve()
+  /** ids below this are durably reserved: they may go out at once */
+  let durable = 0
+
+  const reserve = (until: number) => {
+    reservation = store.reserveExchangeIds(until).then(
+      () => {
+        durable = Math.max(durable, until)
+      },
+      (error: unknown) => {
+        // Not on disk: the next id past `durable` asks for the reservation again.
+        ids = { ...ids, reservedUntil: Math.min(ids.reservedUntil, Math.max(durable, ids.next)) }
+        throw error
+      },
+    )
+  }
   const counts = { sent: 0, confirmed: 0, failed: 0 }
   const latencies: number[] = []
   let stopped = false
@@ -110,19 +125,23 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
       const taken = takeExchangeId(restoreExchangeIds(reservedUntil))
       // Reserve now so the first commands after start-up need no write before they go out.
       ids = { ...taken.state, next: taken.id }
-      if (taken.reserve !== null) await store.reserveExchangeIds(taken.reserve)
+      if (taken.reserve !== null) reserve(taken.reserve)
+      await reservation
     },
     async send(machineId, target) {
       if (stopped) return
       const taken = takeExchangeId(ids)
       ids = taken.state
-      // The id block must be durable before an id from it goes out (unique across kill -9).
-      if (taken.reserve !== null) reservation = store.reserveExchangeIds(taken.reserve)
+      if (taken.reserve !== null) reserve(taken.reserve)
       drop(machineId)
       const flight = firstSend(buildControl(machineId, target, taken.id, clock.now()), clock.now(), policy)
       flights.set(machineId, { flight, cancel: () => undefined, published: false })
-      await reservation
-      if (flights.get(machineId)?.flight !== flight) return // superseded or abandoned meanwhile
+      // The id's block must be durable before the id goes out (unique across kill -9); blocks
+      // are reserved ahead, so this waits only on the first command after start or a failed write.
+      if (taken.id >= durable) {
+        await reservation
+        if (flights.get(machineId)?.flight !== flight) return // superseded or abandoned meanwhile
+      }
       counts.sent++
       const armed = { ...flight, firstSentMs: clock.now(), dueMs: clock.now() + policy.timeoutMs }
       arm(armed)

@@ -97,23 +97,33 @@ export function confirmationOutcome(f: InFlight, c: MachineConfirmation, nowMs: 
 /**
  * Exchange ids unique across restarts without a write per command: ids are taken from a
  * durably reserved block; after a restart (even kill -9) numbering resumes after the block.
+ * The next block is reserved once half of the current one is used, so a burst of sends (every
+ * bay of a changeover at once, issue 17) takes ids already durable and never waits for an fsync.
  */
 export interface ExchangeIds {
   next: number
+  /** ids below this are reserved (or being reserved: the driver knows which write is durable) */
   reservedUntil: number
 }
 
-export const EXCHANGE_BLOCK = 1000
+export const EXCHANGE_BLOCK = 10_000
 
 export function restoreExchangeIds(reservedUntil: number | undefined): ExchangeIds {
   const start = Math.max(1, reservedUntil ?? 1)
   return { next: start, reservedUntil: start }
 }
 
-/** Takes one id; `reserve` is set when a new block must be written (before the id is used). */
+/**
+ * Takes one id; `reserve` is set when a new reservation must be written: before the id is used
+ * when the id lies past every reservation, else ahead of need (half the block left).
+ */
 export function takeExchangeId(s: ExchangeIds): { id: number; state: ExchangeIds; reserve: number | null } {
   const id = s.next
-  if (id < s.reservedUntil) return { id, state: { ...s, next: id + 1 }, reserve: null }
-  const reservedUntil = id + EXCHANGE_BLOCK
+  if (id >= s.reservedUntil) {
+    const reservedUntil = id + EXCHANGE_BLOCK
+    return { id, state: { next: id + 1, reservedUntil }, reserve: reservedUntil }
+  }
+  if (s.reservedUntil - id > EXCHANGE_BLOCK / 2) return { id, state: { ...s, next: id + 1 }, reserve: null }
+  const reservedUntil = s.reservedUntil + EXCHANGE_BLOCK
   return { id, state: { next: id + 1, reservedUntil }, reserve: reservedUntil }
 }

@@ -175,6 +175,9 @@ export function createMachines(deps: MachinesDeps): Machines {
     reconcile(ids) {
       for (const id of ids ?? registry.ids) reconciler.reconcile(id)
     },
+    drive(ids) {
+      for (const id of ids) reconciler.reconcile(id, false)
+    },
     alerts: () => table.alerts(),
     dismissAlert(alertId) {
       const r = table.dismiss(alertId)

@@ -17,7 +17,8 @@ import type { DesiredStateFn } from './types.js'
 const MAX_TIMER_MS = 60_000
 
 export interface Reconciler {
-  reconcile(id: number): void
+  /** `show: false`: the control only, no machine.changed (the caller reconciles again soon) */
+  reconcile(id: number, show?: boolean): void
   /** the schedule's requirement now, never throwing */
   scheduleFor(id: number, nowS: number): DesiredState | undefined
   /** re-arm the one override-expiry timer */
@@ -53,14 +54,19 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     }
   }
 
-  const reconcile = (id: number) => {
+  const reconcile = (id: number, show = true) => {
     const e = table.get(id)
     if (!e || stopped) return
     const nowS = clock.now() / 1000
     e.desired = chooseDesired({ admin: e.record.admin, direct: e.record.direct, schedule: scheduleFor(id, nowS) }, nowS)
-    table.show(id)
+    // The control first, then the feeds (issue 17: nothing between the tick and the publish).
+    send(e, id)
+    if (show) table.show(id)
+  }
+
+  const send = (e: Entry, id: number) => {
     // Never queue for an offline machine (DESIGN §4): it gets the state on reconnect.
-    if (!e.presence.online) return
+    if (!e.presence.online || !e.desired) return
     const target = targetOf(e.desired)
     // A machine in error is always sent its state again: a Confirmation is what clears the error.
     if (!needsCommand(target, reportedTarget(e), driver.inFlight(id), e.force || e.record.error !== null)) return

@@ -54,6 +54,11 @@ export interface Machines {
   override(command: MachineOverride, by: CommandRequester): Promise<Result<MachineState, MachinesErrorCode>>
   /** Drive these machines (default: all) from reported to desired state now. */
   reconcile(ids?: readonly number[]): void
+  /**
+   * issue 17: only the controls of these bays, now (a session starts or ends); the feeds hear of
+   * it from the reconcile that follows the durable write (session.changed). Idempotent as reconcile.
+   */
+  drive(ids: readonly number[]): void
   alerts(): Alert[]
   /**
    * Raise, update (new message) or clear (null) a bay's alert of `kind` that another module owns

@@ -66,6 +66,13 @@ export interface SchedulingDeps {
   calendarDb?: CalendarDb
   /** issue 12: the price table's quote (src/payments; scheduling never imports it); default: nothing is charged */
   pricing?: PricingFn
+  /**
+   * issue 17: the bays whose schedule state changes now (a session starts or ends), told by the
+   * lifecycle step *before* its durable write, so their controls leave without waiting for the
+   * fsync (src/hub.ts -> machines.reconcile). Safe: what a bay must do is derived from the clock
+   * and the schedule (desiredStateFor), so a restart before the write sends the same.
+   */
+  onTransition?: (machineIds: readonly number[]) => void
 }
 
 const checkAvailability = decoderFor(AvailabilityQuerySchema)

@@ -49,6 +49,8 @@ export interface SessionServiceDeps {
   onCalendar?: () => void
   /** issue 12: the price table's quote (src/payments, wired in src/hub.ts); default: nothing is charged */
   pricing?: PricingFn
+  /** issue 17: bays whose phase changes now, told before the lifecycle step and its durable write (index.ts) */
+  onTransition?: (machineIds: readonly number[]) => void
 }
 
 export interface CalendarChangeOptions {
@@ -203,6 +205,40 @@ export function createSessionService(deps: SessionServiceDeps) {
       emit({ change: phase === 'active' ? 'activated' : 'completed', session: next, previous: record })
     }
     return nextTransition(tx.openRecords(), now)
+  }
+
+  /** The bays of the sessions the lifecycle step will change at `now` (the same rules, read only). */
+  const dueBays = (now: number): number[] => {
+    const bays = new Set<number>()
+    for (const record of index.openRecords()) {
+      const phase = phaseAt(record, now)
+      const seen = announced.get(record.session_id)
+      const due =
+        record.status === 'maintenance'
+          ? (phase === 'active' && seen !== 'active') || (phase === 'completed' && seen === 'active')
+          : phase !== record.status && (phase === 'active' || phase === 'completed' || phase === 'cancelled')
+      if (due) for (const id of record.machine_id) bays.add(id)
+    }
+    return [...bays]
+  }
+
+  /**
+   * issue 17: the bays a start or an end changes are driven first, then the step is written.
+   * Their controls leave before the fsync and before the batch is even encoded: what a bay must
+   * do is derived from the clock and the schedule (desiredStateFor), not from the stored status,
+   * so a restart before the write sends the same. The step waits one timer turn so that the
+   * broker's deliveries (queued as immediates) reach the sockets before the batch's encoding.
+   */
+  const advance = (): Promise<number | undefined> => {
+    const bays = deps.onTransition ? dueBays(nowS()) : []
+    if (bays.length === 0) return writer.run(advanceStep)
+    try {
+      deps.onTransition?.(bays)
+    } catch (error) {
+      // The events after the write reconcile these bays again.
+      log.error({ err: error }, 'transition hook failed')
+    }
+    return writer.run(advanceStep, { afterDeliveries: true })
   }
 
   const announceMaintenance = (record: SessionRecord, phase: string, emit: (e: ChangeEvent) => void) => {
@@ -363,7 +399,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     setCalendar: (next: Calendar, options: CalendarChangeOptions): Promise<CalendarChange> => writer.run(calendarStep(next, options)),
     channelOf: channelOfRecord,
     /** Runs the lifecycle step; resolves with the next transition (epoch s), if any. */
-    advance: (): Promise<number | undefined> => writer.run(advanceStep),
+    advance,
     get: (id: number) => index.get(id)?.record,
     idOfExternal: (externalId: string) => index.idOfExternal(externalId),
     records: () => [...index.all()].map((e) => e.record),

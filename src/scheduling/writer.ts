@@ -30,6 +30,7 @@ export type Step<T> = (tx: Tx, emit: (event: ChangeEvent) => void) => T
 
 interface Job {
   step: Step<unknown>
+  afterDeliveries: boolean
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
 }
@@ -50,8 +51,16 @@ export interface WriterDeps {
   auditOps?: ((events: readonly ChangeEvent[]) => AuditOp[]) | undefined
 }
 
+export interface RunOptions {
+  /**
+   * wait one timer turn before the batch is built: controls just handed to the broker (its
+   * deliveries are immediates) reach the sockets before this batch is encoded and synced
+   */
+  afterDeliveries?: boolean
+}
+
 export interface Writer {
-  run<T>(step: Step<T>): Promise<T>
+  run<T>(step: Step<T>, options?: RunOptions): Promise<T>
   /** resolves when the queue is empty */
   idle(): Promise<void>
   stats(): { batches: number; steps: number }
@@ -68,6 +77,8 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
    * to do, announcing it (events, then answers); nothing when the write failed (callers told).
    */
   const commit = async (jobs: Job[]): Promise<(() => void) | undefined> => {
+    // A real timer on purpose: it orders work on the event loop and measures no time.
+    if (jobs.some((job) => job.afterDeliveries)) await new Promise((resolve) => setTimeout(resolve, 1))
     const tx = createTx(index, keys)
     const events: ChangeEvent[] = []
     const outcomes = jobs.map((job) => {
@@ -137,9 +148,9 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
   }
 
   return {
-    run<T>(step: Step<T>) {
+    run<T>(step: Step<T>, options: RunOptions = {}) {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ step, resolve: resolve as (v: unknown) => void, reject })
+        queue.push({ step, afterDeliveries: options.afterDeliveries === true, resolve: resolve as (v: unknown) => void, reject })
         draining ??= drain()
       })
     },

@@ -70,3 +70,17 @@ t.test('exchange ids come from durably reserved blocks and never repeat after a 
   t.equal(restarted.id, 1 + EXCHANGE_BLOCK)
   t.ok(restarted.reserve !== null)
 })
+
+t.test('the next exchange-id block is reserved while half of the current one is left (a burst never waits for a write)', async (t) => {
+  let s = takeExchangeId(restoreExchangeIds(undefined)).state
+  const reserves: number[] = []
+  for (let i = 0; i < EXCHANGE_BLOCK; i++) {
+    const taken = takeExchangeId(s)
+    s = taken.state
+    if (taken.reserve !== null) reserves.push(taken.reserve)
+    t.ok(taken.id < s.reservedUntil, 'every id lies inside a requested block')
+  }
+  t.same(reserves, [1 + 2 * EXCHANGE_BLOCK], 'one reservation ahead, at half the block')
+  const restarted = takeExchangeId(restoreExchangeIds(reserves[0]))
+  t.equal(restarted.id, 1 + 2 * EXCHANGE_BLOCK, 'a restart resumes after the furthest reservation')
+})

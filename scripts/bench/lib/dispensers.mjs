@@ -43,6 +43,7 @@ class Client {
     this.lastSent = 0
     this.nextReport = now() + Math.random() * HEARTBEAT_MS
     this.closed = false
+    this.ready = false
     this.startedAt = now()
     /** @type {net.Socket | undefined} */ this.socket = undefined
   }
@@ -58,6 +59,7 @@ class Client {
           if (packet.returnCode !== 0) return reject(new Error(`${this.node}: CONNACK ${packet.returnCode}`))
           this.send({ cmd: 'subscribe', messageId: this.nextId(), subscriptions: [{ topic: `external/machine/${this.id}`, qos: 1 }] })
         } else if (packet.cmd === 'suback') {
+          this.ready = true
           this.report()
           resolve(undefined)
         } else if (packet.cmd === 'publish') this.onPublish(packet)
@@ -149,6 +151,11 @@ class Client {
 async function connectAll(msg) {
   const url = new URL(msg.url)
   clients = msg.ids.map((id) => new Client(id, url.hostname, Number(url.port), msg.password))
+  // Keep-alive from the first CONNACK on: connecting 1,000 takes longer than 1.5 x keep-alive.
+  ticker = setInterval(() => {
+    const t = now()
+    for (const c of clients) if (c.ready) c.tick(t)
+  }, 1000)
   let next = 0
   const worker = async () => {
     while (next < clients.length) {
@@ -157,10 +164,6 @@ async function connectAll(msg) {
     }
   }
   await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, worker))
-  ticker = setInterval(() => {
-    const t = now()
-    for (const c of clients) c.tick(t)
-  }, 1000)
 }
 
 function results() {
@@ -182,6 +185,11 @@ process.on('message', (/** @type {any} */ msg) => {
       (error) => reply({ type: 'error', message: String(error?.message ?? error) }),
     )
   } else if (msg.type === 'results') reply({ type: 'results', ...results() })
+  else if (msg.type === 'count') {
+    // dispensers that got a control of this status at or after `sinceMs`
+    const got = clients.filter((c) => c.received.some((r) => r.status === msg.status && r.at >= msg.sinceMs)).length
+    reply({ type: 'count', got })
+  }
   else if (msg.type === 'disconnect') {
     clearInterval(ticker)
     for (const c of clients) c.close()

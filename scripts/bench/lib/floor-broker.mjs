@@ -17,10 +17,10 @@ const server = net.createServer({ noDelay: true }, broker.handle)
 await new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(undefined)))
 const address = /** @type {net.AddressInfo} */ (server.address())
 
-/** machine id -> exchange ids confirmed */
-const confirmed = { active: new Set(), idle: new Set() }
+/** "machine:exchange" of each changeover control confirmed (the connect-time ones are not counted) */
+const confirmed = { active: new Set(), idle: new Set(), connect: new Set() }
 let exchange = 1
-/** @type {Map<number, 'active' | 'idle'>} */
+/** @type {Map<number, 'active' | 'idle' | 'connect'>} */
 const statusOf = new Map()
 
 broker.on('publish', (packet, client) => {
@@ -33,14 +33,14 @@ broker.on('publish', (packet, client) => {
   }
   if (m.success !== true || typeof m.exchange_id !== 'number') return
   const status = statusOf.get(m.exchange_id)
-  if (status) confirmed[status].add(m.machine_id)
+  if (status) confirmed[status].add(`${m.machine_id}:${m.exchange_id}`)
 })
 
 /** @param {number[]} ids @param {'active' | 'idle'} status @param {number} sessionBase @param {number} endS */
-function publishAll(ids, status, sessionBase, endS) {
+function publishAll(ids, status, sessionBase, endS, kind = status) {
   for (const id of ids) {
     const exchangeId = exchange++
-    statusOf.set(exchangeId, status)
+    statusOf.set(exchangeId, kind)
     const control = {
       machine_id: id,
       session_id: status === 'active' ? sessionBase + id : null,
@@ -54,6 +54,13 @@ function publishAll(ids, status, sessionBase, endS) {
     broker.publish({ cmd: 'publish', topic: `external/machine/${id}`, payload: Buffer.from(JSON.stringify(control)), qos: 1, retain: false, dup: false }, () => {})
   }
 }
+
+// As the hub does on every (re)connect (DESIGN §4): the subscriber gets the state it must be in,
+// here always idle. It also warms the publish path the changeover uses, as the hub's is warmed.
+broker.on('subscribe', (subscriptions, client) => {
+  const id = Number(/^external\/machine\/(\d+)$/.exec(subscriptions[0]?.topic ?? '')?.[1])
+  if (client && id > 0) publishAll([id], 'idle', 0, 0, 'connect')
+})
 
 /** Fires at the epoch second `atS`, the way the hub's ticker arms its timer (rounded up). */
 const at = (atS, fn) => setTimeout(fn, Math.max(0, Math.ceil(atS * 1000 - Date.now())))

@@ -8,5 +8,7 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     destroy(): Promise<void>
     /** an empty payload deletes the retained message of `topic` */
     storeRetained(packet: { topic: string; payload: Buffer }): Promise<void>
+    /** a PUBACK (or a stored packet being dropped): forgets the in-flight copy, answers it if there was one */
+    outgoingClearMessageId(client: { id: string; clean: boolean }, packet: { cmd: string; messageId?: number }): Promise<unknown>
   }
 }

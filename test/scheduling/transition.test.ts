@@ -1,0 +1,56 @@
+/**
+ * issue 17: a session's start and end drive its bays before the lifecycle step's durable write,
+ * so a control does not wait for the fsync; the events still come only after the write.
+ */
+import t from 'tap'
+import { createScheduling, type SessionDb } from '../../src/scheduling/index.js'
+import { EventBus } from '../../src/lib/event-bus.js'
+import type { HubEvents } from '../../src/protocol/events.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { openDb, runFor, silent, testConfig } from './world.js'
+
+t.test('onTransition names the bays before the step is written; session.changed follows the write', async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0))
+  const events = new EventBus<HubEvents>(silent)
+  const { db, store } = openDb(t.testdir())
+  const order: string[] = []
+  let written = 0
+  // The sessions sublevel (the SessionDb port), with each synced batch noted as it completes.
+  const noting: SessionDb = {
+    iterator: () => store.iterator(),
+    async batch(ops, options) {
+      await store.batch(ops as never, options as never)
+      written++
+      order.push('written')
+    },
+  }
+  const told: number[][] = []
+  const scheduling = createScheduling({
+    config: testConfig(),
+    clock,
+    events,
+    store: noting,
+    log: silent,
+    onTransition: (ids) => {
+      told.push([...ids])
+      order.push(`told ${[...ids].sort((a, b) => a - b).join(',')} after ${written} writes`)
+    },
+  })
+  events.on('session.changed', 'test', (e) => void order.push(e.change))
+  await scheduling.start()
+  t.teardown(async () => {
+    await scheduling.stop()
+    await db.close()
+  })
+  const start = clock.now() / 1000 + 600
+  const booked = await scheduling.submit({ machine_id: [2, 3], status: 'reserved', start_time: start, duration: 3600 }, { origin: 'kiosk_interface', isAdmin: true })
+  t.ok(booked.ok)
+  order.length = 0
+  const before = written
+  await runFor({ clock, scheduling }, 600_000, 10_000)
+  t.same(told.at(-1), [2, 3], 'both bays of the starting session')
+  t.same(order, [`told 2,3 after ${before} writes`, 'written', 'activated'], 'told first, then the durable write, then the event')
+  order.length = 0
+  await runFor({ clock, scheduling }, 3600_000, 10_000)
+  t.same(order, [`told 2,3 after ${before + 1} writes`, 'written', 'completed'], 'the end likewise')
+})
