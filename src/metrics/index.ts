@@ -84,6 +84,9 @@ function loadClient(): Promise<Client> {
     prom.collectDefaultMetrics({ register: processMetrics })
     return prom
   })
+  client.catch(() => {
+    client = undefined
+  })
   return client
 }
 
@@ -145,9 +148,13 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
       for (const [which, labels, ms] of pending ?? []) histograms[which].observe(labels, ms)
       pending = null
     })
+    // a failed load (never seen: a broken install) is retried by the next scrape, never thrown at the event loop
+    loading.catch(() => {
+      loading = undefined
+    })
     return loading
   }
-  const timer = setTimeout(() => void load(), LOAD_AFTER_MS)
+  const timer = setTimeout(() => load().catch((error: unknown) => onError(error, 'prom-client')), LOAD_AFTER_MS)
   timer.unref()
 
   const OWNER = 'metrics'

@@ -4,7 +4,7 @@
  * does, into its own folder at the repo root, runs it as a process and checks what a bundle can
  * break: files found relative to the code (package.json version, the pages, swagger-ui's assets),
  * CommonJS packages inside an ES module, the native LevelDB binding, request validation and
- * response serialization, and the broker.
+ * response serialization, /metrics (prom-client, a CommonJS chunk loaded on first use), and the broker.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,6 +14,7 @@ import t from 'tap'
 // @ts-expect-error plain .mjs build script, no types
 import { bundleMain } from '../../scripts/build.mjs'
 import { startHubProcess } from '../helpers/hub-process.js'
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const TOKEN = 'bundle-test-admin-token-0123456789'
@@ -79,10 +80,12 @@ t.test('the bundled entry starts and serves REST, pages, /docs and MQTT', async 
   t.equal(read.status, 200)
   t.equal(((await read.json()) as { session_id: number }).session_id, session.session_id)
 
-  // /metrics loads prom-client with import() on first use: its named exports must be there
+  // /metrics loads prom-client (CommonJS, outside the bundle) with import() on first use
   const metrics = await fetch(`${base}/metrics`, { headers: auth })
   t.equal(metrics.status, 200)
-  t.match(await metrics.text(), /process_cpu_seconds_total/, 'prom-client collectors')
+  const families = parsePrometheusText(await metrics.text())
+  t.equal(sampleValue(families, 'dispenser_booking_confirmation_ms_count', { door: 'http', outcome: 'confirmed' }), 1, '/metrics from the lazily loaded client, the booking timed')
+  t.ok(sampleValue(families, 'process_resident_memory_bytes')! > 0, 'with the process collectors')
 
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 'bundle-test', reconnectPeriod: 0 })
   t.teardown(() => client.endAsync())
