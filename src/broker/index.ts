@@ -88,6 +88,12 @@ export async function createBroker({ config, log, credentials, clock = systemClo
   const persistence = new CleanSessionAwarePersistence(db)
   const aedes = await Aedes.createBroker({
     persistence,
+    // No delivery queue. With a limit (Aedes' default is 100 messages in flight) a burst above it
+    // queues, and mqemitter drains its queue recursively while deliveries complete synchronously
+    // (QoS 0, or QoS 1 to a clean session: every dispenser): 1,000 controls sent in one tick
+    // overflowed the stack and killed the hub. Inbound floods are bounded per client already
+    // (maxInflightInbound, the publish rate limit), so the queue bounded nothing of its own.
+    concurrency: 0,
     preConnect: auth.preConnect,
     authenticate: (client, username, password, done) =>
       auth.authenticate(client, username, password, (error, ok) => {
