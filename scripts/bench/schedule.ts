@@ -30,6 +30,7 @@ import { toRuns } from '../../src/scheduling/grid-runs.js'
 import { describeProblem } from '../../src/scheduling/sellable.js'
 import { compileCalendar, createScheduling, dateAt, dayBounds, type StoredSession } from '../../src/scheduling/index.js'
 import { percentile, printComparison } from './lib/stats.js'
+import { seededRandom } from '../../test/helpers/seeded-random.js'
 
 const log = pino({ level: 'silent' })
 const requests = Number(process.argv[2] ?? 200)
@@ -44,17 +45,6 @@ function timed(n: number, fn: () => unknown) {
   }
   const sorted = times.sort((a, b) => a - b)
   return { mean: times.reduce((a, b) => a + b, 0) / n, p99: percentile(sorted, 99) }
-}
-
-/** A fixed pseudo-random sequence: the same day every run. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 async function day(bays: number) {
@@ -89,7 +79,7 @@ async function day(bays: number) {
   const { from } = dayBounds(TZ, date)
   const open = from + 8 * 3600
   const close = from + 22 * 3600
-  const rand = rng(bays)
+  const rand = seededRandom(bays)
   const pending: Array<Promise<unknown>> = []
   for (let bay = 1; bay <= bays; bay++) {
     // Staff book inside the walk-in window too; the group bookings land where bays are free.

@@ -15,19 +15,10 @@ import { buildScheduleGrid, overlayUnsellable, slotStarts } from '../../src/sche
 import { expandRuns, toRuns } from '../../src/scheduling/grid-runs.js'
 import { dayBounds, instantOf } from '../../src/scheduling/tz.js'
 import { admin, buildWorld } from './world.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 const LONDON = 'Europe/London'
 const checkRuns = Compile(ScheduleRuns)
-
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const DATES = ['2026-03-29', '2026-10-25', '2026-03-28', '2026-10-26', '2026-06-16', '2026-12-24']
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
@@ -81,7 +72,7 @@ const PROBLEMS: BayProblem[] = [
 ]
 
 function randomDay(seed: number): { grid: Schedule; timeZone: string } {
-  const rand = rng(seed)
+  const rand = seededRandom(seed)
   const date = DATES[Math.floor(rand() * DATES.length)]!
   const bays = 1 + Math.floor(rand() * 12)
   const slotMinutes = [5, 5, 10, 15, 30][Math.floor(rand() * 5)]!

@@ -7,19 +7,10 @@ import t from 'tap'
 import type { BayProblem, Session, SessionRecord } from '../../src/protocol/messages.js'
 import type { Calendar } from '../../src/protocol/calendar.js'
 import { buildWorld } from './world.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 const ROWS = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]
 const ORIGINS = ['kiosk_interface', 'reservation_interface']
-
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Op {
   session: Session
@@ -27,7 +18,7 @@ interface Op {
 }
 
 function randomOps(count: number, seed: number, nowS: number, horizonS = 24 * 3600): Op[] {
-  const rand = rng(seed)
+  const rand = seededRandom(seed)
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!
   const ops: Op[] = []
   for (let i = 0; i < count; i++) {

@@ -8,6 +8,8 @@
  * The outcome of every operation is known in advance whatever the interleaving, so a backend that
  * refuses a fitting booking or accepts a conflicting one fails the run.
  */
+import { seededRandom } from '../../../test/helpers/seeded-random.js'
+
 export interface Slot {
   bay: number
   start: number
@@ -45,18 +47,6 @@ export interface MixResult {
 const HOUR = 3600
 const DURATION = 3000
 
-/** mulberry32: small, fast, the same sequence on every run. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export async function runMix(backend: Backend, o: MixOptions): Promise<MixResult & { latencies: number[] }> {
   const latencies: number[] = []
   const counts = { created: 0, refused: 0, updated: 0, cancelled: 0 }
@@ -67,7 +57,7 @@ export async function runMix(backend: Backend, o: MixOptions): Promise<MixResult
   }
   const perClient = Math.ceil(o.ops / o.clients)
   const client = async (c: number) => {
-    const random = generator(o.seed * 1000 + c)
+    const random = seededRandom(o.seed * 1000 + c)
     const live: Array<Slot & { id: number }> = []
     for (let i = 0; i < perClient; i++) {
       const roll = random()
