@@ -89,9 +89,11 @@ export async function createBroker({ config, log, credentials, clock = systemClo
   const aedes = await Aedes.createBroker({
     persistence,
     // No delivery queue. With a limit (Aedes' default is 100 messages in flight) a burst above it
-    // queues, and mqemitter drains its queue recursively while deliveries complete synchronously
-    // (QoS 0, or QoS 1 to a clean session: every dispenser): 1,000 controls sent in one tick
-    // overflowed the stack and killed the hub. Inbound floods are bounded per client already
+    // queues, and mqemitter drains its queue recursively through messages that complete
+    // synchronously: those no client subscribes to, such as every dispenser's Confirmation and
+    // Report on external/handler (the hub reads them from the 'publish' event). 1,000 controls
+    // sent in one tick queued ~1,800 answers and overflowed the stack, killing the hub
+    // (test/broker/delivery-queue.test.ts). Inbound floods are bounded per client already
     // (maxInflightInbound, the publish rate limit), so the queue bounded nothing of its own.
     concurrency: 0,
     preConnect: auth.preConnect,

@@ -3,10 +3,10 @@ import { addNode, startTestBroker } from '../helpers/broker.js'
 
 // Guards the broker's delivery settings. At a 1,000-bay changeover the hub died with "Maximum call
 // stack size exceeded": Aedes allowed 100 deliveries in flight, more queued, and mqemitter drained
-// the queue recursively through deliveries that complete synchronously (QoS 1 to a clean session:
-// every dispenser). `npm run bench -- changeover 1000` reproduces that crash with the old setting;
-// this test did not manage to (deliveries here never pile up 100 deep), so it checks the property
-// the fix must keep: a burst behind slower persistent-session deliveries arrives whole, in order.
+// the queue recursively through messages that complete synchronously (those no client subscribes
+// to, e.g. the dispensers' answers). test/broker/delivery-queue.test.ts reproduces that crash with the old setting;
+// this test does not (deliveries here never pile up 100 deep): it checks a property the fix must
+// keep, a burst behind slower persistent-session deliveries arrives whole, in order.
 t.test('a burst queued behind slow persistent-session deliveries reaches a clean-session subscriber whole', async (t) => {
   const dir = t.testdir()
   await addNode(dir, 'admin_portal', 'admin', 'as')
