@@ -6,13 +6,13 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import helmet from 'helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createCookieCheck, createGuard, createTokenCheck } from './auth.js'
 import { compileCalendar, dateAt } from '../../scheduling/index.js'
 import type { HttpDeps, RouteContext } from './deps.js'
+import { docsRoutes } from './docs.js'
 import { installErrorHandlers } from './errors.js'
 import { installLimits } from './limits.js'
 import { lazyCompilers } from './lazy-compilers.js'
@@ -133,7 +133,8 @@ export async function buildHttpApp(deps: HttpDeps) {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // swagger-ui's pages load it on their first request (issue 17: start-up)
+  await docsRoutes(app, { log: deps.log })
   const feed = createLiveFeed({ ...ctx, check, cookieCheck })
   await app.register(websocket, {
     options: { maxPayload: 16 * 1024 },
