@@ -13,9 +13,15 @@
  * tstzrange WITH &&) and an audit row written in the same statement. Both sides run the same
  * operation mix (mix.ts) with 1 and with 8 clients. Without a PostgreSQL server binary the
  * reference is skipped (said so) and the hub is still measured.
+ *
+ * Also on the same hub process: the HTTP floor (GET /api/me with the same tokens and keep-alive:
+ * token check, routing, a small JSON reply, no write), so a booking's own cost shows as the gap
+ * to it; and the hub's CPU time per operation (/proc/<pid>/stat), which the machine's neighbours
+ * disturb far less than the rate. BENCH_CLIENTS=8 and BENCH_SIDES=rest,mqtt,floor,pg narrow a
+ * run; BENCH_CPU_PROF=<dir> profiles the hub.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -32,7 +38,8 @@ const [opsArg, roundsArg, baysArg] = process.argv.slice(2)
 const OPS = Number(opsArg ?? 2000)
 const ROUNDS = Number(roundsArg ?? 1)
 const BAYS = Number(baysArg ?? 80)
-const CLIENTS = [1, 8]
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,8').split(',').map(Number)
+const SIDES = new Set((process.env.BENCH_SIDES ?? 'rest,mqtt,floor,pg').split(','))
 
 interface HubUnderTest {
   port: number
@@ -40,7 +47,21 @@ interface HubUnderTest {
   tokens: string[]
   /** node name and secret per client (role kiosk) */
   nodes: Array<{ name: string; secret: string }>
+  /** CPU time (user + system, ms) the hub process has used so far; undefined where /proc is missing */
+  cpuMs(): number | undefined
   stop(): Promise<void>
+}
+
+/** utime + stime of a process from /proc/<pid>/stat, in ms (clock ticks of 10 ms on Linux). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name may hold spaces: the fields after it start behind the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
 }
 
 /** `node dist/main.js` on a temp data dir, one kiosk token per client; resolves on "hub ready". */
@@ -104,6 +125,7 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   return {
     port: Number(ports.httpPort),
     mqttPort: Number(ports.mqttPort),
+    cpuMs: () => processCpuMs(child.pid),
     tokens,
     nodes,
     async stop() {
@@ -118,7 +140,7 @@ async function startHub(clients: number): Promise<HubUnderTest> {
 }
 
 /** One keep-alive connection per client; the answer's status and JSON body. */
-function restBackend(hub: HubUnderTest, clients: number): Backend & { close(): void } {
+function restClient(hub: HubUnderTest, clients: number) {
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }))
   const call = (client: number, method: string, path: string, body?: unknown) =>
     new Promise<{ status: number; body: { session_id?: number; error?: string } }>((resolve, reject) => {
@@ -144,6 +166,11 @@ function restBackend(hub: HubUnderTest, clients: number): Backend & { close(): v
       req.on('error', reject)
       req.end(payload)
     })
+  return { call, close: () => agents.forEach((a) => a.destroy()) }
+}
+
+function restBackend(hub: HubUnderTest, clients: number): Backend & { close(): void } {
+  const { call, close } = restClient(hub, clients)
   const expect = (r: { status: number; body: { session_id?: number; error?: string } }, ok: number[], what: string) => {
     if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
     return r
@@ -160,8 +187,34 @@ function restBackend(hub: HubUnderTest, clients: number): Backend & { close(): v
     async cancel(c, id) {
       expect(await call(c, 'DELETE', `/api/sessions/${id}`), [200], 'cancel')
     },
-    close: () => agents.forEach((a) => a.destroy()),
+    close,
   }
+}
+
+/**
+ * The HTTP floor on the same hub process: each client, in a loop waiting for every answer, asks
+ * GET /api/me (the token check, routing and a small JSON reply; no booking, no write). What a
+ * booking costs above this is the booking's own.
+ */
+async function runFloor(hub: HubUnderTest, clients: number, ops: number): Promise<MixResult & { latencies: number[] }> {
+  const { call, close } = restClient(hub, clients)
+  const latencies: number[] = []
+  const perClient = Math.ceil(ops / clients)
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < perClient; i++) {
+        const t0 = performance.now()
+        const r = await call(c, 'GET', '/api/me')
+        if (r.status !== 200) throw new Error(`GET /api/me: HTTP ${r.status} ${JSON.stringify(r.body)}`)
+        latencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  const elapsedS = (performance.now() - started) / 1000
+  close()
+  const n = perClient * clients
+  return { ops: n, perSecond: Math.round(n / elapsedS), p50Ms: NaN, p99Ms: NaN, created: 0, refused: 0, updated: 0, cancelled: 0, latencies }
 }
 
 /**
@@ -296,6 +349,7 @@ interface Row {
   side: string
   clients: number
   result: MixResult
+  hubCpuUsPerOp?: number
 }
 
 function summarise(side: string, clients: number, latencies: number[], result: Omit<MixResult, 'p50Ms' | 'p99Ms'>): Row {
@@ -323,11 +377,20 @@ async function main() {
     let window = 0
     // Each run books its own stretch of days, so runs never see each other's sessions.
     const base = () => Math.ceil(Date.now() / 3_600_000) * 3600 + 86_400 * (1 + 20 * window++)
-    const sides: Array<[string, (clients: number) => Promise<Backend & { close(): unknown }>]> = [
-      ['hub REST', async (n) => restBackend(hub, n)],
-      ['hub MQTT', (n) => mqttBackend(hub, n)],
-      ...(pgServer ? [['PostgreSQL', (n: number) => postgresBackend(pgServer.port, pgServer.user, n)] as [string, (clients: number) => Promise<Backend & { close(): unknown }>]] : []),
-    ]
+    type Run = (clients: number, ops: number, seed: number) => Promise<MixResult & { latencies: number[] }>
+    const mixOn = (open: (clients: number) => Promise<Backend & { close(): unknown }>): Run => async (clients, ops, seed) => {
+      const backend = await open(clients)
+      try {
+        return await runMix(backend, { ops, clients, bays: BAYS, base: base(), seed })
+      } finally {
+        await backend.close()
+      }
+    }
+    const sides: Array<[string, Run]> = []
+    if (SIDES.has('rest')) sides.push(['hub REST', mixOn(async (n) => restBackend(hub, n))])
+    if (SIDES.has('mqtt')) sides.push(['hub MQTT', mixOn((n) => mqttBackend(hub, n))])
+    if (SIDES.has('floor')) sides.push(['hub floor', (clients, ops) => runFloor(hub, clients, ops)])
+    if (pgServer && SIDES.has('pg')) sides.push(['PostgreSQL', mixOn((n) => postgresBackend(pgServer.port, pgServer.user, n))])
     // PostgreSQL writes its dirty pages in the background after a run (bgwriter, checkpoints),
     // which would slow the next side's syncs on the same disk: flush them before moving on.
     const settle = async () => {
@@ -339,23 +402,23 @@ async function main() {
       await admin.end()
     }
     // Warm-up (JIT, connections, caches), not counted.
-    for (const [, open] of sides) {
-      const backend = await open(8)
-      await runMix(backend, { ops: 400, clients: 8, bays: BAYS, base: base(), seed: 99 })
-      await backend.close()
+    for (const [, run] of sides) {
+      await run(8, 400, 99)
       await settle()
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const clients of CLIENTS) {
         // Alternate the sides, so load from the machine's neighbours hits both alike.
-        for (const [side, open] of sides) {
-          const backend = await open(clients)
-          const { latencies, ...result } = await runMix(backend, { ops: OPS, clients, bays: BAYS, base: base(), seed: 1 + round })
-          await backend.close()
+        for (const [side, run] of sides) {
+          const cpuBefore = hub.cpuMs()
+          const { latencies, ...result } = await run(clients, OPS, 1 + round)
+          const cpuAfter = hub.cpuMs()
           await settle()
           const row = summarise(side, clients, latencies, result)
+          // What the hub process spent per operation (its own CPU, whatever the neighbours do).
+          if (side !== 'PostgreSQL' && cpuBefore !== undefined && cpuAfter !== undefined) row.hubCpuUsPerOp = Math.round(((cpuAfter - cpuBefore) * 1000) / result.ops)
           rows.push(row)
-          console.log(JSON.stringify({ round, side, clients, ...row.result }))
+          console.log(JSON.stringify({ round, side, clients, ...row.result, ...(row.hubCpuUsPerOp !== undefined && { hubCpuUsPerOp: row.hubCpuUsPerOp }) }))
         }
       }
     }
@@ -371,19 +434,27 @@ function print(rows: Row[], withReference: boolean) {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const pick = (side: string, clients: number) => {
     const mine = rows.filter((r) => r.side === side && r.clients === clients).map((r) => r.result)
-    return mine.length === 0 ? undefined : { perSecond: median(mine.map((r) => r.perSecond)), p50Ms: median(mine.map((r) => r.p50Ms)), p99Ms: median(mine.map((r) => r.p99Ms)) }
+    const cpu = rows.filter((r) => r.side === side && r.clients === clients && r.hubCpuUsPerOp !== undefined).map((r) => r.hubCpuUsPerOp!)
+    return mine.length === 0
+      ? undefined
+      : { perSecond: median(mine.map((r) => r.perSecond)), p50Ms: median(mine.map((r) => r.p50Ms)), p99Ms: median(mine.map((r) => r.p99Ms)), cpuUs: cpu.length > 0 ? median(cpu) : undefined }
   }
   console.log(`\nbookings with durable confirmation, same operation mix (median of ${ROUNDS} round(s))`)
-  console.log(`${'clients'.padEnd(9)}${'hub ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${withReference ? `${'PG ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'rate hub/PG'.padStart(13)}${'p99 hub/PG'.padStart(12)}` : ''}`)
-  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['hub MQTT', n]] as const)) {
+  console.log(`${'clients'.padEnd(9)}${'hub ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU µs/op'.padStart(11)}${withReference ? `${'PG ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'rate hub/PG'.padStart(13)}${'p99 hub/PG'.padStart(12)}` : ''}`)
+  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['hub MQTT', n], ['hub floor', n]] as const)) {
     const h = pick(door, clients)
     if (!h) continue
-    const p = pick('PostgreSQL', clients)
-    let line = `${`${clients} ${door.slice(4)}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}`
+    const p = door === 'hub floor' ? undefined : pick('PostgreSQL', clients)
+    let line = `${`${clients} ${door.slice(4)}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}${(h.cpuUs === undefined ? '-' : String(h.cpuUs)).padStart(11)}`
     if (p) line += `${String(p.perSecond).padStart(11)}${p.p50Ms.toFixed(1).padStart(9)}${p.p99Ms.toFixed(1).padStart(9)}${(h.perSecond / p.perSecond).toFixed(2).padStart(13)}${(h.p99Ms / p.p99Ms).toFixed(2).padStart(12)}`
     console.log(line)
   }
   if (!withReference) console.log('(no PostgreSQL reference in this run)')
+  for (const clients of CLIENTS) {
+    const floor = pick('hub floor', clients)
+    const rest = pick('hub REST', clients)
+    if (floor && rest) console.log(`${clients} client(s): REST bookings at ${(rest.perSecond / floor.perSecond).toFixed(2)}x the HTTP floor (GET /api/me, ${floor.perSecond}/s, p99 ${floor.p99Ms.toFixed(1)} ms)`)
+  }
 }
 
 main().then(
