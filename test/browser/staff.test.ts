@@ -124,3 +124,37 @@ t.test('manager adds staff on the page; staff signs in, books and moves, the act
   t.match(w.scheduling.get(id), { machine_id: [7], status: 'reserved' })
   t.equal(w.scheduling.list().length, 1, 'nothing else booked')
 })
+
+// A regression from a CI run: the payments panel polls every 2 s while it is not hidden, and it
+// was not hidden until /api/auth/me answered. On the sign-in form each tick asked without
+// credentials (401s on the console); a tick between the login reply (the cookie is set) and that
+// answer asked /api/payments and /api/prices as a viewer (two 403s).
+t.test('on the sign-in form, and while a slow /api/auth/me answers a viewer, the page asks nothing it may not', { skip: skip ?? false }, async (t) => {
+  const w = await buildBrowserWorld(t, 8)
+  await w.staff.change({ kind: 'add', username: 'vic', role: 'viewer', password: 'password-vic' }, 'node:cli')
+  const errors: string[] = []
+  const refused: string[] = []
+  const page = await w.page(errors)
+  page.on('response', (r) => {
+    if (r.status() === 401 || r.status() === 403) refused.push(`${r.status()} ${new URL(r.url()).pathname}`)
+  })
+  let loggedIn = false
+  await page.route('**/api/auth/login', async (route) => {
+    await route.continue()
+    loggedIn = true
+  })
+  // longer than the payments panel's 2 s poll, so at least one tick falls in the gap
+  await page.route('**/api/auth/me', async (route) => {
+    if (loggedIn) await new Promise((resolve) => setTimeout(resolve, 2500))
+    await route.continue()
+  })
+  await page.goto(`${w.base}/`)
+  await page.waitForSelector('#signin:not([hidden])')
+  await page.waitForTimeout(2500) // one poll period on the form
+  t.same(refused, [], 'nothing asked from the sign-in form')
+  await logIn(page, 'vic', 'password-vic')
+  await page.waitForSelector('#live.live')
+  t.ok(await page.isHidden('#payments-panel'), 'no payments panel for a viewer')
+  t.same(refused, [], 'no request refused')
+  t.same(errors, [], 'no page errors')
+})

@@ -68,7 +68,8 @@ export async function buildBrowserWorld(t: Test, bays = 20, device: Device = {},
       const page = await context.newPage()
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
       page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+        // A failed fetch logs only its status; the location names which request it was.
+        if (m.type() === 'error') errors.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`)
       })
       return page
     },

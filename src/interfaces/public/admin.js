@@ -152,6 +152,7 @@ function signOut(message = '') {
   sessionStorage.removeItem(TOKEN_KEY)
   state.token = null
   state.me = null
+  applyPermissions([])
   $('app').hidden = true
   $('signin').hidden = false
   $('login-error').textContent = message
