@@ -12,7 +12,7 @@
  * The dispensers (scripts/bench/lib/dispensers.mjs) are N lean MQTT clients in a second process:
  * clean session, keep-alive 10 s, a Confirmation and a Report for every control.
  *
- * Printed per N: start_time -> dispenser holds `active` p50/p99, end -> `idle` p99, RSS with N
+ * Printed per N: start_time -> dispenser holds `active` p50/p99, end -> `idle` p50/p99, RSS with N
  * connected, RSS idle with nothing connected, spawn -> ready (hub: /api/health 200; floor: listening),
  * hub vs floor with ratios, and the confirmation counts. A control or a Confirmation missing is
  * a failure of the run (exit 1). `--prof` writes a CPU profile of each hub run (node --cpu-prof).
@@ -55,6 +55,7 @@ interface DispenserResults {
 interface RunResult {
   onP50: number
   onP99: number
+  offP50: number
   offP99: number
   rssConnectedMb: number
   rssIdleMb: number
@@ -156,7 +157,7 @@ function measure(r: DispenserResults, startS: number, endS: number, sessionOf: (
   }
   const sorted = (xs: number[]) => xs.sort((a, b) => a - b)
   const round = (x: number) => Math.round(x)
-  return { onP50: round(percentile(sorted(on), 50)), onP99: round(percentile(sorted(on), 99)), offP99: round(percentile(sorted(off), 99)), gotOn: on.length, gotOff: off.length, extra, dropped: r.closed }
+  return { onP50: round(percentile(sorted(on), 50)), onP99: round(percentile(sorted(on), 99)), offP50: round(percentile(sorted(off), 50)), offP99: round(percentile(sorted(off), 99)), gotOn: on.length, gotOff: off.length, extra, dropped: r.closed }
 }
 
 /** Waits until every dispenser got its `idle` after `endS` (or 15 s passed). */
@@ -331,6 +332,7 @@ function print(n: number, hub: RunResult, floor: RunResult): boolean {
   const rows: Array<[string, number, number, 'ratio' | 'diff' | '']> = [
     ['start_time -> dispenser holds active, p50 (ms)', hub.onP50, floor.onP50, 'ratio'],
     ['start_time -> dispenser holds active, p99 (ms)', hub.onP99, floor.onP99, 'ratio'],
+    ['end -> dispenser holds idle, p50 (ms)', hub.offP50, floor.offP50, 'ratio'],
     ['end -> dispenser holds idle, p99 (ms)', hub.offP99, floor.offP99, 'ratio'],
     ['CPU used, 1 s before start_time -> all active (ms)', hub.cpuOnMs, floor.cpuOnMs, 'ratio'],
     ['CPU used, 1 s before end -> all idle (ms)', hub.cpuOffMs, floor.cpuOffMs, 'ratio'],

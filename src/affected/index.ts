@@ -81,6 +81,8 @@ export function createAffected(deps: AffectedDeps): Affected {
   const manual = new Map<number, ManualFlag>()
   /** what each bay's alert says now (undefined: none raised by us) */
   const alerted = new Map<number, string>()
+  /** each bay's health as the last check saw it (healthOf): a machine change that leaves it alone needs no check */
+  const seen = new Map<number, string>()
   let stopped = true
   let cancelTick: (() => void) | undefined
   let running: Promise<void> | null = null
@@ -89,13 +91,31 @@ export function createAffected(deps: AffectedDeps): Affected {
   const hhmm = (s: number) => clockAt(timeZone, s)
   const label = (s: SessionRecord, running: boolean) => `session ${s.session_id} (${hhmm(s.start_time)}-${hhmm(s.end_time)}${running ? ', running' : ''})`
 
+  /** A bay's health now and what of it the check depends on, as a string to compare. */
+  const healthOf = (id: number, now: number) => {
+    const problem = deps.health(id, now)
+    const dispensing = problem?.reason === 'held' && deps.dispensing(id)
+    return { problem, dispensing, key: problem ? `${JSON.stringify(problem)}${dispensing ? '+dispensing' : ''}` : '' }
+  }
+
   const issuesAt = (now: number): Map<number, BayIssue> => {
     const out = new Map<number, BayIssue>()
     for (const id of deps.machineIds) {
-      const problem = deps.health(id, now)
-      if (problem) out.set(id, { problem, message: describeProblem(id, problem, timeZone), dispensing: problem.reason === 'held' && deps.dispensing(id) })
+      const { problem, dispensing, key } = healthOf(id, now)
+      seen.set(id, key)
+      if (problem) out.set(id, { problem, message: describeProblem(id, problem, timeZone), dispensing })
     }
     return out
+  }
+
+  /**
+   * issue 17: a bay's every Confirmation and report is a machine change; a check reads all bays,
+   * so checking on each one cost a 1,000-bay changeover a million health reads. Only a change of
+   * the bay's health (or of whether it dispenses while held) can change what the check finds;
+   * what time alone changes (the offline grace running out) the once-a-second tick finds.
+   */
+  const machineChanged = (id: number) => {
+    if (healthOf(id, nowS()).key !== seen.get(id)) void check()
   }
 
   const candidates = (issues: ReadonlyMap<number, BayIssue>, now: number): SessionRecord[] => {
@@ -278,7 +298,7 @@ export function createAffected(deps: AffectedDeps): Affected {
       // Bays whose alert a previous run raised: the first check clears those no longer wanted.
       for (const id of deps.machineIds) alerted.set(id, '')
       stopped = false
-      events.on('machine.changed', OWNER, () => void check())
+      events.on('machine.changed', OWNER, ({ machine }) => machineChanged(machine.machine_id))
       events.on('session.changed', OWNER, () => void check())
       await check()
       cancelTick = clock.setTimeout(tick, deps.tickMs ?? 1000)

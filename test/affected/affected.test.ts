@@ -7,11 +7,13 @@ import t from 'tap'
 import { Level } from 'level'
 import { pino } from 'pino'
 import { detect, type BayIssue } from '../../src/affected/detect.js'
+import { createAffected } from '../../src/affected/index.js'
 import { createCredits } from '../../src/credits/index.js'
 import { creditAt, issue } from '../../src/credits/ledger.js'
 import { EventBus } from '../../src/lib/event-bus.js'
 import type { HubEvents } from '../../src/protocol/events.js'
 import type { BayProblem, SessionRecord } from '../../src/protocol/messages.js'
+import type { AffectedSession } from '../../src/protocol/affected.js'
 import { createAuditLog, type AuditSublevel } from '../../src/audit/log.js'
 import { findAlternatives } from '../../src/scheduling/alternatives.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -116,4 +118,57 @@ t.test('credits on a real LevelDB: issue and redeem are durable with their audit
   const next = await b.credits.start(8, 4, 'error', clock.now() / 1000)
   t.ok(next.credit_id > started.credit_id, 'ids never repeat after a reopen')
   await b.db.close()
+})
+
+t.test('createAffected on a real LevelDB: a machine change checks again only when the bay\'s health changed (issue 17)', async (t) => {
+  const db = new Level<string, unknown>(t.testdir(), { valueEncoding: 'json' })
+  await db.open()
+  t.teardown(() => db.close())
+  const clock = new FakeClock()
+  const log = pino({ level: 'silent' })
+  const events = new EventBus<HubEvents>(log)
+  const now = clock.now() / 1000
+  const bays = Array.from({ length: 50 }, (_, i) => i + 1)
+  const running = session(1, [7], now - 60, now + 3600, 'active')
+  const broken = new Map<number, BayProblem>()
+  let reads = 0
+  const alerts: Array<[number, string | null]> = []
+  const credits = createCredits({ db: db.sublevel('credits', { valueEncoding: 'json' }) as never, clock, events, log, fmt: (s) => String(s) })
+  await credits.load()
+  const affected = createAffected({
+    clock, events, log, credits, timeZone: 'UTC', machineIds: bays,
+    db: db.sublevel('affected', { valueEncoding: 'json' }) as never,
+    sessions: { get: (id) => (id === 1 ? running : undefined), list: ({ machineId }) => (machineId === 7 ? [running] : []) },
+    health: (id) => {
+      reads++
+      return broken.get(id)
+    },
+    dispensing: () => false,
+    alert: async (id, message) => void alerts.push([id, message]),
+    // the tick stays out of the way: only the events drive the checks here
+    tickMs: 3_600_000,
+  })
+  await affected.start()
+  t.teardown(() => affected.stop())
+  const state = (id: number) => ({ machine: { machine_id: id } }) as HubEvents['machine.changed']
+
+  reads = 0
+  for (let i = 0; i < 20; i++) for (const id of bays) events.emit('machine.changed', state(id))
+  await affected.check()
+  reads -= bays.length // the explicit check reads every bay once
+  t.equal(reads, 20 * bays.length, 'a thousand changes that leave the health alone read one bay each, never every bay')
+  t.same(affected.list(), [], 'nothing flagged')
+
+  broken.set(7, { reason: 'error', until: null, detail: 'jammed' })
+  const flagged = new Promise<AffectedSession>((resolve) => events.on('session.affected', 'test', ({ affected: a }) => resolve(a)))
+  events.emit('machine.changed', state(7))
+  t.match(await flagged, { session_id: 1, affected: true, running: true, bays: [{ machine_id: 7, reason: 'error' }] }, 'a change of the health checks at once, without waiting for the tick')
+  await affected.check()
+  t.match(alerts.at(-1), [7, /session 1/], 'the bay\'s alert names the session')
+  const flaggedAt = affected.get(1)!.since
+  reads = 0
+  events.emit('machine.changed', state(7))
+  await affected.check()
+  t.equal(reads, 1 + bays.length, 'the same problem again is no change: one read, then the explicit check')
+  t.equal(affected.get(1)!.since, flaggedAt)
 })
