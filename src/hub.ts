@@ -106,7 +106,10 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       store: createConfirmationStore(config.dataDir),
       boot: systemBoot,
     })
-    await timekeeping.start()
+    // The first time-sync check waits on a child process (chronyc / timedatectl): it runs while the
+    // broker starts; what decides by the time (sign-ins, audit retention, sessions) starts after it.
+    const timekeepingStarted = timekeeping.start()
+    timekeepingStarted.catch(() => {}) // awaited below; a failure before then must not be unhandled
     stops.push(() => timekeeping.stop())
     const credentials = options.credentials ?? createCredentialStore({ dataDir: config.dataDir })
     const adminToken = await ensureAdminToken({ config, log })
@@ -127,6 +130,7 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     })
     stops.push(() => broker.close())
 
+    await timekeepingStarted
     const staff = createStaff({
       dataDir: config.dataDir,
       db: db.sublevel<string, SignIn>('staff-sign-ins', { valueEncoding: 'json' }),
