@@ -54,6 +54,7 @@ export const EnvNames = {
   bridgePassword: 'HUB_BRIDGE_PASSWORD',
   bridgeCa: 'HUB_BRIDGE_CA',
   bridgeTopics: 'HUB_BRIDGE_TOPICS',
+  bridgeMaxBacklog: 'HUB_BRIDGE_MAX_BACKLOG',
   liveMaxClients: 'HUB_LIVE_MAX_CLIENTS',
   httpAuthFailuresPerMinute: 'HUB_HTTP_AUTH_FAILURES_PER_MINUTE',
   httpBookingsPerMinute: 'HUB_HTTP_BOOKINGS_PER_MINUTE',
@@ -149,6 +150,7 @@ export const Settings = Type.Object({
   bridgePassword: OptionalString('remote broker password'),
   bridgeCa: OptionalString('CA file (PEM) for mqtts://'),
   bridgeTopics: Type.String({ minLength: 1, default: 'internal/admin', description: 'comma list of topic filters to bridge' }),
+  bridgeMaxBacklog: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 200_000, description: 'most bridged messages waiting for the remote broker; further ones are dropped and counted' }),
   // HTTP limits (issue 10): a kiosk tablet or a stranger on the venue LAN cannot exhaust the Pi.
   liveMaxClients: Type.Integer({ minimum: 1, maximum: 10000, default: 64, description: 'most open /api/live WebSocket connections' }),
   httpAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 20, description: 'failed token checks per address and minute before 429' }),

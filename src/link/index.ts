@@ -92,6 +92,7 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
       clock,
       log: log.child({ part: 'bridge' }),
       personalData: config.uplinkPersonalData,
+      maxBacklog: config.bridgeMaxBacklog,
       ...retry,
     })
   }
@@ -125,6 +126,16 @@ export async function createLink(deps: LinkDeps): Promise<Link> {
           [{ part: 'uplink' }, uplink?.status().lastSuccess ?? 0],
           [{ part: 'bridge' }, bridge?.status().lastSuccess ?? 0],
           [{ part: 'reservations' }, reservations.status().pull.lastSuccess ?? 0],
+        ],
+      },
+      {
+        name: 'hub_link_dropped_total',
+        help: 'Events not queued because the outbox was at its cap (uplink: machine telemetry past 200,000; bridge: HUB_BRIDGE_MAX_BACKLOG).',
+        type: 'counter',
+        labelNames: ['part'],
+        read: () => [
+          [{ part: 'uplink' }, uplink?.dropped() ?? 0],
+          [{ part: 'bridge' }, bridge?.status().dropped ?? 0],
         ],
       },
       { name: 'hub_link_bridge_connected', help: '1 when the bridge is connected to the remote broker.', type: 'gauge', read: () => (bridge?.status().connected ? 1 : 0) },

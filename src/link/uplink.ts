@@ -17,7 +17,7 @@ import { withoutPersonalData } from '../protocol/details.js'
 type Pending = Omit<UplinkEvent, 'id' | 'seq'>
 
 /** Telemetry is dropped first when the outbox is this full; session and alert events never are. */
-const MAX_BACKLOG = 200_000
+export const MAX_BACKLOG = 200_000
 const OWNER = 'uplink'
 
 /** Where the uplink remembers the newest session change it has put in the outbox. */

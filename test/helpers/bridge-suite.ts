@@ -5,8 +5,9 @@
  * site and an ACL that confines each site to `sites/<its id>/#`. It proves: events arrive under
  * `sites/<site>/` at QoS 1, not retained; topics not listed are not bridged; a site cannot publish
  * under another site's prefix nor subscribe to anything (no way in from the centre); what the hub produced while the central broker was down arrives
- * in order after it is back, and a central consumer with a persistent session loses nothing
- * across the broker's restart.
+ * in order after it is back, up to HUB_BRIDGE_MAX_BACKLOG (what came past it is dropped and
+ * counted), and a central consumer with a persistent session loses nothing across the broker's
+ * restart.
  */
 import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
@@ -60,8 +61,13 @@ export async function bridgeSuite(t: Test, broker: CentralBroker): Promise<void>
     HUB_BRIDGE_PASSWORD: site.password,
     HUB_SITE_ID: 'venue1',
     HUB_BRIDGE_TOPICS: 'internal/admin',
+    HUB_BRIDGE_MAX_BACKLOG: '3',
   })
-  const bridge = () => (hub.link.status() as { bridge: { connected: boolean; backlog: number; delivered: number } }).bridge
+  const bridge = () => (hub.link.status() as { bridge: { connected: boolean; backlog: number; delivered: number; dropped: number } }).bridge
+  const droppedMetric = async () => {
+    const res = await fetch(`http://127.0.0.1:${hub.ports.http}/metrics`, { headers: { authorization: `Bearer ${hub.adminToken}` } })
+    return Number(/^hub_link_dropped_total\{part="bridge"\} (\S+)$/m.exec(await res.text())?.[1] ?? NaN)
+  }
   await waitFor(() => bridge().connected, 15_000, 'bridge connected with the site login')
 
   // The central side: a persistent session (clean: false) that reconnects by itself, subscribed
@@ -130,10 +136,14 @@ export async function bridgeSuite(t: Test, broker: CentralBroker): Promise<void>
   await broker.stop()
   await waitFor(() => !bridge().connected, 10_000, 'bridge sees the central broker gone')
   for (const n of [2, 3, 4]) await hub.broker.publish('internal/admin', { n }, { qos: 1 })
+  // HUB_BRIDGE_MAX_BACKLOG=3: the Pi keeps no more than that for a central broker that is away
+  for (const n of [50, 51]) await hub.broker.publish('internal/admin', { n }, { qos: 1 })
   await waitFor(() => bridge().backlog === 3, 5000, 'three messages stored while down')
+  t.same({ backlog: bridge().backlog, dropped: bridge().dropped }, { backlog: 3, dropped: 2 }, 'past the cap new messages are dropped and counted; what waits stays')
+  t.equal(await droppedMetric(), 2, 'and shown in /metrics as hub_link_dropped_total{part="bridge"}')
   await broker.start()
   await waitFor(() => fromVenue1().length >= 4, 20_000, 'stored messages forwarded after the central broker came back')
-  t.same(fromVenue1().map((r) => r.n), [1, 2, 3, 4], 'in order, none lost, the unbridged topic never sent')
+  t.same(fromVenue1().map((r) => r.n), [1, 2, 3, 4], 'in order, none lost below the cap, the unbridged topic and the dropped ones never sent')
   t.ok(fromVenue1().every((r) => r.topic === 'sites/venue1/internal/admin' && r.qos === 1 && !r.retain), 'all at QoS 1 under the site prefix')
   await waitFor(() => bridge().backlog === 0, 5000, 'backlog drained')
 
@@ -151,5 +161,5 @@ export async function bridgeSuite(t: Test, broker: CentralBroker): Promise<void>
   t.same(fromVenue1().map((r) => r.n), [1, 2, 3, 4, 5])
   // the consumer may see a message before the bridge has acked it in its outbox
   await waitFor(() => bridge().delivered >= 5, 5000, 'the bridge counts the fifth delivery')
-  t.same({ delivered: bridge().delivered, backlog: bridge().backlog }, { delivered: 5, backlog: 0 }, 'the bridge delivered exactly what it was given, once each')
+  t.same({ delivered: bridge().delivered, backlog: bridge().backlog, dropped: bridge().dropped }, { delivered: 5, backlog: 0, dropped: 2 }, 'the bridge delivered exactly what it kept, once each; below the cap again nothing more is dropped')
 }
