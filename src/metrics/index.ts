@@ -22,6 +22,19 @@ export const LOAD_AFTER_MS = 2000
 /** Observations kept while the client loads (a 1,000-bay changeover is 1,000). */
 export const PENDING_MAX = 50_000
 
+/**
+ * dispenser_event_loop_delay_ms{quantile} (issue 10: a stall must never expire a 10 s keep-alive),
+ * read from prom-client's event-loop collector, the process's one monitor (10 ms resolution):
+ * that collector resets its histogram at every scrape, so both it and this family cover the time
+ * since the previous scrape. Its `nodejs_eventloop_lag_seconds` collect sets the p50/p99/max
+ * gauges; they come before this family in the hub's registry, so it reads this scrape's values.
+ */
+const LOOP_DELAY = {
+  name: 'dispenser_event_loop_delay_ms',
+  help: 'Event-loop delay since the previous scrape (p50, p99, max)',
+  quantiles: [['0.5', 'nodejs_eventloop_lag_p50_seconds'], ['0.99', 'nodejs_eventloop_lag_p99_seconds'], ['1', 'nodejs_eventloop_lag_max_seconds']],
+} as const
+
 export type Labels = Readonly<Record<string, string>>
 
 /** One metric family whose values are read from state at each scrape. */
@@ -143,6 +156,10 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
       const registry = prom.Registry.merge([processMetrics ?? new prom.Registry()])
       const histogram = (which: HistogramName) => new prom.Histogram({ ...HISTOGRAMS[which], buckets: [...LATENCY_BUCKETS_MS], registers: [registry] })
       const histograms = { command: histogram('command'), booking: histogram('booking') }
+      const lag = async (name: string) => (await processMetrics?.getSingleMetric(name)?.get())?.values[0]?.value ?? NaN
+      new prom.Gauge({ name: LOOP_DELAY.name, help: LOOP_DELAY.help, labelNames: ['quantile'], registers: [registry], async collect() {
+        for (const [quantile, name] of LOOP_DELAY.quantiles) this.set({ quantile }, Math.round((await lag(name)) * 1e5) / 100)
+      } })
       for (const family of families) addFamily(prom, registry, family, onError)
       loaded = { prom, registry, histograms }
       for (const [which, labels, ms] of pending ?? []) histograms[which].observe(labels, ms)

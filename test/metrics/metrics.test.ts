@@ -80,6 +80,33 @@ t.test('two hubs in one process each keep their own registry', async (t) => {
   for (const f of [fa, fb]) t.ok(f.has('process_resident_memory_bytes') && f.has('nodejs_eventloop_lag_p99_seconds'), 'each shows the process collectors')
 })
 
+const turn = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const block = (ms: number) => {
+  const end = performance.now() + ms
+  while (performance.now() < end);
+}
+
+t.test("dispenser_event_loop_delay_ms is prom-client's event-loop monitor in ms, a window per scrape", async (t) => {
+  const metrics = createHubMetrics()
+  t.teardown(() => metrics.stop())
+  await scrape(metrics) // loads the client; the window starts here
+  await turn(50)
+  block(200) // the loop cannot turn for 200 ms
+  await turn(50)
+  const stalled = await scrape(metrics)
+  const ms = (name: string) => Math.round(sampleValue(stalled, name)! * 1e5) / 100
+  const max = sampleValue(stalled, 'dispenser_event_loop_delay_ms', { quantile: '1' })!
+  t.ok(max >= 150, `a 200 ms stall is seen (max ${max} ms)`)
+  t.same(
+    ['0.5', '0.99', '1'].map((quantile) => sampleValue(stalled, 'dispenser_event_loop_delay_ms', { quantile })),
+    ['nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds'].map(ms),
+    'the same readings as nodejs_eventloop_lag_*: one monitor, one window',
+  )
+  await turn(100)
+  const calm = sampleValue(await scrape(metrics), 'dispenser_event_loop_delay_ms', { quantile: '1' })!
+  t.ok(calm < max, `the next scrape's window starts afresh (max ${calm} ms)`)
+})
+
 t.test('timeBooking: ok is confirmed, a refusal refused, a throw an error (and rethrown)', async (t) => {
   const seen: Array<[string, string, number]> = []
   const meter = { booking: (door: string, outcome: string, ms: number) => void seen.push([door, outcome, ms]) }

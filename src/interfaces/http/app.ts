@@ -21,7 +21,6 @@ import { createHubMetrics } from '../../metrics/index.js'
 import { createLiveFeed } from './live-feed.js'
 import { healthRoutes } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
-import { createEventLoopDelay } from './event-loop-delay.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { scheduleRoutes } from './routes/schedule.js'
 import { machineRoutes } from './routes/machines.js'
@@ -155,12 +154,10 @@ export async function buildHttpApp(deps: HttpDeps) {
       done()
     },
   })
-  const loopDelay = createEventLoopDelay()
-  const collector = createMetricsCollector({ ctx, events: deps.events, feedClients: () => feed.clients(), loopDelay })
+  const collector = createMetricsCollector({ ctx, events: deps.events, feedClients: () => feed.clients() })
   registry.add(...collector.families)
   app.addHook('onClose', async () => {
     collector.stop()
-    loopDelay.stop()
     if (!deps.metrics) registry.stop()
   })
 

@@ -1,6 +1,6 @@
 /**
  * What /metrics reads from the hub's state at each scrape (machines, today's sessions, alerts,
- * the live feed, the schedule-grid cache, the event-loop delay), and the bad-input counter
+ * the live feed, the schedule-grid cache), and the bad-input counter
  * (DESIGN §4 "counted in metrics") from `input.rejected` events. Families only: the metrics
  * module (src/metrics) turns them into Prometheus text.
  */
@@ -9,13 +9,11 @@ import type { MetricFamily } from '../../metrics/index.js'
 import type { HubEvents } from '../../protocol/events.js'
 import { dayBounds } from '../../scheduling/index.js'
 import type { RouteContext } from './deps.js'
-import type { EventLoopDelay } from './event-loop-delay.js'
 
 export interface HttpMetricsSources {
   ctx: Pick<RouteContext, 'machines' | 'scheduling' | 'config' | 'today'>
   events: EventBus<HubEvents>
   feedClients: () => number
-  loopDelay: EventLoopDelay
 }
 
 export interface MetricsCollector {
@@ -32,7 +30,7 @@ function countBy<T>(items: Iterable<T>, label: string, key: (item: T) => string)
   return [...counts].map(([value, n]) => [{ [label]: value }, n])
 }
 
-export function createMetricsCollector({ ctx, events, feedClients, loopDelay }: HttpMetricsSources): MetricsCollector {
+export function createMetricsCollector({ ctx, events, feedClients }: HttpMetricsSources): MetricsCollector {
   const rejected = new Map<string, number>()
   events.on('input.rejected', OWNER, ({ topic }) => {
     rejected.set(topic, (rejected.get(topic) ?? 0) + 1)
@@ -56,10 +54,6 @@ export function createMetricsCollector({ ctx, events, feedClients, loopDelay }: 
     gauge('dispenser_live_feed_clients', 'Open WebSocket live-feed connections', feedClients),
     counter('dispenser_schedule_grids_built_total', 'Schedule grids built (a date is rebuilt only after a session on it changed)', () => ctx.scheduling.gridStats().builds),
     counter('dispenser_schedule_grids_cached_total', 'Schedule requests (HTTP and MQTT) answered from the grid cache', () => ctx.scheduling.gridStats().hits),
-    gauge('dispenser_event_loop_delay_ms', 'Event-loop delay since the previous scrape (p50, p99, max)', () => {
-      const loop = loopDelay.read()
-      return [[{ quantile: '0.5' }, loop.p50Ms], [{ quantile: '0.99' }, loop.p99Ms], [{ quantile: '1' }, loop.maxMs]] as const
-    }, ['quantile']),
   ]
   return { families, stop: () => events.off(OWNER) }
 }
