@@ -181,8 +181,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   /** Moves sessions whose phase has changed by `now` (start -> active, end -> completed). */
-  const advanceStep = (tx: Tx, emit: (e: ChangeEvent) => void): number | undefined => {
-    const now = nowS()
+  const advanceStep = (now: number) => (tx: Tx, emit: (e: ChangeEvent) => void): number | undefined => {
     const open = tx.openRecords()
     for (const record of open) {
       const phase = phaseAt(record, now)
@@ -230,15 +229,19 @@ export function createSessionService(deps: SessionServiceDeps) {
    * broker's deliveries (queued as immediates) reach the sockets before the batch's encoding.
    */
   const advance = (): Promise<number | undefined> => {
-    const bays = deps.onTransition ? dueBays(nowS()) : []
-    if (bays.length === 0) return writer.run(advanceStep)
+    // One instant for the bays driven and the step: a timer that fires a moment before the second
+    // (libuv's cached loop time) must not find nothing due here and everything due in the step,
+    // which would then move the sessions with no control sent ahead of the write.
+    const now = nowS()
+    const bays = deps.onTransition ? dueBays(now) : []
+    if (bays.length === 0) return writer.run(advanceStep(now))
     try {
       deps.onTransition?.(bays)
     } catch (error) {
       // The events after the write reconcile these bays again.
       log.error({ err: error }, 'transition hook failed')
     }
-    return writer.run(advanceStep, { afterDeliveries: true })
+    return writer.run(advanceStep(now), { afterDeliveries: true })
   }
 
   const announceMaintenance = (record: SessionRecord, phase: string, emit: (e: ChangeEvent) => void) => {

@@ -54,3 +54,60 @@ t.test('onTransition names the bays before the step is written; session.changed 
   await runFor({ clock, scheduling }, 3600_000, 10_000)
   t.same(order, [`told 2,3 after ${before + 1} writes`, 'written', 'completed'], 'the end likewise')
 })
+
+/**
+ * Time passes while the hub works, and a timer can fire a moment before its second (libuv
+ * counts from its cached loop time). Each read of this clock within one turn is 0.4 ms later than
+ * the last, and its timers fire 1 ms early.
+ */
+class EarlyCreepingClock extends FakeClock {
+  private crept = 0
+  private base = 0
+  override now(): number {
+    const base = super.now()
+    // the creep starts again whenever the fake time moves (a new turn of the event loop)
+    if (base !== this.base) [this.base, this.crept] = [base, 0]
+    this.crept += 0.4
+    return base + this.crept
+  }
+  override setTimeout(fn: () => void, ms: number): () => void {
+    return super.setTimeout(fn, ms - 1)
+  }
+}
+
+t.test('a lifecycle timer that fires just before the second never moves a session without driving its bays first', async (t) => {
+  const clock = new EarlyCreepingClock(Date.UTC(2026, 5, 1, 9, 0, 0))
+  const events = new EventBus<HubEvents>(silent)
+  const { db, store } = openDb(t.testdir())
+  const order: string[] = []
+  const scheduling = createScheduling({
+    config: testConfig(),
+    clock,
+    events,
+    store,
+    log: silent,
+    onTransition: (ids) => void order.push(`told ${[...ids].sort((a, b) => a - b).join(',')}`),
+  })
+  events.on('session.changed', 'test', (e) => void order.push(`${e.change} ${e.session.machine_id.join(',')}`))
+  await scheduling.start()
+  t.teardown(async () => {
+    await scheduling.stop()
+    await db.close()
+  })
+  // Several sessions, so the step's scan takes several reads of the clock.
+  const start = Math.ceil(clock.now() / 1000) + 600
+  for (const bay of [1, 2, 3, 4, 5, 6]) {
+    const booked = await scheduling.submit({ machine_id: [bay], status: 'reserved', start_time: start, duration: 3600 }, { origin: 'kiosk_interface', isAdmin: true })
+    t.ok(booked.ok)
+  }
+  order.length = 0
+  await runFor({ clock, scheduling }, 4_300_000, 1_000)
+  const moved = order.filter((o) => !o.startsWith('told'))
+  t.equal(moved.length, 12, 'every session activated and completed')
+  for (const [i, entry] of order.entries()) {
+    if (entry.startsWith('told')) continue
+    const bay = Number(entry.split(' ')[1])
+    const told = order.slice(0, i).reverse().find((o) => o.startsWith('told'))
+    t.ok(told?.split(' ')[1]!.split(',').map(Number).includes(bay), `${entry}: its bay was driven before the step (${order.join('; ')})`)
+  }
+})
