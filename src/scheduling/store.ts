@@ -131,6 +131,25 @@ const isStored = (v: unknown): v is StoredSession => {
   return !!entry && typeof entry === 'object' && !!entry.record && typeof entry.record.session_id === 'number'
 }
 
+/**
+ * One copy of each repeated text among loaded sessions (who booked, from which node, the status,
+ * the currency): JSON.parse makes a new string per record, ~1.5 MB of a month of live sessions at
+ * 80 bays (issue 17: idle footprint). The values are equal strings; nothing else changes.
+ */
+function internTexts(record: SessionRecord, seen: Map<string, string>): void {
+  const one = (text: string) => {
+    const known = seen.get(text)
+    if (known !== undefined) return known
+    seen.set(text, text)
+    return text
+  }
+  const r = record as { -readonly [K in keyof SessionRecord]: SessionRecord[K] }
+  r.status = one(r.status) as SessionRecord['status']
+  r.origin_node = one(r.origin_node)
+  if (typeof r.booked_by === 'string') r.booked_by = one(r.booked_by)
+  if (typeof r.price?.currency === 'string') r.price.currency = one(r.price.currency)
+}
+
 export function createLevelSessionStore(db: SessionDb, archive?: ArchiveDb): SessionStore {
   return {
     canArchive: archive !== undefined,
@@ -139,6 +158,7 @@ export function createLevelSessionStore(db: SessionDb, archive?: ArchiveDb): Ses
       // In batches (`nextv`): entry by entry, a month of live sessions (~34,000 at 80 bays) took
       // twice as long to read at every start (issue 17).
       const it = db.iterator()
+      const texts = new Map<string, string>()
       try {
         for (let entries = await it.nextv(1000); entries.length > 0; entries = await it.nextv(1000)) {
           for (const [key, value] of entries) {
@@ -147,7 +167,10 @@ export function createLevelSessionStore(db: SessionDb, archive?: ArchiveDb): Ses
               if (remembered && typeof remembered.id === 'string' && typeof remembered.at === 'number') out.keys.push(remembered)
               continue
             }
-            if (isStored(value)) out.sessions.push(value)
+            if (isStored(value)) {
+              internTexts(value.record, texts)
+              out.sessions.push(value)
+            }
           }
         }
       } finally {
