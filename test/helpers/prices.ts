@@ -12,3 +12,9 @@ export const TABLE: PriceTable = {
   ],
   bay_classes: { '5': 'covered' },
 }
+
+/** 12.00 EUR an hour at every hour of every day: for tests on the real clock, whose price must not depend on when they run. */
+export const FLAT_TABLE: PriceTable = {
+  currency: 'EUR',
+  bands: [{ days: [...ALL], from: '00:00', to: '24:00', per_hour: 1200 }],
+}

@@ -10,7 +10,7 @@ import t from 'tap'
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js'
 import { addApiToken } from '../helpers/api-token.js'
 import { startStandIn } from '../helpers/terminal-stand-in.js'
-import { TABLE } from '../helpers/prices.js'
+import { FLAT_TABLE } from '../helpers/prices.js'
 
 const ADMIN = 'payment-kill-admin-token-0123456789'
 const SECRET = 'payment-kill-terminal-secret-0123'
@@ -61,7 +61,7 @@ t.test('kill -9 after the callback, before the activation: paid exactly once, ac
   let hub = await startHubProcess(env, 120_000)
   t.teardown(() => hub.kill())
   standIn.hub = `http://127.0.0.1:${hub.httpPort}`
-  t.equal((await api(hub, ADMIN, 'PUT', '/api/prices', TABLE)).status, 200)
+  t.equal((await api(hub, ADMIN, 'PUT', '/api/prices', FLAT_TABLE)).status, 200)
 
   // Starts in 20 s: the kill lands after the payment and before the activation.
   const start = Math.ceil(Date.now() / 1000) + 20
