@@ -118,6 +118,17 @@ export function createAffected(deps: AffectedDeps): Affected {
     if (healthOf(id, nowS()).key !== seen.get(id)) void check()
   }
 
+  /**
+   * issue 17: every booking is a session change, and a check reads every bay. A change can alter
+   * what the check finds only on a bay with an issue (as the last check or machine change saw it;
+   * a bay never seen counts as one) or for a session flagged now (a cancel or a move clears it).
+   */
+  const sessionChanged = (session: SessionRecord, previous: SessionRecord | undefined) => {
+    const id = session.session_id
+    const bays = previous ? [...session.machine_id, ...previous.machine_id] : session.machine_id
+    if (records.get(id)?.affected === true || manual.has(id) || bays.some((bay) => seen.get(bay) !== '')) void check()
+  }
+
   const candidates = (issues: ReadonlyMap<number, BayIssue>, now: number): SessionRecord[] => {
     const byId = new Map<number, SessionRecord>()
     for (const bay of issues.keys()) for (const s of deps.sessions.list({ machineId: bay, from: now })) byId.set(s.session_id, s)
@@ -299,7 +310,7 @@ export function createAffected(deps: AffectedDeps): Affected {
       for (const id of deps.machineIds) alerted.set(id, '')
       stopped = false
       events.on('machine.changed', OWNER, ({ machine }) => machineChanged(machine.machine_id))
-      events.on('session.changed', OWNER, () => void check())
+      events.on('session.changed', OWNER, ({ session, previous }) => sessionChanged(session, previous))
       await check()
       cancelTick = clock.setTimeout(tick, deps.tickMs ?? 1000)
     },

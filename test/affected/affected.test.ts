@@ -172,3 +172,57 @@ t.test('createAffected on a real LevelDB: a machine change checks again only whe
   t.equal(reads, 1 + bays.length, 'the same problem again is no change: one read, then the explicit check')
   t.equal(affected.get(1)!.since, flaggedAt)
 })
+
+t.test('createAffected: a session change checks again only on a bay with an issue or for a flagged session (issue 17)', async (t) => {
+  const db = new Level<string, unknown>(t.testdir(), { valueEncoding: 'json' })
+  await db.open()
+  t.teardown(() => db.close())
+  const clock = new FakeClock()
+  const log = pino({ level: 'silent' })
+  const events = new EventBus<HubEvents>(log)
+  const now = clock.now() / 1000
+  const bays = Array.from({ length: 50 }, (_, i) => i + 1)
+  const live = new Map<number, SessionRecord>()
+  const broken = new Map<number, BayProblem>([[9, { reason: 'error', until: null, detail: 'jammed' }]])
+  let reads = 0
+  const credits = createCredits({ db: db.sublevel('credits', { valueEncoding: 'json' }) as never, clock, events, log, fmt: (s) => String(s) })
+  await credits.load()
+  const affected = createAffected({
+    clock, events, log, credits, timeZone: 'UTC', machineIds: bays,
+    db: db.sublevel('affected', { valueEncoding: 'json' }) as never,
+    sessions: {
+      get: (id) => live.get(id),
+      list: ({ machineId, from }) => [...live.values()].filter((s) => s.status !== 'cancelled' && (machineId === undefined || s.machine_id.includes(machineId)) && (from === undefined || s.end_time > from)),
+    },
+    health: (id) => {
+      reads++
+      return broken.get(id)
+    },
+    dispensing: () => false,
+    alert: async () => undefined,
+    tickMs: 3_600_000,
+  })
+  await affected.start()
+  t.teardown(() => affected.stop())
+  const change = (s: SessionRecord, previous?: SessionRecord) => {
+    live.set(s.session_id, s)
+    events.emit('session.changed', previous ? { change: 'updated', session: s, previous } : { change: 'created', session: s })
+  }
+
+  reads = 0
+  for (let i = 1; i <= 100; i++) change(session(100 + i, [1 + (i % 8)], now + 3600 * i, now + 3600 * i + 3000))
+  await affected.check()
+  t.equal(reads, bays.length, 'a hundred bookings on healthy bays cost no check (only the explicit one reads the bays)')
+  t.same(affected.list(), [])
+
+  const onBroken = new Promise<AffectedSession>((resolve) => events.on('session.affected', 'test', ({ affected: a }) => resolve(a)))
+  const booked = session(1, [9], now + 600, now + 3600)
+  change(booked)
+  t.match(await onBroken, { session_id: 1, affected: true, bays: [{ machine_id: 9, reason: 'error' }] }, 'a booking on the bay with an issue is flagged at once')
+
+  const cleared = new Promise<AffectedSession>((resolve) => events.on('session.affected', 'test2', ({ affected: a }) => {
+    if (!a.affected) resolve(a)
+  }))
+  change({ ...booked, machine_id: [2] }, booked)
+  t.match(await cleared, { session_id: 1, affected: false, cleared_reason: 'moved' }, 'moving the flagged session to a healthy bay clears it at once')
+})
