@@ -12,6 +12,7 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config/index.js'
 import { createHub } from '../../src/hub.js'
 import { ARTIFACTS, CHROMIUM, browserSkipReason } from './world.js'
+import { clearOfBoundary, clockInOffset, zoneClearOfMidnight } from '../helpers/clear-of-midnight.js'
 
 // Page-side function (not a string: the pages' CSP forbids eval); no DOM types in the test tsconfig.
 declare const document: { querySelectorAll(selector: string): { length: number } }
@@ -20,9 +21,13 @@ const skip = browserSkipReason()
 if (skip) t.comment(skip)
 
 t.test('admin page on the full hub with 20 simulated dispensers', { skip: skip ?? false }, async (t) => {
+  // Real clock: the page books today's current slot, so the venue's day must not turn over
+  // between the snapshot (sign-in) and the booking; with HUB_TIMEZONE UTC it did within a minute
+  // before 00:00 UTC.
+  const venue = zoneClearOfMidnight()
   const config = loadConfig({
     HUB_DATA_DIR: t.testdir(), HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_MACHINES: '1-20', HUB_SIMULATE: '20',
-    HUB_TIMEZONE: 'UTC', HUB_LOG_LEVEL: 'silent', HUB_ADMIN_TOKEN: 'admin-token-for-browser-test-0123',
+    HUB_TIMEZONE: venue.timeZone, HUB_LOG_LEVEL: 'silent', HUB_ADMIN_TOKEN: 'admin-token-for-browser-test-0123',
   })
   const hub = await createHub({ config, log: pino({ level: 'silent' }) })
   t.teardown(() => hub.close())
@@ -50,8 +55,10 @@ t.test('admin page on the full hub with 20 simulated dispensers', { skip: skip ?
   t.equal(await page.locator('.bay-card').count(), 20, '20 simulated bays, all online')
 
   // Book bay 3 for the current slot: a start less than one slot in the past means now (DESIGN §4).
-  const slot = Math.floor(Date.now() / 300_000) * 300_000
-  const hhmm = new Date(slot).toISOString().slice(11, 16)
+  // Not in the last 20 s of a slot: the slot computed here must still be current when the hub
+  // checks the booking (at xx:04:59.8 it was more than one slot in the past by then).
+  const slot = Math.floor((await clearOfBoundary(300_000, 20_000)) / 300_000) * 300_000
+  const hhmm = clockInOffset(slot, venue.offsetHours)
   await page.click('#new-booking')
   await page.fill('#dlg-book [name=bays]', '3')
   await page.fill('#dlg-book [name=start]', hhmm)
