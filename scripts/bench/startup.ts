@@ -14,6 +14,10 @@
  *   npm run bench -- startup [runs=5] [machines=1000]
  *   BENCH_BEFORE=/path/to/other/checkout/dist/main.js npm run bench -- startup   (adds that build, e.g.
  *   a commit before a change, as a column: the same year, the same runs)
+ *
+ * The hub runs as the systemd unit starts it: with the unit's NODE_OPTIONS (V8 flags, e.g. the
+ * young generation's size), read from scripts/systemd/dispenser-hub.service; the references
+ * run with none. BENCH_NODE_OPTIONS='' runs the hub without them (or with others) to compare.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -33,6 +37,9 @@ const IDLE_MS = 2000
 const BEFORE = process.env.BENCH_BEFORE
 const TOKEN = 'bench-admin-token-0123456789abcdef'
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** `Environment=NODE_OPTIONS=...` of the unit: the flags the hub runs with on the Pi */
+const unitNodeOptions = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(repoRoot, 'scripts', 'systemd', 'dispenser-hub.service'), 'utf8'))?.[1]?.trim() ?? ''
+const HUB_FLAGS = (process.env.BENCH_NODE_OPTIONS ?? unitNodeOptions).split(/\s+/).filter(Boolean)
 const floorScript = join(repoRoot, 'scripts', 'bench', 'lib', 'startup-floor.mjs')
 
 interface Sample {
@@ -117,7 +124,7 @@ async function importCost(specifier: string): Promise<{ ms: number; mb: number }
 
 const hubEnv = (dir: string) => ({ HUB_DATA_DIR: dir, HUB_MACHINES: `1-${MACHINES}`, HUB_TIMEZONE: 'UTC', HUB_ADMIN_TOKEN: TOKEN, HUB_ARCHIVE_AFTER_DAYS: String(ARCHIVE_AFTER_DAYS) })
 
-console.log(`startup benchmark: ${RUNS} runs each, HUB_MACHINES=1-${MACHINES}, RSS after ${IDLE_MS / 1000} s idle; node ${process.version}`)
+console.log(`startup benchmark: ${RUNS} runs each, HUB_MACHINES=1-${MACHINES}, RSS after ${IDLE_MS / 1000} s idle; node ${process.version}; hub: node ${[...HUB_FLAGS, 'dist/main.js'].join(' ')}`)
 const dirs = { empty: mkdtempSync(join(tmpdir(), 'bench-startup-empty-')), year: mkdtempSync(join(tmpdir(), 'bench-startup-year-')), floor: mkdtempSync(join(tmpdir(), 'bench-startup-floor-')) }
 try {
   const year = await writeHistory(dirs.year, 365, true, { bays: 80, perBayDay: 10.3, archiveAfterDays: ARCHIVE_AFTER_DAYS })
@@ -125,9 +132,10 @@ try {
   const kinds = {
     bare: () => once([floorScript], { FLOOR_BARE: '1', HUB_DATA_DIR: dirs.floor }),
     floor: () => once([floorScript], { HUB_DATA_DIR: dirs.floor }),
-    hubEmpty: () => once([join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.empty)),
-    hubYear: () => once([join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.year)),
-    ...(BEFORE && { beforeYear: () => once([BEFORE], hubEnv(dirs.year)) }),
+    hubEmpty: () => once([...HUB_FLAGS, join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.empty)),
+    hubYear: () => once([...HUB_FLAGS, join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.year)),
+    ...(HUB_FLAGS.length > 0 && { plainYear: () => once([join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.year)) }),
+    ...(BEFORE && { beforeYear: () => once([...HUB_FLAGS, BEFORE], hubEnv(dirs.year)) }),
   } as Record<string, () => Promise<Sample>>
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]))
   // one warm-up round (disk cache, first-start files such as the enrollment secret), not counted
@@ -138,12 +146,14 @@ try {
     const sorted = samples[kind]!.map(pick).sort((a, b) => a - b)
     return p === 'max' ? sorted.at(-1)! : percentile(sorted, p)
   }
-  const cols = ['bare node', 'floor', 'hub empty', 'hub + year', 'empty/floor', 'year/floor', ...(BEFORE ? ['before+year'] : [])]
+  // extra columns: the same year without the unit's node options, and another build
+  const extras = [...(HUB_FLAGS.length > 0 ? [['plainYear', 'year,noflags']] : []), ...(BEFORE ? [['beforeYear', 'before+year']] : [])] as Array<[string, string]>
+  const cols = ['bare node', 'floor', 'hub empty', 'hub + year', 'empty/floor', 'year/floor', ...extras.map(([, label]) => label)]
   const row = (label: string, pick: (s: Sample) => number, p: number | 'max', unit: (n: number) => number) => {
     const v = (['bare', 'floor', 'hubEmpty', 'hubYear'] as const).map((k) => unit(stat(k, pick, p)))
     const ratio = (a: number) => (v[1] ? (a / v[1]!).toFixed(2) : '-')
-    const before = BEFORE ? String(Math.round(unit(stat('beforeYear', pick, p)) * 10) / 10).padStart(12) : ''
-    console.log(label.padEnd(34) + v.map((n) => String(Math.round(n * 10) / 10).padStart(11)).join('') + ratio(v[2]!).padStart(13) + ratio(v[3]!).padStart(12) + before)
+    const more = extras.map(([kind]) => String(Math.round(unit(stat(kind, pick, p)) * 10) / 10).padStart(12)).join('')
+    console.log(label.padEnd(34) + v.map((n) => String(Math.round(n * 10) / 10).padStart(11)).join('') + ratio(v[2]!).padStart(13) + ratio(v[3]!).padStart(12) + more)
   }
   console.log(`\n${''.padEnd(34)}${cols.map((c, i) => c.padStart(i < 4 ? 11 : i === 4 ? 13 : 12)).join('')}`)
   row('spawn -> /api/health 200, p50 ms', (s) => s.startupMs, 50, (n) => n)
