@@ -1,7 +1,7 @@
 /**
  * createAffected: sessions on a bay that stopped working (issue 11, DESIGN §9 "Sellable").
- * On every machine or session change and once a second (the offline grace runs out without an
- * event) it asks each bay's health, flags the running and upcoming sessions a problem hits
+ * On every session change, on a machine change that changes the bay's health, and once a second
+ * (the offline grace runs out without an event) it asks each bay's health, flags the running and upcoming sessions a problem hits
  * (a durable record in the `affected` sublevel), names them in one `session_affected` alert
  * per bay, emits `session.affected` (WebSocket feed, the owner's MQTT topic, internal/admin,
  * uplink) and clears the flag when the bay recovers, the session moves off it or ends.
@@ -61,7 +61,7 @@ export interface Affected {
   /** Flags sessions for a reason of the caller's (e.g. `calendar`); durable when it resolves. Cleared by clearAffected, a move or the end. */
   flagAffected(sessionIds: readonly number[], reason: string, message?: string): Promise<void>
   clearAffected(sessionIds: readonly number[]): Promise<void>
-  /** run the check now (it also runs on every change and once a second) */
+  /** run the check now (it also runs on every session change, a machine change of a bay's health, and once a second) */
   check(): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>
