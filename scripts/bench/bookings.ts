@@ -82,7 +82,9 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   writeCredentials(credentialsPath(dataDir), file)
   // BENCH_CPU_PROF=<dir>: the hub writes a V8 CPU profile there when it stops (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
-  const child: ChildProcess = spawn(process.execPath, [...profile, join(repoRoot, 'dist', 'main.js')], {
+  // BENCH_HUB_MAIN=<path of a main.js>: measure another build (e.g. before a change) the same way.
+  const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
+  const child: ChildProcess = spawn(process.execPath, [...profile, main], {
     cwd: repoRoot,
     env: {
       ...process.env,
