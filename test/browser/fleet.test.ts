@@ -79,6 +79,9 @@ t.test('staff adopt a new dispenser and roll out firmware from the admin page', 
   const profile = mkdtempSync(join(tmpdir(), 'dispenser-hub-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'], viewport: { width: 1440, height: 900 },
+    // a tablet in another zone (UTC+14) than the venue (UTC): the page named the end of the
+    // enrollment window in the tablet's zone
+    timezoneId: 'Pacific/Kiritimati',
   })
   t.teardown(async () => {
     await context.close()
@@ -94,7 +97,8 @@ t.test('staff adopt a new dispenser and roll out firmware from the admin page', 
 
   await page.click('#enroll-open')
   await page.waitForSelector('#enroll-status[data-open="true"]')
-  t.match(await page.textContent('#enroll-status'), /Enrollment open until/)
+  const window = (await (await fetch(`http://127.0.0.1:${hub.ports.http}/api/enrollment`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { until: number }
+  t.equal(await page.textContent('#enroll-status'), `Enrollment open until ${new Date(window.until * 1000).toISOString().slice(11, 16)}`, "the window's end in the venue's zone")
 
   const device = await mqtt.connectAsync(url, { clientId: `enroll_${MAC}`, username: 'enroll', password: SECRET, keepalive: 10, reconnectPeriod: 0 })
   t.teardown(() => device.endAsync(true))

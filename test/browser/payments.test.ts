@@ -17,11 +17,11 @@ const skip = browserSkipReason()
 if (skip) t.comment(skip)
 const SECRET = 'terminal-secret-browser-0123'
 
-async function world(t: Test, terminal: boolean): Promise<{ w: BrowserWorld; standIn: StandIn | null }> {
+async function world(t: Test, terminal: boolean, timezoneId?: string): Promise<{ w: BrowserWorld; standIn: StandIn | null }> {
   let w!: BrowserWorld
   const standIn = terminal ? await startStandIn(SECRET, () => w.clock.now() / 1000) : null
   if (standIn) t.teardown(() => standIn.close())
-  w = await buildBrowserWorld(t, 6, { touch: true }, terminal ? { env: { HUB_PAYMENT_URL: standIn!.url, HUB_PAYMENT_SECRET: SECRET } } : {})
+  w = await buildBrowserWorld(t, 6, { touch: true, ...(timezoneId && { timezoneId }) }, terminal ? { env: { HUB_PAYMENT_URL: standIn!.url, HUB_PAYMENT_SECRET: SECRET } } : {})
   if (standIn) standIn.hub = w.base
   const saved = await w.payments.prices.put(TABLE, { kind: 'staff', name: 'mia' })
   if (!saved.ok) throw new Error(saved.message)
@@ -94,7 +94,10 @@ t.test('kiosk: a declined card leaves the dispenser off and the hold expires', {
 })
 
 t.test('counter: the golfer is told to pay at the counter; staff mark it paid on the admin page; then the dispenser turns on', { skip: skip ?? false }, async (t) => {
-  const { w } = await world(t, false)
+  // The tablet at the counter is set to another zone (UTC+14) than the venue (UTC), and its clock
+  // is not the hub's (the hub runs on a fake 2026-01-10 10:00): the admin page showed the due
+  // row's times in the tablet's zone and counted the hold down on the tablet's clock (0 min left).
+  const { w } = await world(t, false, 'Pacific/Kiritimati')
   const errors: string[] = []
   const kiosk = await w.page(errors)
   const bay = await bookAtKiosk(t, kiosk, w)
@@ -113,6 +116,12 @@ t.test('counter: the golfer is told to pay at the counter; staff mark it paid on
   const row = `#payments-due .due-row[data-session="${id}"]`
   await admin.waitForSelector(row)
   t.match(await admin.textContent(`${row} .due`), /12\.00/, 'the admin page shows what is due')
+  const held = w.scheduling.get(id)!
+  const hhmm = (s: number) => new Date(s * 1000).toISOString().slice(11, 16)
+  const left = Math.ceil((held.hold_until! - w.clock.now() / 1000) / 60)
+  t.ok(left > 0, `the hold has ${left} min left on the hub's clock`)
+  t.match(await admin.textContent(row), `${hhmm(held.start_time)}-${hhmm(held.end_time)}`, "the row's times are the venue's (UTC), not the tablet's")
+  t.match(await admin.textContent(row), `held, ${left} min left`, "the hold counts down on the hub's clock")
   await admin.selectOption(`${row} [name=method]`, 'card')
   await admin.fill(`${row} [name=reference]`, 'RCPT-42')
   await admin.screenshot({ path: join(ARTIFACTS, 'admin-payments.png') })

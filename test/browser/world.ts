@@ -38,6 +38,8 @@ export interface Device {
   touch?: boolean
   width?: number
   height?: number
+  /** the tablet's own IANA zone (default: this process's) */
+  timezoneId?: string
 }
 
 export async function buildBrowserWorld(t: Test, bays = 20, device: Device = {}, options: WorldOptions = {}): Promise<BrowserWorld> {
@@ -54,6 +56,7 @@ export async function buildBrowserWorld(t: Test, bays = 20, device: Device = {},
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
     viewport: { width: device.width ?? (device.touch ? 1024 : 1440), height: device.height ?? (device.touch ? 768 : 900) },
     hasTouch: device.touch ?? false,
+    ...(device.timezoneId && { timezoneId: device.timezoneId }),
   })
   t.teardown(async () => {
     await context.close()

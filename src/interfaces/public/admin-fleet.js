@@ -5,7 +5,7 @@ import { esc } from './api.js'
 
 const STATE_WORDS = { queued: 'queued', waiting: 'waiting', updating: 'updating…', updated: 'updated', failed: 'update failed', skipped: 'already on it' }
 
-export function createFleetPanel({ api, getToken }) {
+export function createFleetPanel({ api, getToken, getFmt }) {
   const $ = (id) => document.getElementById(id)
   const status = $('enroll-status')
   const pendingBody = $('fleet-pending')
@@ -29,7 +29,7 @@ export function createFleetPanel({ api, getToken }) {
   }
 
   function renderEnrollment(e) {
-    status.textContent = e.open ? `Enrollment open until ${new Date(e.until * 1000).toLocaleTimeString()}` : 'Enrollment closed'
+    status.textContent = e.open ? `Enrollment open until ${getFmt().time(e.until)}` : 'Enrollment closed'
     status.dataset.open = String(e.open)
     pendingBody.innerHTML =
       e.pending

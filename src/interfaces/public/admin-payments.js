@@ -2,7 +2,8 @@
 // anything with money due) with "mark paid" at the counter, today's takings, and the price table
 // (managers). Self-contained: its own sections in admin.html, loaded as its own module; it speaks
 // only REST (POST /api/sessions/:id/payment, GET /api/payments, GET/PUT /api/prices).
-import { createApi, esc } from './api.js'
+import { createApi, esc, venueTime } from './api.js'
+import { createTimeFormat } from './time.js'
 import { formatMoney } from './payment.js'
 
 const TOKEN_KEY = 'dispenser-hub.admin-token'
@@ -14,12 +15,15 @@ const panel = $('payments-panel')
 const pricesPanel = $('prices-panel')
 let busy = false
 
-const time = (s) => new Date(s * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+// the tablet's zone only until the first live snapshot names the venue's
+const tabletFmt = createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone)
+const fmt = () => venueTime.fmt ?? tabletFmt
+const time = (s) => fmt().time(s)
 const paidOf = (s) => (s.payments ?? []).filter((p) => p.kind === 'payment').reduce((a, p) => a + p.amount, 0)
 const dueOf = (s) => Math.max(0, (s.price?.amount ?? 0) - paidOf(s))
 
 function row(s) {
-  const left = s.status === 'held' && s.hold_until ? ` · held, ${Math.max(0, Math.ceil((s.hold_until - Date.now() / 1000) / 60))} min left` : ''
+  const left = s.status === 'held' && s.hold_until ? ` · held, ${Math.max(0, Math.ceil((s.hold_until - venueTime.clock.nowS()) / 60))} min left` : ''
   const due = { amount: dueOf(s), currency: s.price.currency }
   return (
     `<li class="due-row" data-session="${s.session_id}">` +
@@ -90,7 +94,7 @@ async function loadPrices() {
     const table = await api.get('/api/prices')
     const { currency, bands, bay_classes } = table
     $('prices-json').value = JSON.stringify({ currency, bands, ...(bay_classes && { bay_classes }) }, null, 2)
-    $('prices-info').textContent = table.updated_at ? `Last changed ${new Date(table.updated_at * 1000).toLocaleString()} by ${table.updated_by}` : 'No prices saved yet: bookings are not charged.'
+    $('prices-info').textContent = table.updated_at ? `Last changed ${fmt().date(table.updated_at)} ${fmt().time(table.updated_at)} by ${table.updated_by}` : 'No prices saved yet: bookings are not charged.'
     pricesLoaded = true
   } catch (e) {
     $('prices-error').textContent = e.message

@@ -1,7 +1,7 @@
 // Admin page (/): sign in, then the bay strip, the schedule grid, the "now" board and the panels
 // (alerts, utilization, activity, link, and each feature's own section), kept live by /api/live.
 // Live updates patch what changed (strip chips, grid blocks, board rows) so focus and scroll stay.
-import { connectLive, createApi, createHubClock } from './api.js'
+import { connectLive, createApi, venueTime } from './api.js'
 import { createClockBanner } from './admin-clock.js'
 import { createDialogs } from './admin-dialogs.js'
 import { createScheduleGrid } from './admin-grid.js'
@@ -26,7 +26,7 @@ const state = {
   today: null,
   date: null,
   fmt: createTimeFormat(Intl.DateTimeFormat().resolvedOptions().timeZone),
-  clock: createHubClock(),
+  clock: venueTime.clock,
   venue: undefined,
   schedule: null,
   sessions: new Map(),
@@ -49,7 +49,7 @@ const calendarDialog = createCalendarDialog({ api, toast, fmt: () => state.fmt, 
 const auditPanel = createAuditPanel({ api, fmt: () => state.fmt })
 const affectedPanel = createAffectedPanel({ api, toast, fmt: () => state.fmt })
 const reportsPanel = createReportsPanel({ api, getToken: () => state.token, today: () => state.today })
-const fleetPanel = createFleetPanel({ api, getToken: () => state.token })
+const fleetPanel = createFleetPanel({ api, getToken: () => state.token, getFmt: () => state.fmt })
 const grid = createScheduleGrid($('grid'), {
   onSelect: ({ bays, startS, minutes, clear }) => (can('sessions.book') ? dialogs.openBook({ bays, startS, minutes, onClosed: clear }) : clear()),
   onOpenSession: (id) => dialogs.openSession(id),
@@ -213,6 +213,7 @@ function onMessage({ topic, payload }) {
     state.clock.sync(payload.now)
     state.venue = payload.venue
     state.fmt = createTimeFormat(payload.timezone, payload.venue)
+    venueTime.fmt = state.fmt
     state.today = payload.date
     state.layout = payload.layout
     state.todaySessions = new Map(payload.sessions.map((s) => [s.session_id, s]))

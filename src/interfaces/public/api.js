@@ -105,6 +105,13 @@ export function connectLive({ getToken, onMessage, onState = () => {} }) {
   }
 }
 
+/**
+ * The venue's clock and time format for the admin page's separately loaded modules (payments):
+ * admin.js syncs the clock and sets `fmt` from each live snapshot, so every panel shows times in
+ * HUB_TIMEZONE on the hub's clock, not in the tablet's zone on the tablet's clock.
+ */
+export const venueTime = { clock: createHubClock(), fmt: null }
+
 /** Hub time: pages count down against the hub's clock (snapshot.now), not the tablet's. */
 export function createHubClock() {
   let offsetMs = 0
