@@ -152,10 +152,10 @@ try {
   const row = (label: string, pick: (s: Sample) => number, p: number | 'max', unit: (n: number) => number) => {
     const v = (['bare', 'floor', 'hubEmpty', 'hubYear'] as const).map((k) => unit(stat(k, pick, p)))
     const ratio = (a: number) => (v[1] ? (a / v[1]!).toFixed(2) : '-')
-    const more = extras.map(([kind]) => String(Math.round(unit(stat(kind, pick, p)) * 10) / 10).padStart(12)).join('')
+    const more = extras.map(([kind]) => String(Math.round(unit(stat(kind, pick, p)) * 10) / 10).padStart(14)).join('')
     console.log(label.padEnd(34) + v.map((n) => String(Math.round(n * 10) / 10).padStart(11)).join('') + ratio(v[2]!).padStart(13) + ratio(v[3]!).padStart(12) + more)
   }
-  console.log(`\n${''.padEnd(34)}${cols.map((c, i) => c.padStart(i < 4 ? 11 : i === 4 ? 13 : 12)).join('')}`)
+  console.log(`\n${''.padEnd(34)}${cols.map((c, i) => c.padStart(i < 4 ? 11 : i === 4 ? 13 : i === 5 ? 12 : 14)).join('')}`)
   row('spawn -> /api/health 200, p50 ms', (s) => s.startupMs, 50, (n) => n)
   row('spawn -> /api/health 200, max ms', (s) => s.startupMs, 'max', (n) => n)
   row('CPU used until then, p50 ms', (s) => s.cpuMs, 50, (n) => n)
