@@ -3,7 +3,7 @@
  * and which lose minutes (detect.ts), where a session can move (alternatives.ts), credit
  * arithmetic (ledger.ts); and the credit ledger's durability on a real LevelDB across a reopen.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Level } from 'level'
 import { pino } from 'pino'
 import { detect, type BayIssue } from '../../src/affected/detect.js'
@@ -120,21 +120,26 @@ t.test('credits on a real LevelDB: issue and redeem are durable with their audit
   await b.db.close()
 })
 
-t.test('createAffected on a real LevelDB: a machine change checks again only when the bay\'s health changed (issue 17)', async (t) => {
+/** What createAffected needs around it, on a real LevelDB in the test's directory: 50 bays. */
+async function realParts(t: Test) {
   const db = new Level<string, unknown>(t.testdir(), { valueEncoding: 'json' })
   await db.open()
   t.teardown(() => db.close())
   const clock = new FakeClock()
   const log = pino({ level: 'silent' })
   const events = new EventBus<HubEvents>(log)
-  const now = clock.now() / 1000
   const bays = Array.from({ length: 50 }, (_, i) => i + 1)
+  const credits = createCredits({ db: db.sublevel('credits', { valueEncoding: 'json' }) as never, clock, events, log, fmt: (s) => String(s) })
+  await credits.load()
+  return { db, clock, log, events, bays, credits, now: clock.now() / 1000 }
+}
+
+t.test('createAffected on a real LevelDB: a machine change checks again only when the bay\'s health changed (issue 17)', async (t) => {
+  const { db, clock, log, events, bays, credits, now } = await realParts(t)
   const running = session(1, [7], now - 60, now + 3600, 'active')
   const broken = new Map<number, BayProblem>()
   let reads = 0
   const alerts: Array<[number, string | null]> = []
-  const credits = createCredits({ db: db.sublevel('credits', { valueEncoding: 'json' }) as never, clock, events, log, fmt: (s) => String(s) })
-  await credits.load()
   const affected = createAffected({
     clock, events, log, credits, timeZone: 'UTC', machineIds: bays,
     db: db.sublevel('affected', { valueEncoding: 'json' }) as never,
@@ -174,19 +179,10 @@ t.test('createAffected on a real LevelDB: a machine change checks again only whe
 })
 
 t.test('createAffected: a session change checks again only on a bay with an issue or for a flagged session (issue 17)', async (t) => {
-  const db = new Level<string, unknown>(t.testdir(), { valueEncoding: 'json' })
-  await db.open()
-  t.teardown(() => db.close())
-  const clock = new FakeClock()
-  const log = pino({ level: 'silent' })
-  const events = new EventBus<HubEvents>(log)
-  const now = clock.now() / 1000
-  const bays = Array.from({ length: 50 }, (_, i) => i + 1)
+  const { db, clock, log, events, bays, credits, now } = await realParts(t)
   const live = new Map<number, SessionRecord>()
   const broken = new Map<number, BayProblem>([[9, { reason: 'error', until: null, detail: 'jammed' }]])
   let reads = 0
-  const credits = createCredits({ db: db.sublevel('credits', { valueEncoding: 'json' }) as never, clock, events, log, fmt: (s) => String(s) })
-  await credits.load()
   const affected = createAffected({
     clock, events, log, credits, timeZone: 'UTC', machineIds: bays,
     db: db.sublevel('affected', { valueEncoding: 'json' }) as never,
