@@ -14,7 +14,6 @@ import type { BrokerPort } from '../broker/port.js'
 import type { Clock } from '../lib/clock.js'
 import { createDeliverer, type DeliveryStatus } from './deliverer.js'
 import type { Outbox } from './outbox.js'
-import { MAX_BACKLOG } from './uplink.js'
 import { withoutPersonalData } from '../protocol/details.js'
 
 export interface BridgedMessage {
@@ -35,8 +34,8 @@ export interface BridgeDeps {
   log: Logger
   /** HUB_UPLINK_PERSONAL_DATA: forward booking details too (default: removed from bridged JSON) */
   personalData?: boolean
-  /** HUB_BRIDGE_MAX_BACKLOG: most messages waiting; further ones are dropped (default: the uplink's cap) */
-  maxBacklog?: number
+  /** HUB_BRIDGE_MAX_BACKLOG: most messages waiting; further ones are dropped */
+  maxBacklog: number
   baseDelayMs?: number
 }
 
@@ -60,8 +59,7 @@ export interface Bridge {
 }
 
 export function createBridge(deps: BridgeDeps): Bridge {
-  const { broker, outbox, clock, log, siteId } = deps
-  const maxBacklog = deps.maxBacklog ?? MAX_BACKLOG
+  const { broker, outbox, clock, log, siteId, maxBacklog } = deps
   /** appends not yet in outbox.size(): a burst must not overshoot the cap while they are written */
   let appending = 0
   let dropped = 0

@@ -10,6 +10,9 @@ import mqtt from 'mqtt'
 import { addMachine, addNode } from '../helpers/broker.js'
 import { startHubProcess } from '../helpers/hub-process.js'
 
+// today in the venue (HUB_TIMEZONE UTC, real clock): a fixed date is refused once it is 400 days away
+const TODAY = new Date().toISOString().slice(0, 10)
+
 const ADMIN = 'admin-token-node-rate'
 
 t.test('a kiosk flooding internal/manager is cut to its rate; dispensers stay online and unthrottled', async (t) => {
@@ -32,11 +35,11 @@ t.test('a kiosk flooding internal/manager is cut to its rate; dispensers stay on
 
   const started = Date.now()
   const sends = Array.from({ length: 1000 }, (_, i) =>
-    kiosk.publishAsync('internal/manager', JSON.stringify({ request_id: i, request_type: 'schedule', date: '2026-01-01' }), { qos: 0 }),
+    kiosk.publishAsync('internal/manager', JSON.stringify({ request_id: i, request_type: 'schedule', date: TODAY }), { qos: 0 }),
   )
   await Promise.all(sends)
   // a QoS 1 round trip after the flood: everything before it has been through the broker
-  await kiosk.publishAsync('internal/manager', JSON.stringify({ request_id: 5000, request_type: 'schedule', date: '2026-01-01' }), { qos: 1 })
+  await kiosk.publishAsync('internal/manager', JSON.stringify({ request_id: 5000, request_type: 'schedule', date: TODAY }), { qos: 1 })
   const elapsedS = (Date.now() - started) / 1000
   const metrics = await (await fetch(`http://127.0.0.1:${hub.httpPort}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
   const rateDropped = Number(/dispenser_mqtt_dropped_total\{reason="rate"\} (\d+)/.exec(metrics)?.[1] ?? 0)

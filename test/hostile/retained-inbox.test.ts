@@ -9,6 +9,9 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { addMachine, addNode } from '../helpers/broker.js'
 import { startHubProcess } from '../helpers/hub-process.js'
 
+// today in the venue (HUB_TIMEZONE UTC, real clock): a fixed date is refused once it is 400 days away
+const TODAY = new Date().toISOString().slice(0, 10)
+
 const nextJson = (client: MqttClient) =>
   new Promise<Record<string, unknown>>((resolve) => client.once('message', (_t, p) => resolve(JSON.parse(p.toString()) as Record<string, unknown>)))
 
@@ -26,7 +29,7 @@ t.test('retain on the inboxes is refused with a Confirmation and nothing is repl
   await kiosk.subscribeAsync('internal/kiosk', { qos: 1 })
   for (const topic of ['internal/manager', 'internal/handler']) {
     const told = nextJson(kiosk)
-    await kiosk.publishAsync(topic, JSON.stringify({ request_id: 1, request_type: 'schedule', date: '2026-01-01' }), { qos: 1, retain: true })
+    await kiosk.publishAsync(topic, JSON.stringify({ request_id: 1, request_type: 'schedule', date: TODAY }), { qos: 1, retain: true })
     t.match(await told, { success: false, request_id: 1, message: new RegExp(`retain is not allowed on ${topic}`) }, topic)
   }
   const m2 = await mqtt.connectAsync(url, { clientId: 'machine_002', username: 'machine_002', password: 's2', keepalive: 10, reconnectPeriod: 0 })
@@ -46,6 +49,6 @@ t.test('retain on the inboxes is refused with a Confirmation and nothing is repl
   t.teardown(() => admin.endAsync(true))
   const first = new Promise<{ topic: string; retain: boolean }>((resolve) => admin.once('message', (topic, _p, packet) => resolve({ topic, retain: packet.retain })))
   await admin.subscribeAsync(['internal/manager', 'internal/handler', 'external/handler'], { qos: 1 })
-  await kiosk.publishAsync('internal/manager', JSON.stringify({ request_id: 2, request_type: 'schedule', date: '2026-01-01' }), { qos: 1 })
+  await kiosk.publishAsync('internal/manager', JSON.stringify({ request_id: 2, request_type: 'schedule', date: TODAY }), { qos: 1 })
   t.same(await first, { topic: 'internal/manager', retain: false }, 'no retained copy came first')
 })
