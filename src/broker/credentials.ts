@@ -1,11 +1,21 @@
 /**
  * Credentials of dispensers, nodes and API tokens in `${dataDir}/credentials.json` (mode 0600).
  * A file rather than LevelDB so the CLI can change it while the hub runs (LevelDB allows one
- * process); the hub re-reads it when its mtime changes. Secrets are never stored: MQTT secrets as
- * scrypt hashes (DESIGN: "stored hashed"), API tokens as SHA-256 of a 256-bit random token (a slow
- * hash adds nothing against a random 256-bit secret, and HTTP checks a token on every request).
+ * process); the hub re-reads it when its mtime changes. Secrets are never stored (DESIGN: "stored
+ * hashed"): MQTT secrets as a salted HMAC-SHA-256, API tokens as SHA-256 of a 256-bit random token.
+ *
+ * Why not a slow hash: every dispenser and node secret is 192 random bits made by the CLI
+ * (`newSecret`), never chosen by a person, so a stolen file can't be brute-forced whatever the hash
+ * costs; a slow hash (scrypt, as entries written before issue 17 are) only guards weak, human
+ * passwords (staff passwords stay scrypt: src/staff/passwords.ts). What scrypt did cost: 4 MiB and
+ * 7-12 ms per first login, 1,000 of them in the cold connect storm after a restart (10 s on the
+ * build box, ~15 s estimated on a Pi), and ~31 MB of RSS that glibc kept in its arenas afterwards.
+ *
+ * Old scrypt entries (they carry N, r, p) still verify, so existing installs keep working; the hub
+ * never rewrites them (the CLI owns the file): `machine rotate` / `node rotate` writes the new
+ * format. scrypt checks keep their limits: 2 at a time, a fair queue per name, cached results.
  */
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -16,20 +26,31 @@ import type { ApiTokenRole } from '../protocol/permissions.js'
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>
 
-// Every secret is made by the CLI (192 random bits), never chosen by a person, so scrypt here guards
-// a stolen file, not weak passwords. N=2^12, r=8 (4 MiB): measured 7-12 ms per verify on the 2-core
-// x86 build box under load (N=2^14: 33-37 ms); expect ~4x on a Raspberry Pi 4. What counts is the
-// cold storm after a hub restart: 1,000 dispensers connected in 10.0 s here with the cache cold and
-// 1.4 s warm (~15 s cold estimated on a Pi; N=2^14 would be ~60 s). Parameters are stored per entry,
-// so a later change of cost keeps old entries valid.
-const SCRYPT = { N: 4096, r: 8, p: 1, keylen: 32 }
+/** The `alg` of entries written now: HMAC-SHA-256 keyed by a 16-byte random salt, 32-byte digest. */
+const HMAC_ALG = 'hmac-sha256'
+const SALT_BYTES = 16
+// Old entries: scrypt with the parameters stored per entry (written with N=2^12, r=8, p=1). A
+// tampered entry asking for more memory than this fails its check instead of running.
 const SCRYPT_MAXMEM = 64 * 1024 * 1024
 // At most this many scrypt runs at once: they use libuv's pool (4 threads), which LevelDB and fs share.
 const SCRYPT_CONCURRENCY = 2
 // Cached refusals (same wrong secret again) are capped; cached successes need the secret, so they can't flood.
 const MAX_CACHED_REFUSALS = 10_000
 
-export interface SecretHash {
+/** A dispenser's or node's secret as stored: new entries `alg: 'hmac-sha256'`; old ones scrypt. */
+export type SecretHash = HmacSecretHash | ScryptSecretHash
+
+export interface HmacSecretHash {
+  alg: typeof HMAC_ALG
+  /** base64 HMAC-SHA-256(key = salt, secret) */
+  hash: string
+  /** base64, 16 random bytes */
+  salt: string
+  created_at: string
+}
+
+/** As the hub and CLI wrote them before issue 17; verified, never written. */
+export interface ScryptSecretHash {
   hash: string
   salt: string
   N: number
@@ -156,21 +177,42 @@ export async function issueMachineSecret(dataDir: string, id: number, actor: str
   }
 }
 
+/** The stored form of a new secret (async as before, so callers need not change when it does). */
 export async function hashSecret(secret: string): Promise<SecretHash> {
-  const salt = randomBytes(16)
-  const hash = await scrypt(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT_MAXMEM })
-  return { hash: hash.toString('base64'), salt: salt.toString('base64'), N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, created_at: new Date().toISOString() }
+  const salt = randomBytes(SALT_BYTES)
+  return { alg: HMAC_ALG, hash: hmac(salt, secret).toString('base64'), salt: salt.toString('base64'), created_at: new Date().toISOString() }
 }
 
-async function matches(secret: string, stored: SecretHash): Promise<boolean> {
+const hmac = (salt: Buffer, secret: string) => createHmac('sha256', salt).update(secret).digest()
+
+/** Equal-length digests compared in constant time; a wrong length (a tampered entry) is a refusal. */
+function sameDigest(actual: Buffer, expected: Buffer): boolean {
+  return expected.length === actual.length && timingSafeEqual(actual, expected)
+}
+
+/** How an entry is checked: at once (HMAC), or with scrypt (old entries), or never (malformed). */
+function kindOf(stored: SecretHash): 'hmac' | 'scrypt' | 'invalid' {
+  const e = stored as Partial<HmacSecretHash & ScryptSecretHash> | null
+  if (typeof e !== 'object' || e === null || typeof e.hash !== 'string' || typeof e.salt !== 'string') return 'invalid'
+  if (Object.hasOwn(e, 'alg')) return e.alg === HMAC_ALG ? 'hmac' : 'invalid'
+  return [e.N, e.r, e.p].every((x) => Number.isSafeInteger(x) && (x as number) > 0) ? 'scrypt' : 'invalid'
+}
+
+function matchesHmac(secret: string, stored: HmacSecretHash): boolean {
+  return sameDigest(hmac(Buffer.from(stored.salt, 'base64'), secret), Buffer.from(stored.hash, 'base64'))
+}
+
+/** An old entry; parameters scrypt refuses (a tampered N, over maxmem) are a refusal, not an error. */
+async function matchesScrypt(secret: string, stored: ScryptSecretHash): Promise<boolean> {
   const expected = Buffer.from(stored.hash, 'base64')
-  const actual = await scrypt(secret, Buffer.from(stored.salt, 'base64'), expected.length, {
-    N: stored.N,
-    r: stored.r,
-    p: stored.p,
-    maxmem: SCRYPT_MAXMEM,
-  })
-  return actual.length === expected.length && timingSafeEqual(actual, expected)
+  // written with 32 bytes; a tampered length must not make scrypt derive megabytes
+  if (expected.length === 0 || expected.length > 64) return false
+  try {
+    const actual = await scrypt(secret, Buffer.from(stored.salt, 'base64'), expected.length, { N: stored.N, r: stored.r, p: stored.p, maxmem: SCRYPT_MAXMEM })
+    return sameDigest(actual, expected)
+  } catch {
+    return false
+  }
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -268,8 +310,8 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
   const path = credentialsPath(dataDir)
   let index = indexOf(emptyCredentials())
   let loadedStamp = ''
-  // Verification results keyed by identity + SHA-256 of the secret, so a reconnect storm of 1,000
-  // dispensers costs no scrypt after the first round, and a device retrying a stale secret costs one.
+  // Results of scrypt checks (old entries) keyed by identity + SHA-256 of the secret, so a reconnect
+  // storm costs no scrypt after the first round, and a device retrying a stale secret costs one.
   // Both are dropped whenever the file changes (add/rotate/remove), so a result is never stale.
   const verified = new Set<string>()
   const refused = new Set<string>()
@@ -304,6 +346,10 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
 
   const check = async (key: string, secret: string, stored: SecretHash | undefined, options: VerifyOptions = {}): Promise<boolean> => {
     if (!stored) return false
+    const kind = kindOf(stored)
+    if (kind === 'invalid') return false
+    // HMAC costs microseconds: checked at once, nothing queued or cached (1,000 dispensers keep no cache)
+    if (kind === 'hmac') return (!options.shouldRun || options.shouldRun()) && matchesHmac(secret, stored as HmacSecretHash)
     const cacheKey = `${key}:${sha256(secret)}`
     if (verified.has(cacheKey)) return true
     if (refused.has(cacheKey)) return false
@@ -315,7 +361,7 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
           skipped = true
           return false
         }
-        return matches(secret, stored)
+        return matchesScrypt(secret, stored as ScryptSecretHash)
       }
       run = limit(key, task).finally(() => pending.delete(cacheKey))
       pending.set(cacheKey, run)

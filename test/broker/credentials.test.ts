@@ -1,21 +1,28 @@
 import t from 'tap'
+import * as crypto from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config/index.js'
 import { ensureAdminToken } from '../../src/broker/admin-token.js'
-import { createCredentialStore, credentialsPath, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
+import { createCredentialStore, credentialsPath, emptyCredentials, hashSecret, newApiToken, readCredentials, sha256, writeCredentials, type SecretHash } from '../../src/broker/credentials.js'
 import { addMachine, addNode } from '../helpers/broker.js'
 
 const silent = pino({ level: 'silent' })
 
-t.test('secrets are stored as scrypt hashes with their parameters, and verified', async (t) => {
+t.test('secrets are stored as salted HMAC-SHA-256, and verified', async (t) => {
   const dir = t.testdir()
   await addMachine(dir, 4, 'machine-secret')
   await addNode(dir, 'kiosk_interface', 'kiosk', 'node-secret')
   const text = readFileSync(credentialsPath(dir), 'utf8')
   t.notOk(text.includes('machine-secret') || text.includes('node-secret'), 'no secret in the file')
-  t.match(JSON.parse(text).machines['4'], { hash: String, salt: String, N: Number, r: 8, p: 1 })
+  const stored = JSON.parse(text).machines['4']
+  t.match(stored, { alg: 'hmac-sha256', hash: String, salt: String, created_at: String })
+  t.notOk('N' in stored, 'no scrypt parameters in a new entry')
+  t.equal(Buffer.from(stored.salt, 'base64').length, 16, '16-byte salt')
+  t.equal(Buffer.from(stored.hash, 'base64').length, 32, '32-byte digest')
+  await addMachine(dir, 6, 'machine-secret')
+  t.not(JSON.parse(readFileSync(credentialsPath(dir), 'utf8')).machines['6'].hash, stored.hash, 'the same secret hashes differently under another salt')
   t.equal(statSync(credentialsPath(dir)).mode & 0o777, 0o600)
   const store = createCredentialStore({ dataDir: dir })
   t.equal(await store.verifyMachine(4, 'machine-secret'), true)
@@ -142,4 +149,104 @@ t.test('a check throttled while it waited runs no scrypt and is not remembered',
   const store = createCredentialStore({ dataDir: dir })
   t.equal(await store.verifyNode('kiosk_interface', 'ks', { shouldRun: () => false }), undefined, 'skipped: refused')
   t.equal(await store.verifyNode('kiosk_interface', 'ks', { shouldRun: () => true }), 'kiosk', 'the skip was not cached as a refusal')
+})
+
+// Issue 17: entries written before the change to HMAC-SHA-256, exactly as the CLI wrote them then
+// (scrypt N=2^12, r=8, p=1; made with that version's hashSecret), must keep working on upgrade.
+const LEGACY_SECRET = 'legacy-secret-made-before-issue-17'
+const LEGACY_ENTRY = { hash: 'qAVk7luv5oos6m5w6KBzZly/2kO1ZKjx4+NjRLR0Ux4=', salt: 'nkTWax2gz7FFZaLt36UkDg==', N: 4096, r: 8, p: 1, created_at: '2026-12-01T19:54:24.645Z' }
+
+function writeEntries(dir: string, machines: Record<string, unknown>, nodes: Record<string, unknown> = {}) {
+  const file = emptyCredentials()
+  Object.assign(file.machines, machines)
+  Object.assign(file.nodes, nodes)
+  writeCredentials(credentialsPath(dir), file)
+}
+
+t.test('an old scrypt entry still authenticates, and the hub leaves it as it is', async (t) => {
+  const dir = t.testdir()
+  writeEntries(dir, { 7: LEGACY_ENTRY }, { kiosk_interface: { ...LEGACY_ENTRY, role: 'kiosk' } })
+  const before = readFileSync(credentialsPath(dir), 'utf8')
+  const store = createCredentialStore({ dataDir: dir })
+  t.equal(await store.verifyMachine(7, LEGACY_SECRET), true, 'machine with an old entry')
+  t.equal(await store.verifyMachine(7, LEGACY_SECRET), true, 'again (cached)')
+  t.equal(await store.verifyMachine(7, LEGACY_SECRET + 'x'), false, 'a wrong secret is refused')
+  t.equal(await store.verifyMachine(7, LEGACY_SECRET.slice(1)), false, 'a shorter one too')
+  t.equal(await store.verifyNode('kiosk_interface', LEGACY_SECRET), 'kiosk', 'node with an old entry')
+  t.equal(await store.verifyNode('kiosk_interface', 'nope'), undefined)
+  t.equal(readFileSync(credentialsPath(dir), 'utf8'), before, 'the file is not rewritten (the CLI owns it)')
+  // a rotation by the CLI writes the new format; the old secret stops working at once
+  await addMachine(dir, 7, 'rotated-secret')
+  t.equal(readCredentials(credentialsPath(dir)).machines['7']!.hash === LEGACY_ENTRY.hash, false)
+  t.equal(await store.verifyMachine(7, LEGACY_SECRET), false, 'the old secret after rotation')
+  t.equal(await store.verifyMachine(7, 'rotated-secret'), true, 'the new one')
+})
+
+t.test('a wrong secret is refused for a new entry, however close', async (t) => {
+  const dir = t.testdir()
+  writeEntries(dir, { 1: await hashSecret('right-secret') })
+  const store = createCredentialStore({ dataDir: dir })
+  for (const wrong of ['', 'right-secreT', 'right-secret ', 'right-secre', 'right-secret\u0000', 'x'.repeat(10_000)]) {
+    t.equal(await store.verifyMachine(1, wrong), false, `refused: ${JSON.stringify(wrong.slice(0, 20))}`)
+  }
+  t.equal(await store.verifyMachine(1, 'right-secret'), true)
+})
+
+t.test('a tampered entry is refused, never thrown on, and costs no runaway scrypt', async (t) => {
+  const dir = t.testdir()
+  const good = (await hashSecret('s')) as SecretHash & { alg: string }
+  const flip = (b64: string) => {
+    const bytes = Buffer.from(b64, 'base64')
+    bytes[0] = bytes[0]! ^ 1
+    return bytes.toString('base64')
+  }
+  const tampered: Record<string, unknown> = {
+    1: { ...good, hash: flip(good.hash) },
+    2: { ...good, salt: flip(good.salt) },
+    3: { ...good, hash: good.hash.slice(0, 20) },
+    4: { ...good, hash: Buffer.concat([Buffer.from(good.hash, 'base64'), Buffer.alloc(1)]).toString('base64') },
+    5: { ...good, alg: 'sha1' },
+    6: { ...good, alg: undefined, hash: good.hash },
+    7: { ...good, hash: 42 },
+    8: { ...LEGACY_ENTRY, hash: flip(LEGACY_ENTRY.hash) },
+    9: { ...LEGACY_ENTRY, N: 2 ** 30 },
+    10: { ...LEGACY_ENTRY, N: 1000 },
+    11: { ...LEGACY_ENTRY, r: -1 },
+    12: { ...LEGACY_ENTRY, hash: Buffer.alloc(10_000_000 / 4).toString('base64') },
+    13: { ...LEGACY_ENTRY, hash: '' },
+    14: null,
+    15: 'a string',
+  }
+  writeEntries(dir, tampered)
+  const store = createCredentialStore({ dataDir: dir })
+  for (const id of Object.keys(tampered)) {
+    t.equal(await store.verifyMachine(Number(id), id === '8' || Number(id) >= 9 ? LEGACY_SECRET : 's'), false, `entry ${id} refused`)
+  }
+})
+
+t.test('digests are compared with timingSafeEqual, on equal lengths only', async (t) => {
+  const calls: Array<[number, number]> = []
+  const mocked = await t.mockImport<typeof import('../../src/broker/credentials.js')>('../../src/broker/credentials.js', {
+    'node:crypto': {
+      ...crypto,
+      timingSafeEqual: (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {
+        calls.push([a.byteLength, b.byteLength])
+        return crypto.timingSafeEqual(a, b)
+      },
+    },
+  })
+  const dir = t.testdir()
+  const good = await mocked.hashSecret('s')
+  writeEntries(dir, { 1: good, 2: LEGACY_ENTRY, 3: { ...good, hash: good.hash.slice(0, 20) } })
+  const store = mocked.createCredentialStore({ dataDir: dir })
+  t.equal(await store.verifyMachine(1, 's'), true)
+  t.equal(await store.verifyMachine(1, 't'), false)
+  t.same(calls, [[32, 32], [32, 32]], 'new entries: one constant-time compare of 32 bytes per check, right or wrong')
+  calls.length = 0
+  t.equal(await store.verifyMachine(2, LEGACY_SECRET), true)
+  t.equal(await store.verifyMachine(2, 'wrong'), false)
+  t.same(calls, [[32, 32], [32, 32]], 'old scrypt entries too')
+  calls.length = 0
+  t.equal(await store.verifyMachine(3, 's'), false, 'a digest of another length is refused')
+  t.same(calls, [], 'without comparing (timingSafeEqual would throw on unequal lengths)')
 })

@@ -1,4 +1,5 @@
 /** A real embedded broker on port 0 in a temp dir, with credentials, for tests. */
+import { randomBytes, scrypt } from 'node:crypto'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { pino } from 'pino'
 import { loadConfig, type Config } from '../../src/config/index.js'
@@ -28,6 +29,21 @@ export async function addNode(dataDir: string, name: string, role: Role, secret:
   const path = credentialsPath(dataDir)
   const file = readCredentials(path)
   file.nodes[name] = { ...(await hashSecret(secret)), role }
+  writeCredentials(path, file)
+}
+
+/**
+ * An scrypt entry as versions before issue 17 wrote them (N=2^12, r=8, p=1), for tests of installs
+ * that still hold such entries: the hub must verify them, with the scrypt queue and cache.
+ */
+export async function addLegacyScryptEntry(dataDir: string, who: { machine: number } | { node: string; role: Role }, secret: string): Promise<void> {
+  const salt = randomBytes(16)
+  const hash = await new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, 32, { N: 4096, r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))))
+  const entry = { hash: hash.toString('base64'), salt: salt.toString('base64'), N: 4096, r: 8, p: 1, created_at: new Date().toISOString() }
+  const path = credentialsPath(dataDir)
+  const file = readCredentials(path)
+  if ('machine' in who) file.machines[String(who.machine)] = entry
+  else file.nodes[who.node] = { ...entry, role: who.role }
   writeCredentials(path, file)
 }
 
