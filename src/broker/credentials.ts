@@ -319,13 +319,17 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
   const pending = new Map<string, Promise<boolean>>()
   const limit = createFairLimiter(SCRYPT_CONCURRENCY)
   const ephemeral = new Map<number, string>()
+  // API tokens that matched their entry in the file as loaded (issue 17: the regex and SHA-256 ran
+  // on every HTTP request). At most one per token entry (only a match is kept), dropped with the
+  // other results whenever the file changes, so a rotated or removed token is refused at once.
+  const tokensOk = new Map<string, { name: string; role: ApiTokenRole }>()
 
   // Checked at every use (one stat): mtime, inode (rename) and size together catch every CLI write.
   const current = (): Index => {
     let stamp = 'none'
     try {
-      const st = statSync(path)
-      stamp = `${st.mtimeMs}:${st.ino}:${st.size}`
+      const st = statSync(path, { throwIfNoEntry: false })
+      if (st) stamp = `${st.mtimeMs}:${st.ino}:${st.size}`
     } catch {
       stamp = 'none'
     }
@@ -333,6 +337,7 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
     loadedStamp = stamp
     verified.clear()
     refused.clear()
+    tokensOk.clear()
     try {
       index = indexOf(stamp === 'none' ? emptyCredentials() : readCredentials(path))
     } catch (error) {
@@ -391,11 +396,17 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
       return entry && (await check(`n${name}`, secret, entry, options)) ? entry.role : undefined
     },
     verifyApiToken(token) {
+      // The stat comes first: a match remembered from before a change of the file is gone by now.
+      const tokens = current().tokens
+      const known = tokensOk.get(token)
+      if (known) return { ...known }
       const name = tokenName(token)
-      const entry = name === undefined ? undefined : current().tokens.get(name)
+      const entry = name === undefined ? undefined : tokens.get(name)
       if (!name || !entry || typeof entry.sha256 !== 'string') return undefined
       const same = timingSafeEqual(Buffer.from(sha256(token)), Buffer.from(entry.sha256.padEnd(64).slice(0, 64)))
-      return same ? { name, role: entry.role } : undefined
+      if (!same) return undefined
+      tokensOk.set(token, { name, role: entry.role })
+      return { name, role: entry.role }
     },
     journal: () => current().journal,
     issueEphemeralMachineSecret(id) {

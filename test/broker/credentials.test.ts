@@ -76,6 +76,30 @@ t.test('API tokens: looked up by name, SHA-256 stored, malformed ones refused', 
   }
 })
 
+t.test('API tokens: a match is remembered only until the file changes (a rotated or removed token is refused at once)', async (t) => {
+  const dir = t.testdir()
+  const path = credentialsPath(dir)
+  const first = newApiToken('lobby')
+  const file = readCredentials(path)
+  file.tokens.lobby = { sha256: sha256(first), role: 'kiosk', created_at: new Date().toISOString() }
+  writeCredentials(path, file)
+  const store = createCredentialStore({ dataDir: dir })
+  t.same(store.verifyApiToken(first), { name: 'lobby', role: 'kiosk' })
+  const answer = store.verifyApiToken(first)!
+  t.same(answer, { name: 'lobby', role: 'kiosk' }, 'again (remembered)')
+  ;(answer as { role: string }).role = 'admin'
+  t.same(store.verifyApiToken(first), { name: 'lobby', role: 'kiosk' }, 'a caller changing its answer changes nothing remembered')
+  const rotated = newApiToken('lobby')
+  file.tokens.lobby = { sha256: sha256(rotated), role: 'reservation', created_at: new Date().toISOString() }
+  writeCredentials(path, file)
+  t.equal(store.verifyApiToken(first), undefined, 'the old token, right after the rotation')
+  t.same(store.verifyApiToken(rotated), { name: 'lobby', role: 'reservation' }, 'the new one, with the role as now written')
+  delete file.tokens.lobby
+  writeCredentials(path, file)
+  t.equal(store.verifyApiToken(rotated), undefined, 'removed')
+  t.equal(store.verifyApiToken(first), undefined)
+})
+
 t.test('an ephemeral machine secret works in memory only', async (t) => {
   const dir = t.testdir()
   const store = createCredentialStore({ dataDir: dir })
