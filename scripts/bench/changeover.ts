@@ -16,6 +16,8 @@
  * connected, RSS idle with nothing connected, spawn -> ready (hub: /api/health 200; floor: listening),
  * hub vs floor with ratios, and the confirmation counts. A control or a Confirmation missing is
  * a failure of the run (exit 1). `--prof` writes a CPU profile of each hub run (node --cpu-prof).
+ * BENCH_HUB_MAIN=<main.js> measures another build instead of dist/main.js; BENCH_HUB_BEFORE=<main.js>
+ * measures one more build in the same invocation (same floor, same dispensers), shown as `before`.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs'
@@ -232,7 +234,7 @@ async function credentialsFile(n: number): Promise<string> {
   return JSON.stringify(file)
 }
 
-async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null): Promise<RunResult> {
+async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null, main: string): Promise<RunResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-changeover-'))
   mkdirSync(dataDir, { recursive: true })
   const file = emptyCredentials()
@@ -252,8 +254,6 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
   }
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
   const t0 = nowMs()
-  // BENCH_HUB_MAIN: another build of the hub (e.g. the main branch's) to compare in the same conditions
-  const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
   const child = spawn(process.execPath, [...flags, main], { cwd: repoRoot, env, stdio: ['ignore', out, 'inherit'] })
   const exited = new Promise((r) => child.once('exit', r))
   let failed = true
@@ -328,7 +328,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
   }
 }
 
-function print(n: number, hub: RunResult, floor: RunResult): boolean {
+function print(n: number, hub: RunResult, floor: RunResult, before: RunResult | null): boolean {
   const rows: Array<[string, number, number, 'ratio' | 'diff' | '']> = [
     ['start_time -> dispenser holds active, p50 (ms)', hub.onP50, floor.onP50, 'ratio'],
     ['start_time -> dispenser holds active, p99 (ms)', hub.onP99, floor.onP99, 'ratio'],
@@ -341,13 +341,19 @@ function print(n: number, hub: RunResult, floor: RunResult): boolean {
     ['spawn -> ready (ms; hub: /api/health 200)', hub.readyMs, floor.readyMs, ''],
   ]
   console.log(`\nchangeover, ${n} bays (one session per bay, all starting in the same second)`)
-  console.log(`${'figure'.padEnd(50)}${'hub'.padStart(10)}${'floor'.padStart(10)}${'hub/floor'.padStart(12)}`)
-  for (const [label, a, b, kind] of rows) {
-    const cmp = kind === 'ratio' ? `${(a / b).toFixed(2)}x` : kind === 'diff' ? `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(1)}` : ''
-    console.log(`${label.padEnd(50)}${String(a).padStart(10)}${String(b).padStart(10)}${cmp.padStart(12)}`)
-  }
+  const compare = (a: number, b: number, kind: 'ratio' | 'diff' | '') =>
+    kind === 'ratio' ? `${(a / b).toFixed(2)}x` : kind === 'diff' ? `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(1)}` : ''
+  const beforeHead = before ? `${'before'.padStart(10)}${'before/floor'.padStart(14)}` : ''
+  console.log(`${'figure'.padEnd(50)}${'hub'.padStart(10)}${'floor'.padStart(10)}${'hub/floor'.padStart(12)}${beforeHead}`)
+  rows.forEach(([label, a, b, kind], i) => {
+    const old = before ? [before.onP50, before.onP99, before.offP50, before.offP99, before.cpuOnMs, before.cpuOffMs, before.rssConnectedMb, before.rssIdleMb, before.readyMs][i]! : null
+    const beforeCols = old !== null ? `${String(old).padStart(10)}${compare(old, b, kind).padStart(14)}` : ''
+    console.log(`${label.padEnd(50)}${String(a).padStart(10)}${String(b).padStart(10)}${compare(a, b, kind).padStart(12)}${beforeCols}`)
+  })
   let ok = true
-  for (const [name, r] of [['hub', hub], ['floor', floor]] as const) {
+  const runs: Array<readonly [string, RunResult]> = [['hub', hub], ['floor', floor]]
+  if (before) runs.push(['before', before])
+  for (const [name, r] of runs) {
     const line = `${name}: active received ${r.gotOn}/${n}, idle received ${r.gotOff}/${n}, Confirmations counted by the broker side ${r.confirmedOn + r.confirmedOff}/${2 * n}, extra controls (retries) ${r.extra}, connections lost ${r.dropped}`
     const complete = r.gotOn === n && r.gotOff === n && r.confirmedOn + r.confirmedOff >= 2 * n && r.dropped === 0
     if (!complete) ok = false
@@ -361,15 +367,21 @@ async function main() {
   const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number)
   const prof = args.includes('--prof') ? mkdtempSync(join(tmpdir(), 'bench-changeover-prof-')) : null
   if (sizes.length === 0) sizes.push(100, 1000)
-  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub dist/main.js vs bare Aedes ${readAedesVersion()}`)
+  // BENCH_HUB_MAIN: another build of the hub (e.g. the main branch's) measured in its place.
+  // BENCH_HUB_BEFORE: another build measured as well, in the same invocation against the same
+  // floor and dispensers, printed as a `before` column (a change's effect on a noisy machine).
+  const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
+  const beforeMain = process.env.BENCH_HUB_BEFORE ?? null
+  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub ${main}${beforeMain ? ` (before: ${beforeMain})` : ''} vs bare Aedes ${readAedesVersion()}`)
   const credentials = await credentialsFile(Math.max(...sizes))
   const dispensers = dispenserProcess()
   let ok = true
   try {
     for (const n of sizes) {
       const floor = await floorRun(n, dispensers)
-      const hub = await hubRun(n, dispensers, credentials, prof)
-      ok = print(n, hub, floor) && ok
+      const before = beforeMain ? await hubRun(n, dispensers, credentials, prof, beforeMain) : null
+      const hub = await hubRun(n, dispensers, credentials, prof, main)
+      ok = print(n, hub, floor, before) && ok
     }
   } finally {
     await dispensers.exit()
