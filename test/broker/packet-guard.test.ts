@@ -1,8 +1,8 @@
 import t from 'tap'
 import { renderFamilies } from '../../src/metrics/index.js'
-import { connect as tcpConnect } from 'node:net'
+import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net'
 import mqttPacket from 'mqtt-packet'
-import { createPacketScanner } from '../../src/broker/packet-guard.js'
+import { createPacketScanner, guardPackets } from '../../src/broker/packet-guard.js'
 import { addMachine, startTestBroker } from '../helpers/broker.js'
 
 const packet = (fields: Record<string, unknown>) => mqttPacket.generate(fields as unknown as mqttPacket.Packet)
@@ -134,4 +134,48 @@ t.test('the TLS listener reads through the same guard', async (t) => {
   socket.write(Buffer.alloc(256 * 1024, 0x41))
   await closed
   t.match((await renderFamilies(b.broker.metrics())), /dispenser_mqtt_closed_connections_total\{reason="packet_too_large"\} 1/)
+})
+
+t.test('a packet Aedes writes in pieces leaves the guard as one socket write (issue 17)', async (t) => {
+  // A real TCP pair: the guard wraps the accepting side, as the listeners do.
+  const server = createServer({ noDelay: true })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
+  const client = tcpConnect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' })
+  t.teardown(() => client.destroy())
+  const inner = await accepted
+  t.teardown(() => inner.destroy())
+  const writes: number[] = []
+  const write = inner.write.bind(inner) as (chunk: Buffer) => boolean
+  inner.write = ((chunk: Buffer) => {
+    writes.push(chunk.length)
+    return write(chunk)
+  }) as typeof inner.write
+  const outer = guardPackets(inner, { maxPacket: 65_536 })
+
+  const control = { cmd: 'publish', topic: 'external/machine/7', payload: Buffer.from(JSON.stringify({ status: 'idle', exchange_id: 9 })), qos: 1, messageId: 42, retain: false, dup: false } as const
+  const puback = { cmd: 'puback', messageId: 43 } as const
+  const expected = Buffer.concat([mqttPacket.generate(control), mqttPacket.generate(puback)])
+  const received: Buffer[] = []
+  const all = new Promise<void>((resolve) => {
+    client.on('data', (chunk: Buffer) => {
+      received.push(chunk)
+      if (Buffer.concat(received).length >= expected.length) resolve()
+    })
+  })
+  // mqtt-packet writes each packet as several pieces into the corked stream (as Aedes does)
+  mqttPacket.writeToStream(control, outer)
+  mqttPacket.writeToStream(puback, outer)
+  await all
+  t.same(Buffer.concat(received), expected, 'the bytes arrive whole and in order')
+  t.same(writes, [expected.length], 'one write to the socket for both packets, not one per piece')
+
+  // a packet written on its own later is one write too
+  const second = mqttPacket.generate({ ...control, messageId: 44 })
+  const more = new Promise<void>((resolve) => client.on('data', () => Buffer.concat(received).length >= expected.length + second.length && resolve()))
+  mqttPacket.writeToStream({ ...control, messageId: 44 }, outer)
+  await more
+  t.same(writes, [expected.length, second.length])
+  t.same(Buffer.concat(received).subarray(expected.length), second)
 })
