@@ -14,10 +14,16 @@
  *
  * Printed per N: start_time -> dispenser holds `active` p50/p99, end -> `idle` p50/p99, RSS with N
  * connected, RSS idle with nothing connected, spawn -> ready (hub: /api/health 200; floor: listening),
- * hub vs floor with ratios, and the confirmation counts. A control or a Confirmation missing is
- * a failure of the run (exit 1). `--prof` writes a CPU profile of each hub run (node --cpu-prof).
+ * the N dispensers' first connect (hub: every secret checked with a cold cache), hub vs floor with
+ * ratios, and the confirmation counts. A control or a Confirmation missing is a failure of the run
+ * (exit 1). `--prof` writes a CPU profile of each hub run (node --cpu-prof).
  * BENCH_HUB_MAIN=<main.js> measures another build instead of dist/main.js; BENCH_HUB_BEFORE=<main.js>
  * measures one more build in the same invocation (same floor, same dispensers), shown as `before`.
+ *
+ * The hub runs with the systemd unit's environment (lib/unit-env.ts: e.g. MALLOC_ARENA_MAX,
+ * NODE_OPTIONS), printed in the header; BENCH_UNIT_ENV=0 runs it without. BENCH_SECRET_HASH=scrypt
+ * writes the bays' credentials as versions before issue 17 did (scrypt), to measure that path or a
+ * build older than the change.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs'
@@ -25,8 +31,10 @@ import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { scrypt } from 'node:crypto'
 import { credentialsPath, emptyCredentials, hashSecret, writeCredentials } from '../../src/broker/credentials.js'
 import { percentile } from './lib/stats.js'
+import { describeEnv, unitEnvironment } from './lib/unit-env.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = join(here, '..', '..')
@@ -38,6 +46,8 @@ const SESSION_S = 60
 const FLOOR_SESSION_S = 8
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const nowMs = () => performance.timeOrigin + performance.now()
+const HUB_ENV = process.env.BENCH_UNIT_ENV === '0' ? {} : unitEnvironment(repoRoot)
+const LEGACY_SCRYPT = process.env.BENCH_SECRET_HASH === 'scrypt'
 
 interface Received {
   status: string
@@ -62,6 +72,8 @@ interface RunResult {
   rssConnectedMb: number
   rssIdleMb: number
   readyMs: number
+  /** the N dispensers' first connect, all CONNACKs (hub: each secret checked, cache cold) */
+  connectMs: number
   /** dispensers that got their `active` (with its deadline) / their `idle` */
   gotOn: number
   gotOff: number
@@ -186,7 +198,7 @@ async function floorRun(n: number, dispensers: Dispensers): Promise<RunResult> {
     const readyMs = nowMs() - t0
     await sleep(1000)
     const rssIdleMb = rssMb(child.pid!)
-    await dispensers.connect(`mqtt://127.0.0.1:${port}`, n)
+    const { ms: connectMs } = await dispensers.connect(`mqtt://127.0.0.1:${port}`, n)
     await sleep(2000)
     const startS = Math.ceil(Date.now() / 1000) + 3
     const endS = startS + FLOOR_SESSION_S
@@ -198,7 +210,7 @@ async function floorRun(n: number, dispensers: Dispensers): Promise<RunResult> {
     const r = await collect(dispensers, n, endS)
     const { confirmed } = await ask<{ confirmed: { active: number; idle: number } }>(child, { type: 'results' }, 'results')
     await dispensers.disconnect()
-    return { ...measure(r, startS, endS, (id) => sessionBase + id), ...cpu, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: confirmed.active, confirmedOff: confirmed.idle }
+    return { ...measure(r, startS, endS, (id) => sessionBase + id), ...cpu, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), connectMs: Math.round(connectMs), confirmedOn: confirmed.active, confirmedOff: confirmed.idle }
   } finally {
     child.kill('SIGKILL')
   }
@@ -229,9 +241,16 @@ async function confirmedTotal(port: number): Promise<number> {
 /** One credential per bay, in the file the hub reads (as `dispenser-hub-cli machine add` writes it). */
 async function credentialsFile(n: number): Promise<string> {
   const file = emptyCredentials()
-  const hash = await hashSecret(SECRET)
+  const hash = LEGACY_SCRYPT ? await legacyScryptEntry(SECRET) : await hashSecret(SECRET)
   for (const id of ids(n)) file.machines[String(id)] = hash
   return JSON.stringify(file)
+}
+
+/** An entry as the CLI wrote it before issue 17 (scrypt N=2^12, r=8, p=1; still verified by the hub). */
+async function legacyScryptEntry(secret: string) {
+  const salt = Buffer.from('bench-salt-0123456789')
+  const hash = await new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, 32, { N: 4096, r: 8, p: 1 }, (e, key) => (e ? reject(e) : resolve(key))))
+  return { hash: hash.toString('base64'), salt: salt.toString('base64'), N: 4096, r: 8, p: 1, created_at: new Date().toISOString() }
 }
 
 async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null, main: string): Promise<RunResult> {
@@ -244,6 +263,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
   const out = openSync(join(dataDir, 'hub.log'), 'w')
   const env = {
     ...process.env,
+    ...HUB_ENV,
     HUB_DATA_DIR: dataDir,
     HUB_MACHINES: `1-${n}`,
     HUB_MQTT_PORT: String(mqttPort),
@@ -270,7 +290,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     if (Number.isNaN(readyMs)) throw new Error('hub not healthy within 30 s')
     await sleep(1000)
     const rssIdleMb = rssMb(child.pid!)
-    await dispensers.connect(`mqtt://127.0.0.1:${mqttPort}`, n)
+    const { ms: connectMs } = await dispensers.connect(`mqtt://127.0.0.1:${mqttPort}`, n)
     // Every bay online and its connect-time control confirmed before anything is booked.
     for (const end = Date.now() + 30_000; ; await sleep(250)) {
       const machines = (await (await api(httpPort, '/api/machines')).json()) as Array<{ online: boolean; status: string }>
@@ -316,7 +336,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     await dispensers.disconnect()
     failed = false
     // The hub counts Confirmations, not which: split on / off by what the dispensers got.
-    return { ...m, ...cpu, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), confirmedOn: Math.min(confirmed, m.gotOn), confirmedOff: Math.max(0, confirmed - m.gotOn) }
+    return { ...m, ...cpu, rssConnectedMb, rssIdleMb, readyMs: Math.round(readyMs), connectMs: Math.round(connectMs), confirmedOn: Math.min(confirmed, m.gotOn), confirmedOff: Math.max(0, confirmed - m.gotOn) }
   } finally {
     child.kill('SIGTERM')
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
@@ -339,6 +359,7 @@ function print(n: number, hub: RunResult, floor: RunResult, before: RunResult | 
     [`RSS with ${n} connected (MB)`, hub.rssConnectedMb, floor.rssConnectedMb, 'diff'],
     ['RSS idle, nothing connected (MB)', hub.rssIdleMb, floor.rssIdleMb, 'diff'],
     ['spawn -> ready (ms; hub: /api/health 200)', hub.readyMs, floor.readyMs, ''],
+    [`${n} dispensers connect, first time (ms)`, hub.connectMs, floor.connectMs, 'ratio'],
   ]
   console.log(`\nchangeover, ${n} bays (one session per bay, all starting in the same second)`)
   const compare = (a: number, b: number, kind: 'ratio' | 'diff' | '') =>
@@ -346,7 +367,7 @@ function print(n: number, hub: RunResult, floor: RunResult, before: RunResult | 
   const beforeHead = before ? `${'before'.padStart(10)}${'before/floor'.padStart(14)}` : ''
   console.log(`${'figure'.padEnd(50)}${'hub'.padStart(10)}${'floor'.padStart(10)}${'hub/floor'.padStart(12)}${beforeHead}`)
   rows.forEach(([label, a, b, kind], i) => {
-    const old = before ? [before.onP50, before.onP99, before.offP50, before.offP99, before.cpuOnMs, before.cpuOffMs, before.rssConnectedMb, before.rssIdleMb, before.readyMs][i]! : null
+    const old = before ? [before.onP50, before.onP99, before.offP50, before.offP99, before.cpuOnMs, before.cpuOffMs, before.rssConnectedMb, before.rssIdleMb, before.readyMs, before.connectMs][i]! : null
     const beforeCols = old !== null ? `${String(old).padStart(10)}${compare(old, b, kind).padStart(14)}` : ''
     console.log(`${label.padEnd(50)}${String(a).padStart(10)}${String(b).padStart(10)}${compare(a, b, kind).padStart(12)}${beforeCols}`)
   })
@@ -373,6 +394,7 @@ async function main() {
   const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
   const beforeMain = process.env.BENCH_HUB_BEFORE ?? null
   console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub ${main}${beforeMain ? ` (before: ${beforeMain})` : ''} vs bare Aedes ${readAedesVersion()}`)
+  console.log(`hub env: ${describeEnv(HUB_ENV)}${process.env.BENCH_UNIT_ENV === '0' ? ' (BENCH_UNIT_ENV=0)' : ' (the systemd unit\'s; BENCH_UNIT_ENV=0 runs without)'}; floor: no env added; bay secrets stored as ${LEGACY_SCRYPT ? 'scrypt N=2^12 r=8 (BENCH_SECRET_HASH=scrypt)' : 'HMAC-SHA-256 (as the CLI writes them)'}`)
   const credentials = await credentialsFile(Math.max(...sizes))
   const dispensers = dispenserProcess()
   let ok = true
