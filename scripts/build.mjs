@@ -4,17 +4,22 @@
 // Why a bundle (issue 17, start-up): the hub loads ~1,300 modules at start (typebox alone is 683
 // ESM files, fastify/aedes/ajv ~470 CommonJS files); resolving, reading and compiling them one by
 // one was ~1 s of a 2 s start and ~17 MB of RSS on the 2-core machine. One file loads in a
-// fraction of that. Code loaded only on first use (`await import(...)`) becomes a chunk under
-// dist/chunks/, read when it is first needed.
+// fraction of that.
 //
-// Kept outside the bundle: packages that find their own files next to their code at run time
-// (classic-level's native binding, swagger-ui's assets), and prom-client: src/metrics loads it
-// with `await import()`, and a CommonJS package split into a chunk that way would show only its
-// `default` export (esbuild), where Node's own loader gives the named ones too. (Any other
-// CommonJS package loaded with `await import()` belongs in this list for the same reason.) pino is
-// bundled: the hub starts no pino transport (those start workers by file path). Whitespace and syntax are minified (a third
-// less to parse at every start); names are kept, so stack traces still name the functions, and
-// dist/main.js.map maps them back to src/ (`node --enable-source-maps dist/main.js`).
+// Two files: dist/hub.cjs, the bundle of src/main.ts as one CommonJS script, and dist/main.js, the
+// entry (src/boot.ts), which loads it with a compile cache (Node's own where it has one, else V8's
+// code cache through vm.Script: see src/boot.ts). CommonJS because Node 20 can hand V8 cached code
+// only for a script, not for an ES module; the bundle runs strict, as the ES modules it is made of.
+// Code loaded on first use (`await import(...)` in src/) stays unevaluated until then: esbuild turns
+// those into calls of the module's init function (`supported: { 'dynamic-import': false }`).
+//
+// Kept outside the bundle, required from node_modules when first used: packages that find their
+// own files next to their code at run time (classic-level's native binding, swagger-ui's assets),
+// prom-client (loaded by src/metrics on first use) and mqtt (the bridge and the demo simulator
+// only: not parsed at every start). pino is bundled: the hub starts no pino transport (those start
+// workers by file path). Whitespace and syntax are minified (a third less to parse); names are
+// kept, so stack traces still name the functions, and dist/hub.cjs.map maps them back to src/
+// (`node --enable-source-maps dist/main.js`).
 import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -23,33 +28,28 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
- * Bundles src/main.ts into `${outdir}/main.js` (+ chunks/); resolves with esbuild's metafile (which
- * source files went into which output). outdir must sit in the repo root: the bundle finds
- * ../package.json and ../src/interfaces/public from there.
+ * Bundles src/main.ts into `${outdir}/hub.cjs` and the entry src/boot.ts into `${outdir}/main.js`;
+ * resolves with esbuild's metafile of both (which source files went into which output). outdir
+ * must sit in the repo root: the bundle finds ../package.json and ../src/interfaces/public from there.
  */
 export async function bundleMain(outdir = join(root, 'dist')) {
   const { build } = await import('esbuild')
+  // the ES-module bundle's chunks of earlier builds
   rmSync(join(outdir, 'chunks'), { recursive: true, force: true })
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: { main: 'src/main.ts' },
-    outdir,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: true,
-    // bundled CommonJS packages call require() for Node's own modules
-    banner: { js: "import { createRequire as __hubRequire } from 'node:module'; const require = __hubRequire(import.meta.url);" },
-    external: ['classic-level', '@fastify/swagger-ui', 'prom-client'],
-    minifyWhitespace: true,
-    minifySyntax: true,
-    metafile: true,
-    logLevel: 'warning',
+  const common = { absWorkingDir: root, outdir, bundle: true, platform: 'node', target: 'node20', sourcemap: true, minifyWhitespace: true, minifySyntax: true, metafile: true, logLevel: 'warning' }
+  const hub = await build({
+    ...common,
+    entryPoints: { hub: 'src/main.ts' },
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    supported: { 'dynamic-import': false },
+    // import.meta.url of the sources (files found next to the code) is the bundle's own URL
+    define: { 'import.meta.url': '__hubModuleUrl' },
+    banner: { js: `"use strict";const __hubModuleUrl=require("node:url").pathToFileURL(__filename).href;` },
+    external: ['classic-level', '@fastify/swagger-ui', 'prom-client', 'mqtt'],
   })
-  return result.metafile
+  const entry = await build({ ...common, entryPoints: { main: 'src/boot.ts' }, format: 'esm' })
+  return { inputs: { ...hub.metafile.inputs, ...entry.metafile.inputs }, outputs: { ...hub.metafile.outputs, ...entry.metafile.outputs } }
 }
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {

@@ -5,6 +5,7 @@
 import { ConfigError, loadConfig } from './config/index.js'
 import { createHub } from './hub.js'
 import { createLogger } from './lib/logger.js'
+import { HUB_STARTED, type CodeCacheStatus } from './lib/code-cache.js'
 
 async function main(): Promise<void> {
   // Everything the hub writes (LevelDB folders and files, credentials, admin token) is private:
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel)
   const hub = await createHub({ config, log })
+  // src/boot.ts makes the code cache now, when it needs one (it holds what the start compiled)
+  const started = (globalThis as Record<symbol, unknown>)[HUB_STARTED]
+  if (typeof started === 'function') log.info({ codeCache: (started as (dataDir: string) => CodeCacheStatus)(config.dataDir) }, 'code cache')
 
   let stopping = false
   const stop = (signal: string) => {

@@ -91,7 +91,7 @@ let processMetrics: Registry | undefined
  */
 function loadClient(): Promise<Client> {
   client ??= import('prom-client').then((loaded) => {
-    // prom-client is CommonJS: bundled into dist/main.js (esbuild) its exports arrive as `default` only.
+    // prom-client is CommonJS: required by the bundle (esbuild's interop) its exports arrive as `default` too.
     const prom = ((loaded as { default?: Client }).default ?? loaded) as Client
     processMetrics = new prom.Registry()
     prom.collectDefaultMetrics({ register: processMetrics })

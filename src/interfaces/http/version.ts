@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 
 /**
  * The package version for /api/health and OpenAPI: package.json sits two or three levels up from
- * this file in src/ and dist/, one level up from dist/main.js, the bundle this file is part of there.
+ * this file in src/ and dist/, one level up from dist/hub.cjs, the bundle this file is part of there.
  */
 export function readVersion(): string {
   for (const rel of ['../../../package.json', '../../../../package.json', '../package.json']) {

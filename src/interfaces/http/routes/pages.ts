@@ -4,7 +4,7 @@
  * fewer than ten files with fixed names, no directory listing, no traversal (names must
  * match a strict pattern and exist in the folder), and no extra dependency to pin.
  * The folder is src/interfaces/public, found from src/ (tsx), from dist/ (built) or from
- * dist/main.js (the bundle this file is part of in production).
+ * dist/hub.cjs (the bundle this file is part of in production).
  */
 import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'

@@ -1,0 +1,73 @@
+/**
+ * `node dist/main.js`, the process entry (issue 17, start-up): loads the hub's bundle,
+ * dist/hub.cjs (src/main.ts and everything it uses, scripts/build.mjs), with a compile cache in
+ * the data dir, `<HUB_DATA_DIR>/code-cache/`, so a start deserializes V8's code instead of
+ * compiling 2.6 MB of JavaScript again.
+ *
+ * - A Node with `module.enableCompileCache` (22.1+, the Pi's LTS) gets Node's own cache and loads
+ *   the bundle with require().
+ * - Node 20 has none: the bundle is compiled here as a vm.Script with V8's cachedData
+ *   (src/lib/code-cache.ts verifies the file first; V8 may still reject it). The cache is made
+ *   one second after the hub says it is up, so it holds the start's functions too; only when
+ *   there was none or V8 rejected it.
+ *
+ * The data dir comes from HUB_DATA_DIR (default ./data, as the settings). With only HUB_CONFIG
+ * naming it, it is known after the settings are read, inside the bundle: then no cache.
+ */
+import { readFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Script } from 'node:vm'
+import { cacheIdentity, HUB_STARTED, readCache, writeCache, type CodeCacheStatus } from './lib/code-cache.js'
+
+const WRITE_AFTER_MS = 1000
+
+// What the hub writes is private (src/main.ts sets the same): the cache folder included.
+process.umask(0o077)
+const bundle = join(dirname(fileURLToPath(import.meta.url)), 'hub.cjs')
+const dataDir = process.env.HUB_DATA_DIR || (process.env.HUB_CONFIG ? undefined : './data')
+const cacheDir = dataDir === undefined ? undefined : join(resolve(dataDir), 'code-cache')
+const enableCompileCache = (Module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache
+
+if (typeof enableCompileCache === 'function') {
+  if (cacheDir !== undefined) {
+    try {
+      enableCompileCache(cacheDir)
+    } catch {
+      // a cache Node cannot use is no reason not to start
+    }
+  }
+  started(() => (cacheDir === undefined ? 'off' : 'node'))
+  createRequire(import.meta.url)(bundle)
+} else {
+  runWithCodeCache()
+}
+
+/** What src/main.ts calls once the hub is up; it logs what the start did with the cache. */
+function started(hook: (hubDataDir: string) => CodeCacheStatus): void {
+  ;(globalThis as Record<symbol, unknown>)[HUB_STARTED] = hook
+}
+
+function runWithCodeCache(): void {
+  const source = readFileSync(bundle, 'utf8')
+  const id = cacheIdentity(source)
+  const cached = cacheDir === undefined ? undefined : readCache(cacheDir, id)
+  // CommonJS's wrapper, on the bundle's first line: line numbers (and the source map) stay right.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, ...(cached && { cachedData: cached }) })
+  const status: CodeCacheStatus = cacheDir === undefined ? 'off' : !cached ? 'made' : script.cachedDataRejected === true ? 'rejected' : 'used'
+  started((hubDataDir) => {
+    if (cacheDir === undefined || status === 'used') return status
+    if (join(resolve(hubDataDir), 'code-cache') !== cacheDir) return 'off'
+    setTimeout(() => {
+      try {
+        writeCache(cacheDir, id, script.createCachedData())
+      } catch {
+        // read-only or full: the next start compiles from source, as without a cache
+      }
+    }, WRITE_AFTER_MS).unref()
+    return status
+  })
+  const module = { exports: {} }
+  ;(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle))
+}
