@@ -12,7 +12,7 @@ import type { HubEvents } from '../protocol/events.js'
 import type { Alert, AlertKind, DesiredState, MachineState } from '../protocol/messages.js'
 import { acknowledge, clearAlerts, raiseAlert, reopen, reopenable, updateAlert } from './alerts.js'
 import { initialPresence, type Presence } from './presence.js'
-import { LAST_SEEN_WRITE_INTERVAL_S, emptyRecord, recordFingerprint, stateFingerprint, toMachineState, type MachineRecord } from './record.js'
+import { LAST_SEEN_WRITE_INTERVAL_S, emptyRecord, sameDurable, sameShown, toMachineState, type MachineRecord } from './record.js'
 import type { MachineStore } from './store.js'
 import type { ReportEntry } from './types.js'
 
@@ -25,8 +25,10 @@ export interface Entry {
   /** connected, no report yet on this connection (see handlers.ts) */
   fresh: boolean
   history: ReportEntry[]
-  shown: string
-  persisted: string
+  /** the state last announced in 'machine.changed' (or at load) */
+  shown: MachineState | null
+  /** the record as last written (or loaded), a shallow copy; null: the next update writes */
+  saved: MachineRecord | null
   persistedLastSeen: number | null
 }
 
@@ -77,24 +79,24 @@ export function createMachineTable(deps: MachineTableDeps): MachineTable {
 
   const show = (e: Entry) => {
     const machine = stateOf(e)
-    const print = stateFingerprint(machine)
-    if (print === e.shown) return
-    e.shown = print
+    if (e.shown !== null && sameShown(machine, e.shown)) return
+    e.shown = machine
     events.emit('machine.changed', { machine })
   }
 
   const persist = (e: Entry, audit: readonly AuditDraft[] = []): Promise<void> | null => {
-    const print = recordFingerprint(e.record)
     const seen = e.record.last_seen
     const stale = seen !== null && (e.persistedLastSeen === null || seen - e.persistedLastSeen >= LAST_SEEN_WRITE_INTERVAL_S)
     // Nothing durable changed: nothing to record either.
-    if (print === e.persisted && !stale) return null
-    e.persisted = print
+    if (e.saved !== null && sameDurable(e.record, e.saved) && !stale) return null
+    // A shallow copy is a snapshot: the record's nested parts are replaced, never changed in place.
+    const saved = { ...e.record }
+    e.saved = saved
     e.persistedLastSeen = seen
     const ops = audit.length > 0 && deps.audit ? deps.audit.ops(audit) : []
-    return store.save(e.record, ops).catch((error: unknown) => {
-      // Not on disk: make the next change write the record again.
-      e.persisted = ''
+    return store.save(saved, ops).catch((error: unknown) => {
+      // Not on disk: make the next change write the record again (unless a later one is on its way).
+      if (e.saved === saved) e.saved = null
       throw error
     })
   }
@@ -109,9 +111,9 @@ export function createMachineTable(deps: MachineTableDeps): MachineTable {
         if (record.offline_reason === null) record.offline_reason = 'not connected since the hub started'
         const entry: Entry = {
           record, presence: initialPresence(record.last_seen, record.offline_reason), desired: null, force: false, fresh: false, history: [],
-          shown: '', persisted: recordFingerprint(record), persistedLastSeen: record.last_seen,
+          shown: null, saved: { ...record }, persistedLastSeen: record.last_seen,
         }
-        entry.shown = stateFingerprint(stateOf(entry))
+        entry.shown = stateOf(entry)
         table.set(id, entry)
       }
     },

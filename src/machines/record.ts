@@ -60,20 +60,60 @@ export function toMachineState(r: MachineRecord, online: boolean, desired: Desir
   }
 }
 
+/** What a heartbeat moves: no durable write and no 'machine.changed' of its own. */
+type Heartbeat = 'last_seen' | 'rssi' | 'uptime_s'
+
+/** Every other field; the check below fails to compile when a field is added and not listed. */
+const DURABLE_FIELDS = [
+  'machine_id', 'reported_status', 'ball_level', 'session_id', 'scheduled_until', 'firmware', 'ip_address', 'offline_reason', 'error', 'admin', 'direct',
+] as const satisfies ReadonlyArray<Exclude<keyof MachineRecord, Heartbeat | 'alerts'>>
+const SHOWN_FIELDS = [
+  'machine_id', 'status', 'online', 'reported_status', 'ball_level', 'session_id', 'scheduled_until', 'offline_reason', 'firmware', 'ip_address', 'error',
+] as const satisfies ReadonlyArray<Exclude<keyof MachineState, Heartbeat | 'desired'>>
+/** the envelope fields a MachineState may carry on the wire; toMachineState never sets them */
+type EnvelopeField = 'timestamp' | 'origin_node' | 'destination_node' | 'exchange_id'
+type Unlisted<T, Listed> = Exclude<keyof T, Listed>
+const everyField: [
+  Unlisted<MachineRecord, (typeof DURABLE_FIELDS)[number] | Heartbeat | 'alerts'>,
+  Unlisted<MachineState, (typeof SHOWN_FIELDS)[number] | Heartbeat | 'desired' | EnvelopeField>,
+] extends [never, never]
+  ? true
+  : never = true
+void everyField
+
 /**
  * What counts as a change worth a durable write: everything but the fields a 30 s heartbeat
  * moves anyway (last_seen, rssi, uptime_s). 1,000 machines x heartbeat would otherwise mean
  * 33 synced writes a second on the Pi's SD card.
+ *
+ * Compared field by field, not as JSON (issue 17: two JSON texts per report and Confirmation,
+ * thousands in a 1,000-bay changeover). Nested parts (admin, direct, each alert) are never changed
+ * in place, only replaced, so a reference check finds every change; the alert list is compared
+ * element by element because alerts.ts returns a fresh list even when nothing changed.
  */
-export function recordFingerprint(r: MachineRecord): string {
-  const { last_seen: _l, rssi: _r, uptime_s: _u, ...rest } = r
-  return JSON.stringify(rest)
+export function sameDurable(a: MachineRecord, b: MachineRecord): boolean {
+  for (const k of DURABLE_FIELDS) if (a[k] !== b[k]) return false
+  return sameList(a.alerts, b.alerts)
 }
 
-/** The same rule for 'machine.changed' events. */
-export function stateFingerprint(s: MachineState): string {
-  const { last_seen: _l, rssi: _r, uptime_s: _u, timestamp: _t, ...rest } = s
-  return JSON.stringify(rest)
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** The same rule for 'machine.changed' events: a change of anything but last_seen, rssi, uptime_s. */
+export function sameShown(a: MachineState, b: MachineState): boolean {
+  for (const k of SHOWN_FIELDS) if (a[k] !== b[k]) return false
+  return sameDesired(a.desired, b.desired)
+}
+
+/** Desired states are built afresh on every reconcile: equal when every field is. */
+function sameDesired(a: DesiredState | null, b: DesiredState | null): boolean {
+  if (a === b) return true
+  if (a === null || b === null) return false
+  return a.status === b.status && a.session_id === b.session_id && a.scheduled_until === b.scheduled_until && a.source === b.source && a.holder === b.holder
 }
 
 /** last_seen is still refreshed on disk now and then, so a restart shows roughly when a machine was last heard. */

@@ -26,7 +26,11 @@ export interface Loaded {
 
 export interface MachineStore {
   load(): Promise<Loaded>
-  /** Resolves when `record` (as passed now) and `audit` (its audit entries) are durable, in one batch. */
+  /**
+   * Resolves when `record` and `audit` (its audit entries) are durable, in one batch. `record` is
+   * a snapshot the caller no longer changes (the machine table passes a copy): it is written as
+   * it is when its batch goes out.
+   */
   save(record: MachineRecord, audit?: readonly AuditOp[]): Promise<void>
   /** Resolves when the exchange-id reservation is durable. */
   reserveExchangeIds(until: number): Promise<void>
@@ -74,7 +78,7 @@ export function createMachineStore(db: MachineDb): MachineStore {
     },
     save(record, audit = []) {
       const b = batch()
-      b.records.set(record.machine_id, structuredClone(record))
+      b.records.set(record.machine_id, record)
       b.audit.push(...audit)
       return b.done
     },
