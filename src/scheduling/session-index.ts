@@ -113,6 +113,12 @@ export interface Tx extends SessionView {
   readonly afterCommit: Array<() => void>
   /** the calendar a step of this batch set: later steps of the batch book against it */
   calendar: CompiledCalendar | undefined
+  /**
+   * set when a read saw (or could have seen) a change of this batch that is not durable yet; the
+   * writer resets it before each step: a step that changed nothing and saw nothing pending was
+   * decided on durable state alone, and may be answered before the batch's write (writer.ts)
+   */
+  readPending: boolean
 }
 
 export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
@@ -120,38 +126,55 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
   const keyWrites = new Map<string, RememberedKey>()
   const archives = new Map<number, StoredSession>()
   let max = index.maxId()
-  const get = (id: number) => writes.get(id) ?? (archives.has(id) ? undefined : index.get(id))
-  return {
+  const pending = (id: number) => writes.has(id) || archives.has(id)
+  const tx: Tx = {
     writes,
     archives,
     archive(entry) {
       // Only a session untouched by this batch moves: the archive gets exactly what is stored.
       if (!writes.has(entry.record.session_id)) archives.set(entry.record.session_id, entry)
     },
-    get,
+    get(id) {
+      if (pending(id)) tx.readPending = true
+      return writes.get(id) ?? (archives.has(id) ? undefined : index.get(id))
+    },
     sessionsOn(bays) {
-      const out = index.sessionsOn(bays).filter((r) => !writes.has(r.session_id) && !archives.has(r.session_id))
+      const out: SessionRecord[] = []
+      for (const r of index.sessionsOn(bays)) {
+        if (pending(r.session_id)) tx.readPending = true
+        else out.push(r)
+      }
       for (const { record } of writes.values()) {
-        if (record.status !== 'cancelled' && record.machine_id.some((b) => bays.includes(b))) out.push(record)
+        if (!record.machine_id.some((b) => bays.includes(b))) continue
+        tx.readPending = true
+        if (record.status !== 'cancelled') out.push(record)
       }
       return out
     },
     openRecords() {
+      if (writes.size > 0 || archives.size > 0) tx.readPending = true
       const out = index.openRecords().filter((r) => !writes.has(r.session_id))
       for (const { record } of writes.values()) if (isOpen(record)) out.push(record)
       return out
     },
     idOfExternal(externalId) {
+      if (writes.size > 0) tx.readPending = true
       for (const { record } of writes.values()) if (record.external_id === externalId) return record.session_id
       return index.idOfExternal(externalId)
     },
     idOfPayment(paymentId) {
+      if (writes.size > 0) tx.readPending = true
       for (const { record } of writes.values()) if (paymentIds(record).includes(paymentId)) return record.session_id
       return index.idOfPayment(paymentId)
     },
     // Above every id ever stored, so ids stay unique across restarts (the index reloads them all).
-    // Clients never choose a new session's id, so only the hub's own allocations move `max`.
-    freeId: () => (max < MAX_SESSION_ID ? max + 1 : undefined),
+    // Clients never choose a new session's id, so only the hub's own allocations move `max`. (An
+    // id only shows in an answer with the session it was given to, a write; only "none left
+    // because of this batch" is an answer decided by it.)
+    freeId() {
+      if (max >= MAX_SESSION_ID && index.maxId() < MAX_SESSION_ID) tx.readPending = true
+      return max < MAX_SESSION_ID ? max + 1 : undefined
+    },
     put(entry) {
       writes.set(entry.record.session_id, entry)
       const id = entry.record.session_id
@@ -161,11 +184,16 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
     extraOps: [],
     afterCommit: [],
     calendar: undefined,
-    remembered: (id, nowS) => keyWrites.get(id) ?? keys.get(id, nowS),
+    readPending: false,
+    remembered(id, nowS) {
+      if (keyWrites.has(id)) tx.readPending = true
+      return keyWrites.get(id) ?? keys.get(id, nowS)
+    },
     remember(entry) {
       if (!keyWrites.has(entry.id)) keyWrites.set(entry.id, entry)
     },
   }
+  return tx
 }
 
 /** The payment ids a session answers to: its recorded payments and its terminal request. */

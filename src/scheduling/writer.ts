@@ -72,22 +72,43 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
   let batches = 0
   let steps = 0
 
+  /** How much a Tx holds to write or do: a step that leaves it unchanged changed nothing. */
+  const changesIn = (tx: Tx) => tx.writes.size + tx.keyWrites.size + tx.archives.size + tx.extraOps.length + tx.afterCommit.length
+  const settle = (job: Job, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+    if (outcome.ok) job.resolve(outcome.value)
+    else job.reject(outcome.error)
+  }
+
   /**
    * Plans and durably writes one batch, then applies it to the index. Resolves with what is left
    * to do, announcing it (events, then answers); nothing when the write failed (callers told).
+   *
+   * issue 17: a step that changed nothing, emitted nothing and read nothing this batch changed (a
+   * refused booking, a repeat) was decided on durable state alone: its caller need not wait for
+   * this batch's sync. Its answer goes to `early`, which gives it out once the batch before is
+   * announced (so a caller hears of its earlier change first), not after this batch's write.
    */
-  const commit = async (jobs: Job[]): Promise<(() => void) | undefined> => {
+  const commit = async (jobs: Job[], early: (answer: () => void) => void = (answer) => answer()): Promise<(() => void) | undefined> => {
     // A real timer on purpose: it orders work on the event loop and measures no time.
     if (jobs.some((job) => job.afterDeliveries)) await new Promise((resolve) => setTimeout(resolve, 1))
     const tx = createTx(index, keys)
     const events: ChangeEvent[] = []
-    const outcomes = jobs.map((job) => {
+    const answered = new Set<number>()
+    const outcomes = jobs.map((job, i) => {
+      const before = changesIn(tx)
+      const eventsBefore = events.length
+      const calendarBefore = tx.calendar
+      tx.readPending = calendarBefore !== undefined
+      let outcome: { ok: true; value: unknown } | { ok: false; error: unknown }
       try {
-        return { ok: true as const, value: job.step(tx, (e) => events.push(e)) }
+        outcome = { ok: true as const, value: job.step(tx, (e) => events.push(e)) }
       } catch (error) {
-        return { ok: false as const, error }
+        outcome = { ok: false as const, error }
       }
+      if (!tx.readPending && changesIn(tx) === before && events.length === eventsBefore && tx.calendar === calendarBefore) answered.add(i)
+      return outcome
     })
+    if (answered.size > 0) early(() => answered.forEach((i) => settle(jobs[i]!, outcomes[i]!)))
     const entries = [...tx.writes.values()]
     const archive = [...tx.archives.values()]
     const remember = [...tx.keyWrites.values()]
@@ -99,7 +120,7 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
     } catch (error) {
       // Nothing of this batch is committed: the index is untouched and every caller hears the failure.
       log.error({ err: error, steps: jobs.length }, 'session write failed')
-      for (const job of jobs) job.reject(error)
+      jobs.forEach((job, i) => answered.has(i) || job.reject(error))
       return undefined
     }
     for (const entry of entries) index.put(entry)
@@ -118,11 +139,7 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
           log.error({ err: error, change: event.change, sessionId: event.session.session_id }, 'announcing a session change failed')
         }
       }
-      jobs.forEach((job, i) => {
-        const outcome = outcomes[i]!
-        if (outcome.ok) job.resolve(outcome.value)
-        else job.reject(outcome.error)
-      })
+      jobs.forEach((job, i) => answered.has(i) || settle(job, outcomes[i]!))
     }
   }
 
@@ -133,9 +150,13 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
         // The next batch is planned against the index that now holds this one, and its synced
         // write starts before this batch's events and answers go out: the disk is not idle while
         // the event loop announces (issue 17). Nothing is announced before it is durable, and
-        // batches are announced in order.
-        const next = queue.length > 0 ? commit(queue.splice(0, maxBatch)) : undefined
+        // batches are announced in order; the next batch's early answers come after this one's.
+        let announced = false
+        let waiting: (() => void) | undefined
+        const next = queue.length > 0 ? commit(queue.splice(0, maxBatch), (answer) => (announced ? answer() : (waiting = answer))) : undefined
         announce()
+        announced = true
+        waiting?.()
         announce = next ? await next : undefined
         // A failed batch announced nothing; what queued meanwhile still gets its own batch.
         if (!announce && next && queue.length > 0) announce = await commit(queue.splice(0, maxBatch))
