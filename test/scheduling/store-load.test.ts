@@ -52,3 +52,30 @@ t.test('an empty store loads nothing', async (t) => {
   t.teardown(() => db.close())
   t.same(await createLevelSessionStore(live as never, archive as never).load(), { sessions: [], keys: [], archivedMaxId: 0 })
 })
+
+t.test('the read goes to the root database and takes only this sublevel, whatever its neighbours are called', async (t) => {
+  const { db, store: live, archive } = openDb(t.testdir())
+  t.teardown(() => db.close())
+  const store = createLevelSessionStore(live as never, archive as never)
+  await store.write({ sessions: [session(1), session(2)], remember: [], forget: [] })
+  // neighbours whose names share the prefix, before and after it in key order, and a root key
+  await db.sublevel<string, unknown>('session', { valueEncoding: 'json' }).put('0000000000000003', session(3))
+  await db.sublevel<string, unknown>('sessions2', { valueEncoding: 'json' }).put('0000000000000004', session(4))
+  await db.sublevel<string, unknown>('sessions-x', { valueEncoding: 'json' }).put('0000000000000005', session(5))
+  await db.put('!sessions', session(6))
+  const reads: Array<Record<string, unknown>> = []
+  const rootIterator = db.iterator.bind(db)
+  ;(db as unknown as { iterator: typeof db.iterator }).iterator = ((options: Record<string, unknown>) => (reads.push(options), rootIterator(options as never))) as unknown as typeof db.iterator
+  const loaded = await store.load()
+  t.same(loaded.sessions, [session(1), session(2)], 'this sublevel only')
+  t.same(reads.filter((o) => o.gte === '!sessions!'), [{ gte: '!sessions!', lt: '!sessions"', keyEncoding: 'utf8', valueEncoding: 'utf8' }], 'one read of its range, as text, on the root')
+})
+
+t.test('a sublevel that is not json is read through itself', async (t) => {
+  const { db } = openDb(t.testdir())
+  t.teardown(() => db.close())
+  const text = db.sublevel<string, string>('sessions', { valueEncoding: 'utf8' })
+  await text.put('0000000000000001', JSON.stringify(session(1)))
+  const loaded = await createLevelSessionStore(text as never).load()
+  t.same(loaded.sessions, [], 'text values are not sessions (the sublevel decodes, not the store)')
+})
