@@ -24,12 +24,21 @@ import type { CreditErrorCode } from '../../credits/index.js'
 import type { PaymentsErrorCode } from '../../payments/types.js'
 
 export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
+  readonly statusCode: number
+  readonly code: string
+
+  constructor(statusCode: number, code: string, message: string) {
+    // A refusal (4xx) is an answer, not a fault: its stack is never logged (only 5xx are), and
+    // capturing one through Fastify's hooks cost a refused booking more than deciding it (issue 17).
+    const limit = Error.stackTraceLimit
+    if (statusCode < 500) Error.stackTraceLimit = 0
+    try {
+      super(message)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+    this.statusCode = statusCode
+    this.code = code
     this.name = 'HttpError'
   }
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { statusForCode, validationMessage } from '../../../src/interfaces/http/errors.js'
+import { HttpError, statusForCode, validationMessage } from '../../../src/interfaces/http/errors.js'
 import { auth, buildWorld } from './world.js'
 
 t.test('domain codes map to statuses', async (t) => {
@@ -10,6 +10,18 @@ t.test('domain codes map to statuses', async (t) => {
     ['SESSION_FORBIDDEN', 403], ['SOMETHING_ELSE', 500],
   ]
   for (const [code, status] of table) t.equal(statusForCode(code), status, code)
+})
+
+t.test('a refusal (4xx) carries no stack, a fault (5xx) keeps its own; the stack limit is left as it was', async (t) => {
+  const limit = Error.stackTraceLimit
+  const refusal = new HttpError(409, 'SESSION_CONFLICT', 'bay 1 is taken by session 3')
+  t.equal(refusal.stack, 'HttpError: bay 1 is taken by session 3', 'no frames captured')
+  t.match(refusal, { statusCode: 409, code: 'SESSION_CONFLICT', message: 'bay 1 is taken by session 3', name: 'HttpError' })
+  t.ok(refusal instanceof Error && refusal instanceof HttpError)
+  const fault = new HttpError(500, 'INTERNAL', 'route has no role guard')
+  t.match(fault.stack, /\n\s+at /, 'frames for what gets logged')
+  t.equal(Error.stackTraceLimit, limit)
+  t.match(new Error('after').stack, /\n\s+at /, 'other errors still capture theirs')
 })
 
 t.test('validation messages name the field', async (t) => {
