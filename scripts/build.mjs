@@ -13,8 +13,8 @@
 // Code loaded on first use (`await import(...)` in src/) stays unevaluated until then: esbuild turns
 // those into calls of the module's init function (`supported: { 'dynamic-import': false }`).
 //
-// Kept outside the bundle, required from node_modules when first used: packages that find their
-// own files next to their code at run time (classic-level's native binding, swagger-ui's assets),
+// Kept outside the bundle, required from node_modules: what finds its own files next to its code at
+// run time (classic-level's native binding, below; swagger-ui's assets),
 // prom-client (loaded by src/metrics on first use) and mqtt (the bridge and the demo simulator
 // only: not parsed at every start). pino is bundled: the hub starts no pino transport (those start
 // workers by file path). Whitespace and syntax are minified (a third less to parse); names are
@@ -26,6 +26,20 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/**
+ * classic-level (LevelDB) is bundled but for its binding.js, which finds the native library next to
+ * itself (`node-gyp-build(__dirname)`): required from node_modules at run time. Its JavaScript and
+ * abstract-level's (~30 CommonJS files) then load with the bundle and its code cache instead of
+ * one by one through Node's loader at every start.
+ */
+const nativeBindingOutside = {
+  name: 'classic-level-binding',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/binding(\.js)?$/ }, (args) =>
+      /[\\/]node_modules[\\/]classic-level[\\/]/.test(args.importer) ? { path: 'classic-level/binding.js', external: true } : undefined)
+  },
+}
 
 /**
  * Bundles src/main.ts into `${outdir}/hub.cjs` and the entry src/boot.ts into `${outdir}/main.js`;
@@ -46,7 +60,8 @@ export async function bundleMain(outdir = join(root, 'dist')) {
     // import.meta.url of the sources (files found next to the code) is the bundle's own URL
     define: { 'import.meta.url': '__hubModuleUrl' },
     banner: { js: `"use strict";const __hubModuleUrl=require("node:url").pathToFileURL(__filename).href;` },
-    external: ['classic-level', '@fastify/swagger-ui', 'prom-client', 'mqtt'],
+    external: ['@fastify/swagger-ui', 'prom-client', 'mqtt'],
+    plugins: [nativeBindingOutside],
   })
   const entry = await build({ ...common, entryPoints: { main: 'src/boot.ts' }, format: 'esm' })
   return { inputs: { ...hub.metafile.inputs, ...entry.metafile.inputs }, outputs: { ...hub.metafile.outputs, ...entry.metafile.outputs } }

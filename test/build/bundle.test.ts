@@ -38,6 +38,8 @@ t.test('the bundled entry starts and serves REST, pages, /docs and MQTT', async 
   // used: never parsed with the bundle, and not loaded by a hub that needs neither (checked below)
   t.notOk(Object.keys(bundle![1].inputs).some((input) => input.startsWith('node_modules/mqtt/')), 'no MQTT client code in the bundle')
   t.ok(bundle![1].imports.some((i) => i.path === 'mqtt' && i.external), 'mqtt stays a package of its own')
+  t.ok(Object.keys(bundle![1].inputs).includes('node_modules/abstract-level/index.js'), 'LevelDB\'s JavaScript is bundled')
+  t.ok(bundle![1].imports.some((i) => i.path === 'classic-level/binding.js' && i.external), 'its native binding is required from node_modules')
 
   // which packages the started hub loaded, written by a preloaded probe when the process exits
   const probe = join(outdir, 'probe.cjs')
