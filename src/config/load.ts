@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
-import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { EnvNames, Settings, type SettingName } from './schema.js'
@@ -32,7 +31,6 @@ export class ConfigError extends Error {
   }
 }
 
-const validator = Compile(Settings)
 const envToKey = new Map<string, SettingName>(Object.entries(EnvNames).map(([key, env]) => [env, key as SettingName]))
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,8 +47,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     merged[key] = coerce(key as SettingName, value)
   }
   const withDefaults = Value.Default(Settings, merged) as Record<string, unknown>
-  if (!validator.Check(withDefaults)) {
-    const first = [...validator.Errors(withDefaults)][0]
+  // Checked once per process: TypeBox's interpreter, not a compiled validator (compiling the
+  // Settings schema cost the start four times the check it makes, issue 17).
+  if (!Value.Check(Settings, withDefaults)) {
+    const first = [...Value.Errors(Settings, withDefaults)][0]
     const key = (first?.instancePath.split('/')[1] ?? '') as SettingName
     const shown = key in EnvNames ? EnvNames[key] : key || '(settings)'
     throw new ConfigError(shown, `${first?.message ?? 'is invalid'} (got ${JSON.stringify(withDefaults[key])})`)
