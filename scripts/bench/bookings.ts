@@ -17,8 +17,10 @@
  * Also on the same hub process: the HTTP floor (GET /api/me with the same tokens and keep-alive:
  * token check, routing, a small JSON reply, no write), so a booking's own cost shows as the gap
  * to it; and the hub's CPU time per operation (/proc/<pid>/stat), which the machine's neighbours
- * disturb far less than the rate. BENCH_CLIENTS=8 and BENCH_SIDES=rest,mqtt,floor,pg narrow a
- * run; BENCH_CPU_PROF=<dir> profiles the hub.
+ * disturb far less than the rate. And the storage floor (lib/level-floor.ts): the same mix on an
+ * in-memory check and synced LevelDB batches alone, grouped as the hub's writer groups them: the
+ * most any door of the hub could reach on this disk. BENCH_CLIENTS=8 and
+ * BENCH_SIDES=rest,mqtt,floor,pg,level narrow a run; BENCH_CPU_PROF=<dir> profiles the hub.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -32,6 +34,7 @@ import { credentialsPath, hashSecret, newApiToken, readCredentials, sha256, writ
 import { percentile } from './lib/stats.js'
 import { runMix, type Backend, type MixResult } from './lib/booking-mix.js'
 import { findPostgresBin, startPostgres } from './lib/postgres.js'
+import { levelFloorBackend } from './lib/level-floor.js'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const [opsArg, roundsArg, baysArg] = process.argv.slice(2)
@@ -39,7 +42,7 @@ const OPS = Number(opsArg ?? 2000)
 const ROUNDS = Number(roundsArg ?? 1)
 const BAYS = Number(baysArg ?? 80)
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,8').split(',').map(Number)
-const SIDES = new Set((process.env.BENCH_SIDES ?? 'rest,mqtt,floor,pg').split(','))
+const SIDES = new Set((process.env.BENCH_SIDES ?? 'rest,mqtt,floor,pg,level').split(','))
 
 interface HubUnderTest {
   port: number
@@ -393,6 +396,8 @@ async function main() {
     if (SIDES.has('mqtt')) sides.push(['hub MQTT', mixOn((n) => mqttBackend(hub, n))])
     if (SIDES.has('floor')) sides.push(['hub floor', (clients, ops) => runFloor(hub, clients, ops)])
     if (pgServer && SIDES.has('pg')) sides.push(['PostgreSQL', mixOn((n) => postgresBackend(pgServer.port, pgServer.user, n))])
+    // The storage floor: the same mix on an in-memory check and synced LevelDB batches alone (lib/level-floor.ts).
+    if (SIDES.has('level')) sides.push(['LevelDB floor', mixOn(() => levelFloorBackend())])
     // PostgreSQL writes its dirty pages in the background after a run (bgwriter, checkpoints),
     // which would slow the next side's syncs on the same disk: flush them before moving on.
     const settle = async () => {
@@ -418,7 +423,7 @@ async function main() {
           await settle()
           const row = summarise(side, clients, latencies, result)
           // What the hub process spent per operation (its own CPU, whatever the neighbours do).
-          if (side !== 'PostgreSQL' && cpuBefore !== undefined && cpuAfter !== undefined) row.hubCpuUsPerOp = Math.round(((cpuAfter - cpuBefore) * 1000) / result.ops)
+          if (side.startsWith('hub ') && cpuBefore !== undefined && cpuAfter !== undefined) row.hubCpuUsPerOp = Math.round(((cpuAfter - cpuBefore) * 1000) / result.ops)
           rows.push(row)
           console.log(JSON.stringify({ round, side, clients, ...row.result, ...(row.hubCpuUsPerOp !== undefined && { hubCpuUsPerOp: row.hubCpuUsPerOp }) }))
         }
@@ -443,11 +448,11 @@ function print(rows: Row[], withReference: boolean) {
   }
   console.log(`\nbookings with durable confirmation, same operation mix (median of ${ROUNDS} round(s))`)
   console.log(`${'clients'.padEnd(9)}${'hub ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU µs/op'.padStart(11)}${withReference ? `${'PG ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'rate hub/PG'.padStart(13)}${'p99 hub/PG'.padStart(12)}` : ''}`)
-  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['hub MQTT', n], ['hub floor', n]] as const)) {
+  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['hub MQTT', n], ['hub floor', n], ['LevelDB floor', n]] as const)) {
     const h = pick(door, clients)
     if (!h) continue
     const p = door === 'hub floor' ? undefined : pick('PostgreSQL', clients)
-    let line = `${`${clients} ${door.slice(4)}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}${(h.cpuUs === undefined ? '-' : String(h.cpuUs)).padStart(11)}`
+    let line = `${`${clients} ${door === 'LevelDB floor' ? 'LevelDB' : door.slice(4)}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}${(h.cpuUs === undefined ? '-' : String(h.cpuUs)).padStart(11)}`
     if (p) line += `${String(p.perSecond).padStart(11)}${p.p50Ms.toFixed(1).padStart(9)}${p.p99Ms.toFixed(1).padStart(9)}${(h.perSecond / p.perSecond).toFixed(2).padStart(13)}${(h.p99Ms / p.p99Ms).toFixed(2).padStart(12)}`
     console.log(line)
   }
@@ -456,6 +461,13 @@ function print(rows: Row[], withReference: boolean) {
     const floor = pick('hub floor', clients)
     const rest = pick('hub REST', clients)
     if (floor && rest) console.log(`${clients} client(s): REST bookings at ${(rest.perSecond / floor.perSecond).toFixed(2)}x the HTTP floor (GET /api/me, ${floor.perSecond}/s, p99 ${floor.p99Ms.toFixed(1)} ms)`)
+    const level = pick('LevelDB floor', clients)
+    const pg = pick('PostgreSQL', clients)
+    if (level) {
+      const vsPg = pg ? `, ${(level.perSecond / pg.perSecond).toFixed(2)}x PostgreSQL` : ''
+      const hub = [rest && `REST at ${(rest.perSecond / level.perSecond).toFixed(2)}x`, pick('hub MQTT', clients) && `MQTT at ${(pick('hub MQTT', clients)!.perSecond / level.perSecond).toFixed(2)}x`].filter(Boolean).join(', ')
+      console.log(`${clients} client(s): LevelDB floor (same mix, in-memory check + synced batches, no doors) ${level.perSecond}/s${vsPg}${hub ? `; hub ${hub} it` : ''}`)
+    }
   }
 }
 
