@@ -242,7 +242,8 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
       return ok({ ...outcome.value, from: [...session.machine_id] })
     },
     availability: (query, options) => availability(query, options),
-    desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.sessionsOn([machineId]), at),
+    // Only open sessions can be running (rules.ts phaseAt): asked per bay at every reconcile and tick.
+    desiredStateFor: (machineId, at) => desiredStateFor(machineId, service.openOn(machineId), at),
     recheck: () => ticker.consider(nowS()),
     closingAfter: (at) => service.calendar().closingAfter(at),
     calendar: () => calendarReply(),

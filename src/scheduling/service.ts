@@ -407,6 +407,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     idOfExternal: (externalId: string) => index.idOfExternal(externalId),
     records: () => [...index.all()].map((e) => e.record),
     sessionsOn: (bays: readonly number[]) => index.sessionsOn(bays),
+    openOn: (bay: number) => index.openOn(bay),
     idle: () => writer.idle(),
     stats: () => writer.stats(),
   }

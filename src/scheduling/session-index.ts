@@ -22,6 +22,11 @@ export interface SessionView {
 }
 
 export interface SessionIndex extends SessionView {
+  /**
+   * the open sessions (held, reserved, active, maintenance) on a bay: the only ones that can make
+   * it dispense (rules.ts phaseAt), without the bay's weeks of ended ones (issue 17)
+   */
+  openOn(bay: number): SessionRecord[]
   put(entry: StoredSession): void
   /** drops an archived session (its id stays below maxId: never reused) */
   remove(id: number): void
@@ -39,10 +44,14 @@ export function createSessionIndex(): SessionIndex {
   const byExternal = new Map<string, number>()
   const byPayment = new Map<string, number>()
   const open = new Set<number>()
+  const openByBay = new Map<number, Set<number>>()
   let max = 0
 
   const unlink = (record: SessionRecord) => {
-    for (const bay of record.machine_id) byBay.get(bay)?.delete(record.session_id)
+    for (const bay of record.machine_id) {
+      byBay.get(bay)?.delete(record.session_id)
+      openByBay.get(bay)?.delete(record.session_id)
+    }
     open.delete(record.session_id)
   }
   const link = (record: SessionRecord) => {
@@ -53,7 +62,14 @@ export function createSessionIndex(): SessionIndex {
         set.add(record.session_id)
       }
     }
-    if (isOpen(record)) open.add(record.session_id)
+    if (isOpen(record)) {
+      open.add(record.session_id)
+      for (const bay of record.machine_id) {
+        let set = openByBay.get(bay)
+        if (!set) openByBay.set(bay, (set = new Set()))
+        set.add(record.session_id)
+      }
+    }
     if (record.external_id !== undefined) byExternal.set(record.external_id, record.session_id)
     // Payments are never removed from a session, so the map only grows with them.
     for (const id of paymentIds(record)) byPayment.set(id, record.session_id)
@@ -67,6 +83,11 @@ export function createSessionIndex(): SessionIndex {
       return [...ids].map((id) => byId.get(id)!.record)
     },
     openRecords: () => [...open].map((id) => byId.get(id)!.record),
+    openOn(bay) {
+      const out: SessionRecord[] = []
+      for (const id of openByBay.get(bay) ?? []) out.push(byId.get(id)!.record)
+      return out
+    },
     idOfExternal: (externalId) => byExternal.get(externalId),
     idOfPayment: (paymentId) => byPayment.get(paymentId),
     put(entry) {
