@@ -23,6 +23,7 @@ import { createLogLimiter } from './log-limiter.js'
 import { JsonBytes, type BrokerPort, type ClientIdentity, type InboundMessage } from './port.js'
 import { trackConnections, type ConnectionTracker } from './connection-tracker.js'
 import { topicMatches } from './topic-filter.js'
+import { createSilentTopics } from './silent-topics.js'
 
 export type { BrokerPort, ClientIdentity, DisconnectReason, InboundMessage, Role } from './port.js'
 export { JsonBytes } from './port.js'
@@ -142,6 +143,21 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     }
   }
 
+  // issue 17: a hub publish nobody would receive is dropped before Aedes (silent-topics.ts).
+  // Live subscriptions are in Aedes's router (mqemitter's matcher, which has no public lookup: if
+  // it is not where it was, nothing is dropped); a persistent session's, while it is offline, only
+  // in the persistence.
+  const matcher = (aedes as unknown as { mq?: { _matcher?: { match?: (topic: string) => unknown[] } } }).mq?._matcher
+  const silent = createSilentTopics({
+    live: (topic) => (typeof matcher?.match === 'function' ? matcher.match(topic).length > 0 : undefined),
+    stored: async (topic) => (await persistence.subscriptionsByTopic(topic)).length > 0,
+    observed: (topic) => [...publishObservers].some(({ filter }) => topicMatches(filter, topic)),
+  })
+  aedes.on('subscribe', () => silent.changed())
+  aedes.on('unsubscribe', () => silent.changed())
+  aedes.on('client', () => silent.changed())
+  aedes.on('clientDisconnect', () => silent.changed())
+
   // $SYS and the refusal sink ($hub/refused) start with '$': never delivered to handlers.
   aedes.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$')) return
@@ -173,6 +189,10 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     ports: listeners.ports,
     metrics: () => counters.families(),
     publish(topic, payload, options = {}) {
+      const retain = options.retain ?? false
+      // Nobody subscribed, nobody observing: MQTT would drop it, so it never enters Aedes.
+      if (!retain && silent.isSilent(topic)) return Promise.resolve()
+      if (!retain) silent.learn(topic)
       return new Promise((resolve, reject) => {
         aedes.publish(
           { cmd: 'publish', topic, payload: payload instanceof JsonBytes ? payload.bytes : Buffer.from(JSON.stringify(payload)), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
@@ -188,6 +208,7 @@ export async function createBroker({ config, log, credentials, clock = systemClo
     onPublish(filter, handler) {
       const entry = { filter, handler }
       publishObservers.add(entry)
+      silent.changed()
       return () => publishObservers.delete(entry)
     },
     onClientUp: (handler) => tracked.onUp(handler),

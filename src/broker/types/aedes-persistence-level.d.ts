@@ -10,5 +10,7 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     storeRetained(packet: { topic: string; payload: Buffer }): Promise<void>
     /** a PUBACK (or a stored packet being dropped): forgets the in-flight copy, answers it if there was one */
     outgoingClearMessageId(client: { id: string; clean: boolean }, packet: { cmd: string; messageId?: number }): Promise<unknown>
+    /** the stored subscriptions (persistent sessions) whose filter matches `topic` */
+    subscriptionsByTopic(topic: string): Promise<unknown[]>
   }
 }
