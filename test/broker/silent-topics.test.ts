@@ -119,7 +119,7 @@ t.test('the real broker: a hub-side observer and a retained message are never dr
   await b.broker.publish('internal/reservation', { n: 0 }, { qos: 1 })
   await turn()
   const observed: string[] = []
-  b.broker.onPublish('internal/#', (m) => observed.push(`${m.topic} ${m.payload.toString()}`))
+  b.broker.onPublish!('internal/#', (m) => observed.push(`${m.topic} ${m.payload.toString()}`))
   await b.broker.publish('internal/reservation', { n: 'observed' }, { qos: 1 })
   await until(() => observed.length === 1, 5000, 'the observer sees it')
   t.same(observed, ['internal/reservation {"n":"observed"}'])
