@@ -132,7 +132,8 @@ export async function authenticate(
   throttle?: AuthThrottle,
 ): Promise<AuthOutcome> {
   const refuse = (error: HttpError): AuthOutcome => ({ ok: false, error })
-  const wait = await throttle?.authBlocked(request)
+  const blocked = throttle?.authBlocked(request)
+  const wait = blocked === undefined ? undefined : await blocked
   if (wait !== undefined) return { ok: false, error: tooManyFailures(wait), retryAfterS: wait }
   const token = bearerToken(request)
   if (token) {

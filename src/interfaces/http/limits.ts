@@ -15,8 +15,8 @@ import type { Config } from '../../config/index.js'
 import { HttpError } from './errors.js'
 
 export interface HttpLimits {
-  /** seconds until this address may try a token again; undefined = it may now */
-  authBlocked(request: FastifyRequest): Promise<number | undefined>
+  /** seconds until this address may try a token again; undefined = it may now (then often without a promise) */
+  authBlocked(request: FastifyRequest): Promise<number | undefined> | undefined
   /** count one failed token check of this address */
   authFailed(request: FastifyRequest): Promise<void>
   /** preHandler for booking routes (after the role guard: keyed by the token's node name) */
@@ -29,13 +29,39 @@ export async function installLimits(app: FastifyInstance, config: Pick<Config, '
   // The plugin's default key throws when the socket has no address any more (closed early,
   // in-memory injection): an address-less request shares one bucket instead.
   const address = (request: FastifyRequest) => normalizeIP(request.ip ?? 'unknown', 64)
-  const failures = app.createRateLimit({ max: config.httpAuthFailuresPerMinute, timeWindow: 60_000, keyGenerator: address })
+  const windowMs = 60_000
+  const failures = app.createRateLimit({ max: config.httpAuthFailuresPerMinute, timeWindow: windowMs, keyGenerator: address })
+  // issue 17: every request with a token asked the plugin's store whether its address is blocked.
+  // An address can only be over the limit within a window of one of its failures, so the addresses
+  // with a failure are noted, with when that window ends at the latest (the store's own window
+  // starts at the first failure and is never later); any other address skips the store. Bounded:
+  // with too many noted, every address asks the store until all they could have counted is over.
+  const noted = new Map<string, number>()
+  // below the plugin's in-memory store (an LRU of 5,000 keys), which forgets addresses past that anyway
+  const MAX_NOTED = 4096
+  let askAllUntil = 0
+  const mayBeBlocked = (key: string, now: number) => now < askAllUntil || (noted.get(key) ?? 0) > now
+  const note = (key: string, now: number) => {
+    const until = now + windowMs + 1000
+    if (now < askAllUntil || (noted.size >= MAX_NOTED && !noted.has(key) && !sweep(now))) {
+      askAllUntil = Math.max(askAllUntil, until)
+      noted.clear()
+      return
+    }
+    noted.set(key, until)
+  }
+  /** drops what is over; true when there is room again */
+  const sweep = (now: number) => {
+    for (const [key, until] of noted) if (until <= now) noted.delete(key)
+    return noted.size < MAX_NOTED
+  }
   return {
-    async authBlocked(request) {
-      const status = await failures(request, { increment: false })
-      return !status.isAllowed && status.isExceeded ? Math.max(1, status.ttlInSeconds) : undefined
+    authBlocked(request) {
+      if (!mayBeBlocked(address(request), Date.now())) return undefined
+      return failures(request, { increment: false }).then((status) => (!status.isAllowed && status.isExceeded ? Math.max(1, status.ttlInSeconds) : undefined))
     },
     async authFailed(request) {
+      note(address(request), Date.now())
       await failures(request)
     },
     booking(keyOf) {
