@@ -10,7 +10,7 @@ import type { MachineControl } from '../protocol/messages.js'
 import type { MachineTable } from './machine-table.js'
 import type { CommandDriver, CommandOutcomes } from './command-driver.js'
 import type { DispenserHandlers } from './dispenser-adapter.js'
-import { applyReport, ballAlertChanges, ballAlertMessage, pushHistory } from './telemetry.js'
+import { applyReport, ballAlertChanges, ballAlertMessage } from './telemetry.js'
 
 function describe(c: MachineControl): string {
   return c.session_id !== null ? `${c.status} (session ${c.session_id})` : c.status
@@ -74,7 +74,7 @@ export function createReportHandler(deps: { table: MachineTable; driver: Command
         .update(id, (e, fx) => {
           Object.assign(e.record, applyReport(e.record, report))
           e.record.last_seen = nowS
-          e.history = pushHistory(e.history, { received_at: nowS, report })
+          e.history.push({ received_at: nowS, report })
           const ball = ballAlertChanges(e.record.alerts.map((a) => a.kind), report.ball_level)
           if (ball.raise) fx.raise(ball.raise, ballAlertMessage(id, report.ball_level))
           if (ball.clear.length > 0) fx.clear(...ball.clear)

@@ -125,7 +125,7 @@ export function createMachines(deps: MachinesDeps): Machines {
   return {
     list,
     get: (id) => table.state(id),
-    history: (id) => table.get(id)?.history.slice() ?? [],
+    history: (id) => table.get(id)?.history.entries() ?? [],
     health(id, at) {
       const e = table.get(id)
       if (!e) return undefined

@@ -14,7 +14,7 @@ import { acknowledge, clearAlerts, raiseAlert, reopen, reopenable, updateAlert }
 import { initialPresence, type Presence } from './presence.js'
 import { LAST_SEEN_WRITE_INTERVAL_S, emptyRecord, sameDurable, sameShown, toMachineState, type MachineRecord } from './record.js'
 import type { MachineStore } from './store.js'
-import type { ReportEntry } from './types.js'
+import { ReportHistory } from './report-history.js'
 
 export interface Entry {
   record: MachineRecord
@@ -24,7 +24,7 @@ export interface Entry {
   force: boolean
   /** connected, no report yet on this connection (see handlers.ts) */
   fresh: boolean
-  history: ReportEntry[]
+  history: ReportHistory
   /** the state last announced in 'machine.changed' (or at load) */
   shown: MachineState | null
   /** the record as last written (or loaded), a shallow copy; null: the next update writes */
@@ -110,7 +110,7 @@ export function createMachineTable(deps: MachineTableDeps): MachineTable {
         // Nothing is connected to a hub that has just started; the old reason would mislead.
         if (record.offline_reason === null) record.offline_reason = 'not connected since the hub started'
         const entry: Entry = {
-          record, presence: initialPresence(record.last_seen, record.offline_reason), desired: null, force: false, fresh: false, history: [],
+          record, presence: initialPresence(record.last_seen, record.offline_reason), desired: null, force: false, fresh: false, history: new ReportHistory(),
           shown: null, saved: { ...record }, persistedLastSeen: record.last_seen,
         }
         entry.shown = stateOf(entry)

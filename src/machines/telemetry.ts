@@ -1,12 +1,9 @@
 /**
- * PURE report handling: keep what a machine last said about itself, bounded history, and
+ * PURE report handling: keep what a machine last said about itself (its history: report-history.ts), and
  * ball-level alerts with hysteresis — raised once per level crossing, cleared only when the
  * hopper is refilled to medium or full, so a sensor flickering low/urgent does not spam staff.
  */
 import type { AlertKind, BallLevel, MachineReport } from '../protocol/messages.js'
-import type { ReportEntry } from './types.js'
-
-export const HISTORY_LIMIT = 100
 
 export interface Telemetry {
   reported_status: MachineReport['status'] | null
@@ -48,11 +45,4 @@ export function ballAlertChanges(active: readonly AlertKind[], level: BallLevel)
 
 export function ballAlertMessage(id: number, level: BallLevel): string {
   return level === 'empty' ? `machine ${id} is out of balls` : `machine ${id} ball level is ${level}`
-}
-
-/** Appends, keeping the newest `limit` entries. */
-export function pushHistory(list: readonly ReportEntry[], entry: ReportEntry, limit = HISTORY_LIMIT): ReportEntry[] {
-  const next = list.length >= limit ? list.slice(list.length - limit + 1) : list.slice()
-  next.push(entry)
-  return next
 }

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { acknowledge, clearAlerts, raiseAlert } from '../../src/machines/alerts.js'
-import { applyReport, ballAlertChanges, pushHistory } from '../../src/machines/telemetry.js'
+import { applyReport, ballAlertChanges } from '../../src/machines/telemetry.js'
 import { emptyRecord } from '../../src/machines/record.js'
-import type { AlertKind, BallLevel } from '../../src/protocol/messages.js'
+import type { AlertKind, BallLevel, MachineReport } from '../../src/protocol/messages.js'
+import { ReportHistory } from '../../src/machines/report-history.js'
 
 t.test('a report updates telemetry and keeps fields it does not carry', async (t) => {
   const first = applyReport(emptyRecord(4), { machine_id: 4, status: 'idle', ball_level: 'low', firmware: '1.0.0', ip_address: '192.168.4.23', rssi: -61, uptime_s: 3600 })
@@ -31,9 +32,29 @@ t.test('ball alerts: once per level crossing, cleared only by a refill to medium
 })
 
 t.test('history is bounded, oldest dropped', async (t) => {
-  let h = pushHistory([], { received_at: 0, report: { machine_id: 1, status: 'idle', ball_level: 'full' } }, 3)
-  for (let i = 1; i < 5; i++) h = pushHistory(h, { received_at: i, report: { machine_id: 1, status: 'idle', ball_level: 'full' } }, 3)
-  t.same(h.map((e) => e.received_at), [2, 3, 4])
+  const h = new ReportHistory(3)
+  for (let i = 0; i < 5; i++) h.push({ received_at: i, report: { machine_id: 1, status: 'idle', ball_level: 'full' } })
+  t.same(h.entries().map((e) => e.received_at), [2, 3, 4])
+  t.equal(h.length, 3)
+  t.throws(() => new ReportHistory(0), /positive integer/)
+})
+
+t.test('history gives back each report as received: every field, absent ones absent, null kept', async (t) => {
+  const h = new ReportHistory(4)
+  t.same(h.entries(), [], 'empty at first')
+  const full: MachineReport = {
+    machine_id: 7, status: 'active', ball_level: 'low', scheduled_until: 1_764_600_600, session_id: 42, firmware: '1.4.2', ip_address: '192.168.4.107',
+    rssi: -61.5, uptime_s: 3600, timestamp: 1_764_600_000.25, origin_node: 'machine_007', destination_node: 'hub', exchange_id: 9,
+  }
+  const sparse: MachineReport = { machine_id: 7, status: 'idle', ball_level: 'full', session_id: null, scheduled_until: null }
+  const sent = [full, sparse, { ...full, uptime_s: 3630, rssi: -60 }, { ...full, firmware: '1.5.0', ip_address: '192.168.4.8' }, sparse, { ...sparse, status: 'maintenance' as const }]
+  sent.forEach((report, i) => h.push({ received_at: 1000 + i * 30.5, report: structuredClone(report) }))
+  const got = h.entries()
+  t.same(got, sent.slice(-4).map((report, i) => ({ received_at: 1000 + (i + 2) * 30.5, report })), 'the newest 4, oldest first, field for field')
+  t.strictSame(got.map((e) => Object.keys(e.report).length), [13, 13, 5, 5], 'a field the report lacked is not invented')
+  t.equal(got[2]!.report.session_id, null, 'null stays null')
+  got[0]!.report.status = 'error'
+  t.equal(h.entries()[0]!.report.status, 'active', 'callers get copies')
 })
 
 t.test('alerts: one open per kind, cleared with a time, acknowledgeable', async (t) => {
