@@ -8,8 +8,8 @@
  *   the bundle with require().
  * - Node 20 has none: the bundle is compiled here as a vm.Script with V8's cachedData
  *   (src/lib/code-cache.ts verifies the file first; V8 may still reject it). The cache is made
- *   one second after the hub says it is up, so it holds the start's functions too; only when
- *   there was none or V8 rejected it.
+ *   after the hub says it is up, in its first quiet second, so it holds the start's functions
+ *   too; only when there was none or V8 rejected it.
  *
  * The data dir comes from HUB_DATA_DIR (default ./data, as the settings). With only HUB_CONFIG
  * naming it, it is known after the settings are read, inside the bundle: then no cache.
@@ -22,6 +22,9 @@ import { Script } from 'node:vm'
 import { cacheIdentity, HUB_STARTED, readCache, writeCache, type CodeCacheStatus } from './lib/code-cache.js'
 
 const WRITE_AFTER_MS = 1000
+/** event-loop utilization below which a second counts as quiet */
+const QUIET_UTILIZATION = 0.2
+const MAX_WAITS = 60
 
 // What the hub writes is private (src/main.ts sets the same): the cache folder included.
 process.umask(0o077)
@@ -59,13 +62,20 @@ function runWithCodeCache(): void {
   started((hubDataDir) => {
     if (cacheDir === undefined || status === 'used') return status
     if (join(resolve(hubDataDir), 'code-cache') !== cacheDir) return 'off'
-    setTimeout(() => {
-      try {
-        writeCache(cacheDir, id, script.createCachedData())
-      } catch {
-        // read-only or full: the next start compiles from source, as without a cache
-      }
-    }, WRITE_AFTER_MS).unref()
+    // Serializing the code blocks the event loop for tens of ms: done in a quiet second, not
+    // while the hub is busy (bookings and controls right after a start), at the latest after a minute.
+    const whenQuiet = (tries: number) => {
+      const before = performance.eventLoopUtilization()
+      setTimeout(() => {
+        if (performance.eventLoopUtilization(before).utilization > QUIET_UTILIZATION && tries < MAX_WAITS) return whenQuiet(tries + 1)
+        try {
+          writeCache(cacheDir, id, script.createCachedData())
+        } catch {
+          // read-only or full: the next start compiles from source, as without a cache
+        }
+      }, WRITE_AFTER_MS).unref()
+    }
+    whenQuiet(0)
     return status
   })
   const module = { exports: {} }

@@ -375,7 +375,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       }
       index.raiseMaxId(loaded.archivedMaxId)
       for (const key of loaded.keys.sort((a, b) => a.at - b.at)) keys.put(key)
-      log.info({ sessions: [...index.all()].length, maxId: index.maxId(), idempotencyKeys: keys.size() }, 'sessions loaded')
+      log.info({ sessions: index.size(), maxId: index.maxId(), idempotencyKeys: keys.size() }, 'sessions loaded')
     },
     /** Live sessions that ended for good before `cutoffS`, oldest end first (archive.ts). */
     archivable(cutoffS: number): number[] {

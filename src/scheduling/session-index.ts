@@ -31,6 +31,7 @@ export interface SessionIndex extends SessionView {
   /** drops an archived session (its id stays below maxId: never reused) */
   remove(id: number): void
   all(): IterableIterator<StoredSession>
+  size(): number
   maxId(): number
   /** the allocator's floor: ids up to this exist elsewhere (the archive) */
   raiseMaxId(id: number): void
@@ -107,6 +108,7 @@ export function createSessionIndex(): SessionIndex {
       if (old.record.external_id !== undefined && byExternal.get(old.record.external_id) === id) byExternal.delete(old.record.external_id)
     },
     all: () => byId.values(),
+    size: () => byId.size,
     maxId: () => max,
     raiseMaxId(id) {
       if (id > max && id <= MAX_SESSION_ID) max = id
