@@ -13,7 +13,8 @@ function newest(dir) {
 }
 
 const stamp = 'dist/main.js'
-const stale = !existsSync(stamp) || newest('src') > statSync(stamp).mtimeMs || ['package.json', 'scripts/build.mjs'].some((f) => statSync(f).mtimeMs > statSync(stamp).mtimeMs)
+// dist/hub.cjs: the bundle dist/main.js loads (a dist/ of an older build may lack it)
+const stale = !existsSync(stamp) || !existsSync('dist/hub.cjs') || newest('src') > statSync(stamp).mtimeMs || ['package.json', 'scripts/build.mjs'].some((f) => statSync(f).mtimeMs > statSync(stamp).mtimeMs)
 if (stale) {
   console.error('building dist/ (src changed)')
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
