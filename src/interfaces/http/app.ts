@@ -47,7 +47,7 @@ import { MAX_PAYLOAD_BYTES } from '../../protocol/codec.js'
  * HTTP on the venue LAN, so no HSTS and no upgrade-insecure-requests (they would break the pages).
  * `connect-src 'self'` covers the same-origin /api/live WebSocket.
  */
-const securityHeaders = {
+export const securityHeaders = {
   hsts: false,
   contentSecurityPolicy: {
     useDefaults: false,
@@ -67,6 +67,49 @@ const securityHeaders = {
   },
   // The pages are never framed: no clickjacking of the admin overrides.
   frameguard: { action: 'deny' as const },
+}
+
+/** What a response-header middleware sets and removes. */
+export interface RecordedHeaders {
+  set: Array<[string, string]>
+  remove: string[]
+}
+
+type HeaderMiddleware = (req: never, res: never, next: (error?: unknown) => void) => void
+
+function recordOnce(middleware: HeaderMiddleware): RecordedHeaders | undefined {
+  const recorded: RecordedHeaders = { set: [], remove: [] }
+  let finished = false
+  let failed = false
+  const own = {
+    setHeader: (name: string, value: unknown) => recorded.set.push([name, String(value)]),
+    removeHeader: (name: string) => recorded.remove.push(name),
+  }
+  // Reading anything of the request, or of the response beyond setting headers: per request.
+  const req = new Proxy({}, { get: () => ((failed = true), undefined) })
+  const res = new Proxy(own, { get: (target, prop) => (Object.hasOwn(target, prop) ? target[prop as keyof typeof own] : ((failed = true), undefined)) })
+  try {
+    middleware(req as never, res as never, (error) => {
+      finished = true
+      if (error) failed = true
+    })
+  } catch {
+    return undefined
+  }
+  return finished && !failed ? recorded : undefined
+}
+
+/**
+ * Runs a header middleware against a recording response: helmet's headers for our options are the
+ * same on every response (no function in the CSP), so they are set from this list (issue 17:
+ * helmet walked its 13 middlewares per request). Undefined when the middleware does not finish at
+ * once, reads the request or the response, or sets other headers the second time (a nonce): then
+ * it must run per request.
+ */
+export function recordHeaders(middleware: HeaderMiddleware): RecordedHeaders | undefined {
+  const first = recordOnce(middleware)
+  const second = first && recordOnce(middleware)
+  return first && second && JSON.stringify(first) === JSON.stringify(second) ? first : undefined
 }
 
 function serializeRequest(req: { method: string; url: string; ip?: string }) {
@@ -109,9 +152,21 @@ export async function buildHttpApp(deps: HttpDeps) {
   })
   installErrorHandlers(app)
   // Helmet's headers, built once: @fastify/helmet rebuilt them (CSP parsing included) on every
-  // request, a tenth of a booking's time (issue 17).
+  // request, a tenth of a booking's time (issue 17); and recorded once, so a request sets them
+  // from the list instead of walking helmet's middlewares.
   const applySecurityHeaders = helmet(securityHeaders)
-  app.addHook('onRequest', (request, reply, done) => applySecurityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)))
+  const recorded = recordHeaders(applySecurityHeaders)
+  if (recorded) {
+    const { set, remove } = recorded
+    app.addHook('onRequest', (_request, reply, done) => {
+      const res = reply.raw
+      for (const [name, value] of set) res.setHeader(name, value)
+      for (const name of remove) res.removeHeader(name)
+      done()
+    })
+  } else {
+    app.addHook('onRequest', (request, reply, done) => applySecurityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)))
+  }
   const limits = await installLimits(app, deps.config)
   const check = createTokenCheck(deps)
   const cookieCheck = createCookieCheck(deps)
