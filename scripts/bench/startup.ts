@@ -8,7 +8,8 @@
  * all threads; less sensitive than wall time to the shared machine's load). References from the same invocation: bare `node` (node:http answering
  * /api/health) and the floor, a process that imports only fastify + aedes + level, opens a LevelDB,
  * starts a broker and listens (scripts/bench/lib/startup-floor.mjs). Runs interleave the four
- * processes so load on the shared machine hits them alike. Also prints the import cost of the
+ * processes so load on the shared machine hits them alike. The uncounted warm-up round also makes
+ * each data dir's code cache (src/boot.ts), so the counted runs start as a hub does after its first start. Also prints the import cost of the
  * optional packages loaded only on first use (mqtt for the bridge) and of prom-client when installed.
  *
  *   npm run bench -- startup [runs=5] [machines=1000]
