@@ -6,10 +6,10 @@
 // one was ~1 s of a 2 s start and ~17 MB of RSS on the 2-core machine. One file loads in a
 // fraction of that.
 //
-// Two files: dist/hub.cjs, the bundle of src/main.ts as one CommonJS script, and dist/main.js, the
-// entry (src/boot.ts), which loads it with a compile cache (Node's own where it has one, else V8's
-// code cache through vm.Script: see src/boot.ts). CommonJS because Node 20 can hand V8 cached code
-// only for a script, not for an ES module; the bundle runs strict, as the ES modules it is made of.
+// Two files: dist/hub.cjs, the bundle of src/main.ts as one CommonJS function, and dist/main.js, the
+// entry (src/boot.ts), which compiles it with V8's code cache through vm.Script (see src/boot.ts).
+// CommonJS because Node 20 can hand V8 cached code only for a script, not for an ES module; the
+// bundle runs strict, as the ES modules it is made of.
 // Code loaded on first use (`await import(...)` in src/) stays unevaluated until then: esbuild turns
 // those into calls of the module's init function (`supported: { 'dynamic-import': false }`).
 //
@@ -59,7 +59,10 @@ export async function bundleMain(outdir = join(root, 'dist')) {
     supported: { 'dynamic-import': false },
     // import.meta.url of the sources (files found next to the code) is the bundle's own URL
     define: { 'import.meta.url': '__hubModuleUrl' },
-    banner: { js: `"use strict";const __hubModuleUrl=require("node:url").pathToFileURL(__filename).href;` },
+    // the file is one function expression, CommonJS's wrapper: src/boot.ts compiles it as it is
+    // (one copy of its 2.6 MB text in memory) and calls it with a module's five arguments
+    banner: { js: `(function (exports, require, module, __filename, __dirname) {"use strict";const __hubModuleUrl=require("node:url").pathToFileURL(__filename).href;` },
+    footer: { js: '\n})' },
     external: ['@fastify/swagger-ui', 'prom-client', 'mqtt'],
     plugins: [nativeBindingOutside],
   })

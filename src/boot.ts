@@ -1,21 +1,19 @@
 /**
  * `node dist/main.js`, the process entry (issue 17, start-up): loads the hub's bundle,
- * dist/hub.cjs (src/main.ts and everything it uses, scripts/build.mjs), with a compile cache in
- * the data dir, `<HUB_DATA_DIR>/code-cache/`, so a start deserializes V8's code instead of
- * compiling 2.6 MB of JavaScript again.
+ * dist/hub.cjs (src/main.ts and everything it uses, scripts/build.mjs: one function expression,
+ * CommonJS's wrapper), with V8's code cache in the data dir, `<HUB_DATA_DIR>/code-cache/`, so a
+ * start deserializes V8's code instead of compiling 2.6 MB of JavaScript again.
  *
- * - A Node with `module.enableCompileCache` (22.1+, the Pi's LTS) gets Node's own cache and loads
- *   the bundle with require().
- * - Node 20 has none: the bundle is compiled here as a vm.Script with V8's cachedData
- *   (src/lib/code-cache.ts verifies the file first; V8 may still reject it). The cache is made
- *   after the hub says it is up, in its first quiet second, so it holds the start's functions
- *   too; only when there was none or V8 rejected it.
+ * The bundle is compiled as a vm.Script with V8's cachedData (src/lib/code-cache.ts verifies the
+ * file first; V8 may still reject it), on every Node: Node 20 has no compile cache of its own, and
+ * this one also holds the functions the start compiled, not only the top level. The cache is made
+ * after the hub says it is up, in its first quiet second; only when there was none or V8 rejected it.
  *
  * The data dir comes from HUB_DATA_DIR (default ./data, as the settings). With only HUB_CONFIG
  * naming it, it is known after the settings are read, inside the bundle: then no cache.
  */
 import { readFileSync } from 'node:fs'
-import Module, { createRequire } from 'node:module'
+import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Script } from 'node:vm'
@@ -31,21 +29,7 @@ process.umask(0o077)
 const bundle = join(dirname(fileURLToPath(import.meta.url)), 'hub.cjs')
 const dataDir = process.env.HUB_DATA_DIR || (process.env.HUB_CONFIG ? undefined : './data')
 const cacheDir = dataDir === undefined ? undefined : join(resolve(dataDir), 'code-cache')
-const enableCompileCache = (Module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache
-
-if (typeof enableCompileCache === 'function') {
-  if (cacheDir !== undefined) {
-    try {
-      enableCompileCache(cacheDir)
-    } catch {
-      // a cache Node cannot use is no reason not to start
-    }
-  }
-  started(() => (cacheDir === undefined ? 'off' : 'node'))
-  createRequire(import.meta.url)(bundle)
-} else {
-  runWithCodeCache()
-}
+runWithCodeCache()
 
 /** What src/main.ts calls once the hub is up; it logs what the start did with the cache. */
 function started(hook: (hubDataDir: string) => CodeCacheStatus): void {
@@ -56,8 +40,7 @@ function runWithCodeCache(): void {
   const source = readFileSync(bundle, 'utf8')
   const id = cacheIdentity(source)
   const cached = cacheDir === undefined ? undefined : readCache(cacheDir, id)
-  // CommonJS's wrapper, on the bundle's first line: line numbers (and the source map) stay right.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, ...(cached && { cachedData: cached }) })
+  const script = new Script(source, { filename: bundle, ...(cached && { cachedData: cached }) })
   const status: CodeCacheStatus = cacheDir === undefined ? 'off' : !cached ? 'made' : script.cachedDataRejected === true ? 'rejected' : 'used'
   started((hubDataDir) => {
     if (cacheDir === undefined || status === 'used') return status

@@ -1,6 +1,5 @@
 /**
- * V8's code cache of the hub's bundle, for a Node without `module.enableCompileCache` (Node 20;
- * src/boot.ts picks). Compiling the 2.6 MB bundle and the functions the start runs was ~250 ms of
+ * V8's code cache of the hub's bundle (src/boot.ts). Compiling the 2.6 MB bundle and the functions the start runs was ~250 ms of
  * every start (issue 17); with the cache V8 deserializes them instead.
  *
  * A cache file is trusted only when everything about it matches: the bundle's own text (sha256),
@@ -103,8 +102,8 @@ export function writeCache(dir: string, id: CacheIdentity, data: Uint8Array): vo
  * Set by src/boot.ts to a function that src/main.ts calls once the hub is up, with its data dir:
  * the cache is made then, so it holds the functions the start ran too, not only the top level.
  * It answers what this start did: `used` the cache, `made` one (there was none), found it
- * `rejected` by V8 (made again), left it to Node (`node`, module.enableCompileCache), or `off`
+ * `rejected` by V8 (made again), or `off`
  * (no data dir known before the settings, or the hub's is another).
  */
 export const HUB_STARTED = Symbol.for('dispenser-hub.started')
-export type CodeCacheStatus = 'used' | 'made' | 'rejected' | 'node' | 'off'
+export type CodeCacheStatus = 'used' | 'made' | 'rejected' | 'off'
