@@ -5,9 +5,10 @@
  *
  * Modules describe what they expose as families read from their own state at each scrape
  * (`add`); only the two latency histograms are observed as things happen. prom-client is
- * loaded off the start-up path (its import costs ~50 ms of CPU, more on a Pi): on the first
- * scrape or LOAD_AFTER_MS after start, whichever comes first; observations made before it is
- * loaded wait in a bounded list and are replayed into the histograms.
+ * loaded when it is first needed, not at start: its import costs ~50 ms of CPU (more on a Pi) and
+ * ~12 MB of RSS, which a hub nobody scrapes never needs. Until then observations wait in a
+ * compact list and are replayed into the histograms; when the list is full the client is loaded,
+ * so no observation is lost.
  */
 import type { EventBus } from '../lib/event-bus.js'
 import type { HubEvents } from '../protocol/events.js'
@@ -16,10 +17,7 @@ import type { Histogram, Registry } from 'prom-client'
 /** ms; a LAN round trip or a durable LevelDB write takes a few ms, the command retry timeout is 2 s (DESIGN §5) */
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000] as const
 
-/** When the client is loaded if nobody scraped before: after the hub is up and reconciled. */
-export const LOAD_AFTER_MS = 2000
-
-/** Observations kept while the client loads (a 1,000-bay changeover is 1,000). */
+/** Observations kept before the client is loaded (a 1,000-bay changeover makes 2,000); 12 bytes each. */
 export const PENDING_MAX = 50_000
 
 /**
@@ -138,16 +136,60 @@ export interface HubMetricsOptions {
   onError?: (error: unknown, family: string) => void
 }
 
+interface PendingObservations {
+  /** false when full (nothing kept: the caller loads the client, which takes this one and the rest) */
+  add(which: HistogramName, labels: Labels, ms: number): boolean
+  replay(observe: (which: HistogramName, labels: Labels, ms: number) => void): void
+}
+
+/**
+ * Observations in two typed arrays (value, label set), not an object each: label sets come from
+ * fixed sets (statuses; door x outcome), so there are a handful, each kept once. The OS hands the
+ * arrays out as untouched zero pages, so only the part in use counts in RSS.
+ */
+function createPending(): PendingObservations {
+  const values = new Float64Array(PENDING_MAX)
+  const sets = new Uint32Array(PENDING_MAX)
+  const labelSets: Array<[HistogramName, Labels]> = []
+  const setIndex = new Map<string, number>()
+  let size = 0
+  return {
+    add(which, labels, ms) {
+      if (size >= PENDING_MAX) return false
+      const key = `${which}\u0000${Object.entries(labels).flat().join('\u0000')}`
+      let set = setIndex.get(key)
+      if (set === undefined) {
+        set = labelSets.push([which, labels]) - 1
+        setIndex.set(key, set)
+      }
+      values[size] = ms
+      sets[size++] = set
+      return true
+    },
+    replay(observe) {
+      for (let i = 0; i < size; i++) {
+        const [which, labels] = labelSets[sets[i]!]!
+        observe(which, labels, values[i]!)
+      }
+    },
+  }
+}
+
 export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
   const onError = options.onError ?? (() => undefined)
   const families: MetricFamily[] = []
-  let pending: Array<[HistogramName, Labels, number]> | null = []
+  let pending: PendingObservations | null = createPending()
+  let whileLoading: Array<[HistogramName, Labels, number]> = []
   let loaded: { prom: Client; registry: Registry; histograms: Record<HistogramName, Histogram> } | undefined
   let loading: Promise<void> | undefined
 
   const observe = (which: HistogramName, labels: Labels, ms: number) => {
     if (loaded) loaded.histograms[which].observe(labels, ms)
-    else if (pending && pending.length < PENDING_MAX) pending.push([which, labels, ms])
+    else if (pending && !pending.add(which, labels, ms)) {
+      // full: load the client now; what comes while it loads waits here (a few ms of observations)
+      if (whileLoading.length < PENDING_MAX) whileLoading.push([which, labels, ms])
+      load().catch((error: unknown) => onError(error, 'prom-client'))
+    }
   }
 
   const load = () => {
@@ -162,8 +204,10 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
       } })
       for (const family of families) addFamily(prom, registry, family, onError)
       loaded = { prom, registry, histograms }
-      for (const [which, labels, ms] of pending ?? []) histograms[which].observe(labels, ms)
+      pending?.replay((which, labels, ms) => histograms[which].observe(labels, ms))
+      for (const [which, labels, ms] of whileLoading) histograms[which].observe(labels, ms)
       pending = null
+      whileLoading = []
     })
     // a failed load (never seen: a broken install) is retried by the next scrape, never thrown at the event loop
     loading.catch(() => {
@@ -171,9 +215,6 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
     })
     return loading
   }
-  const timer = setTimeout(() => load().catch((error: unknown) => onError(error, 'prom-client')), LOAD_AFTER_MS)
-  timer.unref()
-
   const OWNER = 'metrics'
   options.events?.on('command.confirmed', OWNER, ({ command, latencyMs }) => observe('command', { status: command.status }, latencyMs))
 
@@ -190,7 +231,6 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
     },
     load,
     stop() {
-      clearTimeout(timer)
       options.events?.off(OWNER)
     },
   }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { pino } from 'pino'
 import { EventBus } from '../../src/lib/event-bus.js'
-import { createHubMetrics, renderFamilies, timeBooking, LATENCY_BUCKETS_MS } from '../../src/metrics/index.js'
+import { createHubMetrics, renderFamilies, timeBooking, LATENCY_BUCKETS_MS, PENDING_MAX } from '../../src/metrics/index.js'
 import type { HubEvents } from '../../src/protocol/events.js'
 import type { MachineControl } from '../../src/protocol/messages.js'
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js'
@@ -85,6 +85,19 @@ const block = (ms: number) => {
   const end = performance.now() + ms
   while (performance.now() < end);
 }
+
+t.test('with nobody scraping, a full list of observations loads the client and none is lost', async (t) => {
+  const metrics = createHubMetrics()
+  t.teardown(() => metrics.stop())
+  // more than the list holds, in one go: the ones past it arrive while the client is loading
+  for (let i = 0; i < PENDING_MAX + 10; i++) metrics.booking('http', i % 2 ? 'confirmed' : 'refused', i % 7)
+  const families = await scrape(metrics)
+  const count = (outcome: string) => sampleValue(families, 'dispenser_booking_confirmation_ms_count', { door: 'http', outcome })
+  t.equal(count('confirmed')! + count('refused')!, PENDING_MAX + 10)
+  t.equal(count('confirmed'), (PENDING_MAX + 10) / 2)
+  const sum = Array.from({ length: PENDING_MAX + 10 }, (_, i) => i % 7).reduce((a, b) => a + b, 0)
+  t.equal(sampleValue(families, 'dispenser_booking_confirmation_ms_sum', { door: 'http', outcome: 'confirmed' })! + sampleValue(families, 'dispenser_booking_confirmation_ms_sum', { door: 'http', outcome: 'refused' })!, sum, 'each value kept as observed')
+})
 
 t.test("dispenser_event_loop_delay_ms is prom-client's event-loop monitor in ms, a window per scrape", async (t) => {
   const metrics = createHubMetrics()
