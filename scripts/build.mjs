@@ -1,5 +1,5 @@
 // `npm run build`: tsc type-checks and writes dist/ (one file per module: dist/cli.js and what it
-// imports), then esbuild bundles the process entry, src/main.ts, into dist/main.js.
+// imports), then esbuild bundles the process, src/main.ts, into dist/hub.cjs (dist/main.js loads it).
 //
 // Why a bundle (issue 17, start-up): the hub loads ~1,300 modules at start (typebox alone is 683
 // ESM files, fastify/aedes/ajv ~470 CommonJS files); resolving, reading and compiling them one by

@@ -2,8 +2,8 @@
  * What /metrics costs (issue 17), on the real hub process (`node dist/main.js`, HUB_MACHINES=1-1000,
  * nothing connected), each figure against a reference from the same process and run:
  *
- *   - RSS once up and /api/health warmed, before prom-client is loaded (it loads at the first scrape
- *     or 2 s after start), against RSS after N scrapes (client, default collectors, every family);
+ *   - RSS once up and /api/health warmed, before prom-client is loaded (it loads at the first
+ *     scrape), against RSS after N scrapes (client, default collectors, every family);
  *   - a /metrics scrape (p50 / max of N, text size) against /api/health on the same socket;
  *   - spawn -> /api/health 200, for the record (the start-up bench owns that goal).
  *

@@ -195,7 +195,7 @@ export async function createBroker({ config, log, credentials, clock = systemClo
       if (!retain) silent.learn(topic)
       return new Promise((resolve, reject) => {
         aedes.publish(
-          { cmd: 'publish', topic, payload: payload instanceof JsonBytes ? payload.bytes : Buffer.from(JSON.stringify(payload)), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+          { cmd: 'publish', topic, payload: payload instanceof JsonBytes ? payload.bytes : Buffer.from(JSON.stringify(payload)), qos: options.qos ?? 0, retain, dup: false },
           (error) => (error ? reject(error) : resolve()),
         )
       })

@@ -7,6 +7,12 @@
  * under other flags), and a sha256 of its payload (a file cut short by a power cut, or bit rot, is
  * never handed to V8). V8 then runs its own checks and may still reject it (`cachedDataRejected`):
  * the bundle is then compiled from source as without a cache, and the cache written again.
+ *
+ * These checks find a damaged or foreign file, not a forged one: the payload sum is written by
+ * whoever writes the file, and V8 runs cached code it accepts. The cache is therefore exactly as
+ * trusted as the data dir (mode 0700, the hub's user), which already holds credentials.json. A
+ * cache made at install time in a read-only place would not widen what a write to the data dir
+ * can do; that is still owed.
  */
 import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'

@@ -61,6 +61,8 @@ export function clearAlerts(open: readonly Alert[], kinds: readonly AlertKind[],
 export function acknowledge(list: readonly Alert[], alertId: string): { list: Alert[]; alert: Alert | null } {
   const found = list.find((a) => a.alert_id === alertId)
   if (!found) return { list: list.slice(), alert: null }
+  // already acknowledged: the same object, so the record compares unchanged and nothing is written
+  if (found.acknowledged) return { list: list.slice(), alert: found }
   const alert = { ...found, acknowledged: true }
   return { list: list.map((a) => (a === found ? alert : a)), alert }
 }

@@ -182,13 +182,15 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
   let whileLoading: Array<[HistogramName, Labels, number]> = []
   let loaded: { prom: Client; registry: Registry; histograms: Record<HistogramName, Histogram> } | undefined
   let loading: Promise<void> | undefined
+  /** a load failed (never seen: a broken install): only the next scrape tries again, not every observation */
+  let loadFailed = false
 
   const observe = (which: HistogramName, labels: Labels, ms: number) => {
     if (loaded) loaded.histograms[which].observe(labels, ms)
     else if (pending && !pending.add(which, labels, ms)) {
       // full: load the client now; what comes while it loads waits here (a few ms of observations)
       if (whileLoading.length < PENDING_MAX) whileLoading.push([which, labels, ms])
-      load().catch((error: unknown) => onError(error, 'prom-client'))
+      if (!loadFailed) load().catch((error: unknown) => onError(error, 'prom-client'))
     }
   }
 
@@ -209,9 +211,10 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
       pending = null
       whileLoading = []
     })
-    // a failed load (never seen: a broken install) is retried by the next scrape, never thrown at the event loop
+    // a failed load is retried by the next scrape, never thrown at the event loop
     loading.catch(() => {
       loading = undefined
+      loadFailed = true
     })
     return loading
   }
@@ -225,6 +228,7 @@ export function createHubMetrics(options: HubMetricsOptions = {}): HubMetrics {
       if (loaded) for (const family of more) addFamily(loaded.prom, loaded.registry, family, onError)
     },
     async render() {
+      loadFailed = false
       await load()
       const { registry } = loaded!
       return { contentType: registry.contentType, text: await registry.metrics() }

@@ -76,6 +76,11 @@ t.test('no Confirmation: resent after 2 s and 4 s, then error, command_failed al
   // staff acknowledge; the next successful command clears error and alert
   const ack = await w.machines.acknowledgeAlert(alerts[0]!.alert_id)
   t.match(ack, { ok: true, value: { acknowledged: true } })
+  // a repeat answers the same and writes nothing (a reference-compared record once made it a synced write each time)
+  const writesBefore = w.writes.count
+  t.match(await w.machines.acknowledgeAlert(alerts[0]!.alert_id), { ok: true, value: { acknowledged: true } })
+  await w.idle(0)
+  t.equal(w.writes.count, writesBefore, 'acknowledging again is no durable write')
   t.match(await w.machines.acknowledgeAlert('nope'), { ok: false, code: 'ALERT_UNKNOWN' })
   const override = await w.machines.override({ machine_id: 1, status: 'maintenance' }, { source: 'admin', node: 'admin_portal' })
   t.ok(override.ok)
