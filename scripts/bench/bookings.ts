@@ -21,9 +21,11 @@
  * in-memory check and synced LevelDB batches alone, grouped as the hub's writer groups them: the
  * most any door of the hub could reach on this disk. BENCH_CLIENTS=8 and
  * BENCH_SIDES=rest,mqtt,floor,pg,level narrow a run; BENCH_CPU_PROF=<dir> profiles the hub.
+ * The hub runs with the node flags of package.json's start script (as `npm start` runs it);
+ * BENCH_HUB_NODE_ARGS adds flags, BENCH_HUB_STDOUT=<file> keeps its output after "hub ready".
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -50,6 +52,8 @@ interface HubUnderTest {
   tokens: string[]
   /** node name and secret per client (role kiosk) */
   nodes: Array<{ name: string; secret: string }>
+  /** the session writer's batches and steps so far (/metrics) */
+  writes(): Promise<{ batches: number; steps: number }>
   /** CPU time (user + system, ms) the hub process has used so far; undefined where /proc is missing */
   cpuMs(): number | undefined
   stop(): Promise<void>
@@ -67,6 +71,36 @@ function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/** dispenser_session_write_{batches,steps}_total from the hub's /metrics. */
+function writerCounters(port: number, token: string): Promise<{ batches: number; steps: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/metrics', headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (text += c))
+      res.on('end', () => {
+        const read = (name: string) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? NaN)
+        resolve({ batches: read('dispenser_session_write_batches_total'), steps: read('dispenser_session_write_steps_total') })
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** The node flags of package.json's start script (`node <flags> dist/main.js`). */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts?: { start?: string } }
+  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/)
+  if (words[0] !== 'node') return []
+  const flags: string[] = []
+  for (const word of words.slice(1)) {
+    if (!word.startsWith('-')) break
+    flags.push(word)
+  }
+  return flags
+}
+
 /** `node dist/main.js` on a temp data dir, one kiosk token per client; resolves on "hub ready". */
 async function startHub(clients: number): Promise<HubUnderTest> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-bookings-'))
@@ -82,12 +116,18 @@ async function startHub(clients: number): Promise<HubUnderTest> {
     file.nodes[node.name] = { ...(await hashSecret(node.secret)), role: 'kiosk' }
     nodes.push(node)
   }
+  // A monitor token: the writer's counters from /metrics around each run (steps per synced batch).
+  const monitorToken = newApiToken('monitor1')
+  file.tokens.monitor1 = { sha256: sha256(monitorToken), role: 'monitor', created_at: new Date().toISOString() }
   writeCredentials(credentialsPath(dataDir), file)
   // BENCH_CPU_PROF=<dir>: the hub writes a V8 CPU profile there when it stops (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
   // BENCH_HUB_MAIN=<path of a main.js>: measure another build (e.g. before a change) the same way.
   const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
-  const child: ChildProcess = spawn(process.execPath, [...profile, main], {
+  // The node flags `npm start` runs the hub with (package.json), so the bench measures the hub as it
+  // runs in production (its young-generation size sets how often it collects); BENCH_HUB_NODE_ARGS adds more.
+  const nodeArgs = [...startFlags(), ...(process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean)]
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...profile, main], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -121,7 +161,9 @@ async function startHub(clients: number): Promise<HubUnderTest> {
       if (!line) return
       // Read no further log lines: the bench process must not spend its CPU parsing them.
       child.stdout!.off('data', onData)
-      child.stdout!.resume()
+      // BENCH_HUB_STDOUT=<file>: the rest of the hub's output there (e.g. with --trace-deopt).
+      if (process.env.BENCH_HUB_STDOUT) child.stdout!.pipe(createWriteStream(process.env.BENCH_HUB_STDOUT))
+      else child.stdout!.resume()
       resolve(JSON.parse(line) as { httpPort: number; mqttPort: number })
     }
     child.stdout!.on('data', onData)
@@ -131,6 +173,7 @@ async function startHub(clients: number): Promise<HubUnderTest> {
     port: Number(ports.httpPort),
     mqttPort: Number(ports.mqttPort),
     cpuMs: () => processCpuMs(child.pid),
+    writes: () => writerCounters(Number(ports.httpPort), monitorToken),
     tokens,
     nodes,
     async stop() {
@@ -355,6 +398,7 @@ interface Row {
   clients: number
   result: MixResult
   hubCpuUsPerOp?: number
+  stepsPerBatch?: number
 }
 
 function summarise(side: string, clients: number, latencies: number[], result: Omit<MixResult, 'p50Ms' | 'p99Ms'>): Row {
@@ -364,7 +408,8 @@ function summarise(side: string, clients: number, latencies: number[], result: O
 }
 
 async function main() {
-  console.log(`bookings benchmark: ${OPS} operations per run, ${ROUNDS} round(s), ${BAYS} bays; node ${process.version}`)
+  const hubCommand = ['node', ...startFlags(), process.env.BENCH_HUB_NODE_ARGS ?? '', process.env.BENCH_HUB_MAIN ?? 'dist/main.js'].filter(Boolean).join(' ')
+  console.log(`bookings benchmark: ${OPS} operations per run, ${ROUNDS} round(s), ${BAYS} bays; node ${process.version}; hub: ${hubCommand} (npm start's flags)`)
   const bin = findPostgresBin()
   if (!bin) console.log('no PostgreSQL server binary (postgres + initdb in /usr/local/bin or /usr/lib/postgresql/*/bin): skipping the reference, measuring the hub only')
   const hub = await startHub(Math.max(...CLIENTS))
@@ -417,15 +462,20 @@ async function main() {
       for (const clients of CLIENTS) {
         // Alternate the sides, so load from the machine's neighbours hits both alike.
         for (const [side, run] of sides) {
+          const onHub = side === 'hub REST' || side === 'hub MQTT'
+          const writesBefore = onHub ? await hub.writes() : undefined
           const cpuBefore = hub.cpuMs()
           const { latencies, ...result } = await run(clients, OPS, 1 + round)
           const cpuAfter = hub.cpuMs()
+          const writesAfter = onHub ? await hub.writes() : undefined
           await settle()
           const row = summarise(side, clients, latencies, result)
           // What the hub process spent per operation (its own CPU, whatever the neighbours do).
           if (side.startsWith('hub ') && cpuBefore !== undefined && cpuAfter !== undefined) row.hubCpuUsPerOp = Math.round(((cpuAfter - cpuBefore) * 1000) / result.ops)
+          // Group commit: the writer's steps per batch in this run (refusals decided on durable state count as steps too).
+          if (writesBefore && writesAfter) row.stepsPerBatch = Math.round(((writesAfter.steps - writesBefore.steps) / Math.max(1, writesAfter.batches - writesBefore.batches)) * 10) / 10
           rows.push(row)
-          console.log(JSON.stringify({ round, side, clients, ...row.result, ...(row.hubCpuUsPerOp !== undefined && { hubCpuUsPerOp: row.hubCpuUsPerOp }) }))
+          console.log(JSON.stringify({ round, side, clients, ...row.result, ...(row.hubCpuUsPerOp !== undefined && { hubCpuUsPerOp: row.hubCpuUsPerOp }), ...(row.stepsPerBatch !== undefined && { stepsPerBatch: row.stepsPerBatch }) }))
         }
       }
     }
@@ -458,6 +508,11 @@ function print(rows: Row[], withReference: boolean) {
   }
   if (!withReference) console.log('(no PostgreSQL reference in this run)')
   for (const clients of CLIENTS) {
+    const grouped = (['hub REST', 'hub MQTT'] as const)
+      .map((side) => [side, rows.filter((r) => r.side === side && r.clients === clients && r.stepsPerBatch !== undefined).map((r) => r.stepsPerBatch!)] as const)
+      .filter(([, xs]) => xs.length > 0)
+      .map(([side, xs]) => `${side.slice(4)} ${median(xs)}`)
+    if (grouped.length > 0) console.log(`${clients} client(s): writer steps per batch (group commit) ${grouped.join(', ')}`)
     const floor = pick('hub floor', clients)
     const rest = pick('hub REST', clients)
     if (floor && rest) console.log(`${clients} client(s): REST bookings at ${(rest.perSecond / floor.perSecond).toFixed(2)}x the HTTP floor (GET /api/me, ${floor.perSecond}/s, p99 ${floor.p99Ms.toFixed(1)} ms)`)

@@ -152,6 +152,8 @@ export interface Scheduling {
    * from) changes. Same date rule as scheduleFor.
    */
   scheduleReply(date: string, format: ScheduleFormat): Result<ScheduleReply, SchedulingErrorCode>
+  /** Writer counters (/metrics): synced batches and the changes (steps) they held; steps / batches = group commit. */
+  stats?(): { batches: number; steps: number }
   /** Schedule grid cache counters (/metrics): grids served from the cache, grids built, dates kept; replies served and serialised. */
   gridStats(): { hits: number; builds: number; dates: number; replyHits: number; replyBuilds: number }
   /** The same date rule for other date inputs (e.g. GET /api/sessions?date=): the date, or a refusal naming `date`. */

@@ -52,6 +52,9 @@ export function createMetricsCollector({ ctx, events, feedClients }: HttpMetrics
     gauge('dispenser_alerts_open', 'Alerts not cleared', () => ctx.machines.alerts().filter((a) => a.cleared_at === null).length),
     counter('dispenser_bad_input_total', 'Rejected MQTT inputs by topic (DESIGN §4)', () => [...rejected].map(([topic, n]) => [{ topic }, n] as const), ['topic']),
     gauge('dispenser_live_feed_clients', 'Open WebSocket live-feed connections', feedClients),
+    // issue 17: how well group commit groups (steps / batches: changes per synced LevelDB write)
+    counter('dispenser_session_write_batches_total', 'Session writer batches (each one synced LevelDB write when it holds a change)', () => ctx.scheduling.stats?.().batches ?? 0),
+    counter('dispenser_session_write_steps_total', 'Changes and lifecycle steps the session writer ran (steps / batches = changes per synced write)', () => ctx.scheduling.stats?.().steps ?? 0),
     counter('dispenser_schedule_grids_built_total', 'Schedule grids built (a date is rebuilt only after a session on it changed)', () => ctx.scheduling.gridStats().builds),
     counter('dispenser_schedule_grids_cached_total', 'Schedule requests (HTTP and MQTT) answered from the grid cache', () => ctx.scheduling.gridStats().hits),
   ]

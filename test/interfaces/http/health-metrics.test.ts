@@ -73,6 +73,10 @@ t.test('GET /metrics: monitor/admin only, valid Prometheus text with values from
   t.equal(value('dispenser_alerts_open'), 0)
   t.equal(value('dispenser_schedule_grids_built_total'), w.scheduling.gridStats().builds)
   t.equal(value('dispenser_schedule_grids_cached_total'), w.scheduling.gridStats().hits)
+  const writes = w.scheduling.stats()
+  t.ok(writes.steps >= 1, 'the booking above went through the writer')
+  t.equal(value('dispenser_session_write_batches_total'), writes.batches)
+  t.equal(value('dispenser_session_write_steps_total'), writes.steps)
   for (const quantile of ['0.5', '0.99', '1']) t.ok(value('dispenser_event_loop_delay_ms', { quantile })! >= 0, `event-loop delay since the previous scrape, quantile ${quantile}`)
   // the standard collectors (prom-client), without a prefix
   for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {

@@ -86,7 +86,7 @@ export interface World {
   config: Config
   events: EventBus<HubEvents>
   broker: DispenserBroker
-  scheduling: Scheduling & { idle(): Promise<void>; archiveNow(): Promise<number> }
+  scheduling: Scheduling & { idle(): Promise<void>; archiveNow(): Promise<number>; stats(): { batches: number; steps: number } }
   machines: Machines
   /** the hub's clock over the FakeClock (issue 15): what the modules run on */
   hubClock: TrustedClock
