@@ -19,6 +19,7 @@ import { createNodeReplier } from './interfaces/mqtt/node-replier.js'
 import { createTrustedClock, systemClock, type Clock } from './lib/clock.js'
 import { EventBus } from './lib/event-bus.js'
 import { makePrivate } from './lib/private-files.js'
+import { useSystemZone } from './lib/tzdb.js'
 import type { Logger } from './lib/logger.js'
 import { createMachines, type Machines } from './machines/index.js'
 import type { HubEvents } from './protocol/events.js'
@@ -76,6 +77,9 @@ async function untilOnline(machines: Machines, count: number, timeoutMs: number)
 export async function createHub({ config, log, clock: baseClock = systemClock, ...options }: HubOptions): Promise<Hub> {
   // issue 15: every module runs on this one clock, so a staff-confirmed time applies everywhere at once
   const clock = createTrustedClock(baseClock)
+  // local times from the zone's tz database file, not Intl (~8 MB of RSS, issue 17); loadConfig did
+  // it already for a config it read
+  useSystemZone(config.timezone)
   const stops: Array<() => Promise<void> | void> = []
   const close = async () => {
     for (const stop of stops.reverse()) {

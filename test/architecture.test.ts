@@ -19,6 +19,7 @@ const PURE = [
   'scheduling/availability.ts',
   'scheduling/submission.ts',
   'scheduling/tz.ts',
+  'lib/tzif.ts',
   'scheduling/alternatives.ts',
   'affected/detect.ts',
   'credits/ledger.ts',

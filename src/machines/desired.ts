@@ -4,6 +4,7 @@
  * Priority: admin override > schedule > kiosk/reservation direct command > idle.
  */
 import type { Err } from '../lib/result.js'
+import { registeredOffset } from '../lib/tzif.js'
 import type { CommandStatus, DesiredState, MachineOverride } from '../protocol/messages.js'
 import { sameTarget, targetOf, type Target } from './commands.js'
 import type { CommandRequester, MachinesErrorCode } from './types.js'
@@ -112,8 +113,22 @@ function decideDirect(cmd: MachineOverride, held: HeldCommand, holds: Holds, now
 const invalid = (message: string, field: string): Err<MachinesErrorCode> => ({ ok: false, code: 'MACHINE_INVALID', message, field })
 const held_ = (message: string): Err<MachinesErrorCode> => ({ ok: false, code: 'MACHINE_HELD', message })
 
-/** "11:30:00" in the hub's zone, for refusal messages. */
+/**
+ * "11:30:00" in the hub's zone, for refusal messages. From the zone's tz database file when the
+ * hub registered it (src/lib/tzif.ts); Intl only for a zone it did not (its first use costs ~8 MB
+ * of RSS, issue 17), made when first needed.
+ */
 export function clockFormatter(timeZone: string): FormatTime {
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-  return (epochS) => f.format(new Date(epochS * 1000))
+  let intl: Intl.DateTimeFormat | undefined
+  const two = (n: number) => String(n).padStart(2, '0')
+  return (epochS) => {
+    const second = Math.floor(epochS)
+    const offset = registeredOffset(timeZone, second)
+    if (offset !== undefined) {
+      const local = new Date((second + offset) * 1000)
+      return `${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}`
+    }
+    intl ??= new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    return intl.format(new Date(epochS * 1000))
+  }
 }

@@ -1,8 +1,10 @@
 /**
- * Wall-clock time in an IANA zone (HUB_TIMEZONE, DESIGN §3), from Intl only. PURE.
+ * Wall-clock time in an IANA zone (HUB_TIMEZONE, DESIGN §3). PURE.
  * The grid and the slot alignment need local wall times mapped to instants, which must
- * hold on DST days (23 or 25 hours).
+ * hold on DST days (23 or 25 hours). Offsets come from the zone's tz database file when the hub
+ * registered it (src/lib/tzif.ts, src/lib/tzdb.ts: Intl costs ~8 MB of RSS, issue 17), else from Intl.
  */
+import { registeredOffset } from '../lib/tzif.js'
 
 export interface WallTime {
   year: number
@@ -40,7 +42,9 @@ function intlWallTimeAt(timeZone: string, epochS: number): WallTime {
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
 }
 
-function intlOffsetAt(timeZone: string, epochS: number): number {
+function zoneOffsetAt(timeZone: string, epochS: number): number {
+  const registered = registeredOffset(timeZone, epochS)
+  if (registered !== undefined) return registered
   const w = intlWallTimeAt(timeZone, epochS)
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) / 1000 - Math.floor(epochS)
 }
@@ -63,9 +67,9 @@ export function offsetAt(timeZone: string, epochS: number): number {
   if (!zone) offsetCache.set(timeZone, (zone = new Map()))
   const cached = zone.get(quarter)
   if (cached !== undefined) return cached
-  const first = intlOffsetAt(timeZone, quarter * QUARTER_S)
-  const last = intlOffsetAt(timeZone, quarter * QUARTER_S + QUARTER_S - 1)
-  if (first !== last) return intlOffsetAt(timeZone, second)
+  const first = zoneOffsetAt(timeZone, quarter * QUARTER_S)
+  const last = zoneOffsetAt(timeZone, quarter * QUARTER_S + QUARTER_S - 1)
+  if (first !== last) return zoneOffsetAt(timeZone, second)
   if (zone.size >= MAX_CACHED_QUARTERS) zone.clear()
   zone.set(quarter, first)
   return first

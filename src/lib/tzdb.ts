@@ -1,0 +1,53 @@
+/**
+ * The system's tz database (TZDIR, else /usr/share/zoneinfo): reads a zone's TZif file once and
+ * registers it (src/lib/tzif.ts), so the hub's local times never load ICU through Intl (issue 17,
+ * footprint: ~8 MB of RSS). A zone without a readable file here (no tzdata installed, a name only
+ * ICU knows, a name in other letter case) is left to Intl, as before.
+ */
+import { readFileSync, readlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseTzif, registerZone, type ZoneRules } from './tzif.js'
+
+/** IANA names (`Europe/Berlin`, `America/Argentina/Buenos_Aires`, `UTC`, `Etc/GMT+3`): never a path out of the database */
+const ZONE_NAME = /^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/
+/** files of the database that are not zones Intl knows: left to Intl to accept or refuse */
+const NOT_ZONES = new Set(['Factory', 'localtime', 'posixrules'])
+
+const databaseDir = () => process.env.TZDIR || '/usr/share/zoneinfo'
+
+function readZone(name: string): ZoneRules | undefined {
+  if (!ZONE_NAME.test(name) || NOT_ZONES.has(name) || /^(posix|right)\//.test(name)) return undefined
+  try {
+    return parseTzif(readFileSync(join(databaseDir(), name)))
+  } catch {
+    return undefined
+  }
+}
+
+/** Registers `name` from its TZif file when there is one; true when it now answers without Intl. */
+export function useSystemZone(name: string): boolean {
+  if (name === 'UTC') {
+    registerZone(name, { offsetAt: () => 0 })
+    return true
+  }
+  const rules = readZone(name)
+  if (rules) registerZone(name, rules)
+  return rules !== undefined
+}
+
+/**
+ * The system's own zone by name, as the C library finds it (`TZ`, else the /etc/localtime link),
+ * when that name has a file in the database; undefined otherwise (ask Intl).
+ */
+export function systemZoneName(): string | undefined {
+  const tz = process.env.TZ?.replace(/^:/, '')
+  if (tz !== undefined && tz !== '') return readZone(tz) || tz === 'UTC' ? tz : undefined
+  try {
+    const target = readlinkSync('/etc/localtime')
+    const at = target.lastIndexOf('zoneinfo/')
+    const name = at < 0 ? undefined : target.slice(at + 'zoneinfo/'.length)
+    return name !== undefined && readZone(name) ? name : undefined
+  } catch {
+    return undefined
+  }
+}
