@@ -201,44 +201,70 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (code !== 0) throw new Error(`fuzz setup: attacker session ${s.label} got CONNACK ${code}`)
       }
 
+      // A session's own cases and an identity shot aimed at its client id take turns: a shot is
+      // judged only against a victim proven live (PINGRESP) and sending nothing while the shot
+      // runs, so the one reason the hub could then close the victim is a takeover. (Judged by the
+      // victim's state after the shot alone, a victim the hub had closed for its own hostile
+      // packet and that reconnected as the shot left read as a takeover.)
+      const turns = new Map<RawSession, Promise<void>>()
+      const inTurn = async <T>(s: RawSession, work: () => Promise<T>): Promise<T> => {
+        const before = turns.get(s) ?? Promise.resolve()
+        let done!: () => void
+        turns.set(s, before.then(() => new Promise<void>((r) => (done = r))))
+        await before
+        try {
+          return await work()
+        } finally {
+          done()
+        }
+      }
+      const sessionByClientId = new Map(sessions.map((s) => [sessionClientId(SESSION_ATTACKERS.find((a) => a.name === s.label)!), s]))
+
       const runSession = async (s: RawSession) => {
         const cases = perSession.get(s.label)!
         for (const [i, c] of cases.entries()) {
           if (hubGone()) return
-          begin(`${s.label} session case ${i}: ${c.note}`)
-          if (!s.connected) {
-            const code = await s.open()
-            if (code !== 0) {
-              bump(`${c.kind} (session refused)`)
-              await sleep(50)
-              continue
+          const refused = await inTurn(s, async () => {
+            begin(`${s.label} session case ${i}: ${c.note}`)
+            if (!s.connected) {
+              const code = await s.open()
+              if (code !== 0) {
+                bump(`${c.kind} (session refused)`)
+                return true
+              }
             }
-          }
-          s.write(c.bytes)
-          bump(c.kind)
-          if (i % 25 === 24) {
-            const t0 = performance.now()
-            const ok = await s.ping(15_000)
-            const ms = performance.now() - t0
-            maxPingMs = Math.max(maxPingMs, ms)
-            if (!ok && s.connected) fail(`hub did not answer PINGREQ of ${s.label} within 15 s (after: ${c.note})`)
-          }
+            s.write(c.bytes)
+            bump(c.kind)
+            if (i % 25 === 24) {
+              const t0 = performance.now()
+              const ok = await s.ping(15_000)
+              const ms = performance.now() - t0
+              maxPingMs = Math.max(maxPingMs, ms)
+              if (!ok && s.connected) fail(`hub did not answer PINGREQ of ${s.label} within 15 s (after: ${c.note})`)
+            }
+            return false
+          })
+          if (refused) await sleep(50)
         }
       }
 
       // ---------------------------------------------------------------- one-shot connections
       const runShot = async (c: ShotCase, i: number, lane: number) => {
         if (hubGone()) return
-        begin(`shot ${i}: ${c.note}`)
-        const r = await oneShot(mqttPort, `127.0.0.${20 + lane}`, c.first, c.after, 1000)
-        bump(c.kind)
-        const t = (shotTimes[c.kind] ??= { n: 0, ms: 0, timeouts: 0 })
-        t.n++
-        t.ms += r.ms
-        if (!r.closedByHub) t.timeouts++
-        // accepted under the client id of another identity's live connection: a takeover
-        const victimLive = c.victim === 'fuzz-observer' || sessions.some((s) => sessionClientId(SESSION_ATTACKERS.find((a) => a.name === s.label)!) === c.victim && s.connected)
-        if (c.kind === 'identity' && r.connack === 0 && victimLive) fail(`shot ${i}: ${c.note} was accepted (CONNACK 0)`)
+        const shoot = async (victimLive: boolean) => {
+          begin(`shot ${i}: ${c.note}`)
+          const r = await oneShot(mqttPort, `127.0.0.${20 + lane}`, c.first, c.after, 1000)
+          bump(c.kind)
+          const t = (shotTimes[c.kind] ??= { n: 0, ms: 0, timeouts: 0 })
+          t.n++
+          t.ms += r.ms
+          if (!r.closedByHub) t.timeouts++
+          // accepted under the client id of another identity's live connection: a takeover
+          if (r.connack === 0 && victimLive) fail(`shot ${i}: ${c.note} was accepted (CONNACK 0)`)
+        }
+        const victim = c.kind === 'identity' && c.victim !== undefined ? sessionByClientId.get(c.victim) : undefined
+        if (victim) await inTurn(victim, async () => shoot(victim.connected && (await victim.ping(15_000))))
+        else await shoot(c.kind === 'identity' && c.victim === 'fuzz-observer')
       }
 
       // ---------------------------------------------------------------- HTTP and WebSocket
