@@ -24,7 +24,7 @@ import type { Logger } from './lib/logger.js'
 import { createMachines, type Machines } from './machines/index.js'
 import type { HubEvents } from './protocol/events.js'
 import { NodeNames } from './protocol/topics.js'
-import { compileCalendar, createScheduling } from './scheduling/index.js'
+import { compileCalendar, createScheduling, readLiveSessions, type ArchiveDb, type SessionDb } from './scheduling/index.js'
 import type { Scheduling } from './scheduling/types.js'
 import { createLink, type Link } from './link/index.js'
 import { createConfirmationStore, createSystemTimeSync, createTimekeeping, systemBoot, type Timekeeping, type TimeSyncPort } from './timekeeping/index.js'
@@ -97,6 +97,13 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
     const db = new Level<string, unknown>(join(config.dataDir, 'state'), { valueEncoding: 'json' })
     await db.open()
     stops.push(() => db.close())
+    // issue 17, start-up: the live sessions are read now, in LevelDB's thread, while the broker and
+    // the modules before scheduling start (nothing writes them before scheduling's writer starts);
+    // scheduling.start() awaits this read, and a failed read fails the start there.
+    const sessionsDb: SessionDb = db.sublevel('sessions', { valueEncoding: 'json' })
+    const archiveDb: ArchiveDb = db.sublevel('sessions-archive', { valueEncoding: 'json' })
+    const sessionsRead = readLiveSessions(sessionsDb, archiveDb)
+    sessionsRead.catch(() => {}) // awaited by scheduling.start(); a failure before then must not be unhandled
 
     const events = new EventBus<HubEvents>(log.child({ module: 'events' }))
     // /metrics: the hub's own registry (issue 17), timing commands from events and bookings at both doors
@@ -165,8 +172,9 @@ export async function createHub({ config, log, clock: baseClock = systemClock, .
       config,
       clock,
       events,
-      store: db.sublevel('sessions', { valueEncoding: 'json' }),
-      archive: db.sublevel('sessions-archive', { valueEncoding: 'json' }),
+      store: sessionsDb,
+      archive: archiveDb,
+      loaded: sessionsRead,
       log: log.child({ module: 'scheduling' }),
       audit: audit.log,
       // issue 14: the venue calendar, written in the sessions' batches with its audit entry

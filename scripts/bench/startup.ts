@@ -21,7 +21,7 @@
  * run with none. BENCH_NODE_OPTIONS='' runs the hub without them (or with others) to compare.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -126,17 +126,21 @@ async function importCost(specifier: string): Promise<{ ms: number; mb: number }
 const hubEnv = (dir: string) => ({ HUB_DATA_DIR: dir, HUB_MACHINES: `1-${MACHINES}`, HUB_TIMEZONE: 'UTC', HUB_ADMIN_TOKEN: TOKEN, HUB_ARCHIVE_AFTER_DAYS: String(ARCHIVE_AFTER_DAYS) })
 
 console.log(`startup benchmark: ${RUNS} runs each, HUB_MACHINES=1-${MACHINES}, RSS after ${IDLE_MS / 1000} s idle; node ${process.version}; hub: node ${[...HUB_FLAGS, 'dist/main.js'].join(' ')}`)
-const dirs = { empty: mkdtempSync(join(tmpdir(), 'bench-startup-empty-')), year: mkdtempSync(join(tmpdir(), 'bench-startup-year-')), floor: mkdtempSync(join(tmpdir(), 'bench-startup-floor-')) }
+const dirs = { empty: mkdtempSync(join(tmpdir(), 'bench-startup-empty-')), year: mkdtempSync(join(tmpdir(), 'bench-startup-year-')), beforeYear: mkdtempSync(join(tmpdir(), 'bench-startup-before-year-')), floor: mkdtempSync(join(tmpdir(), 'bench-startup-floor-')) }
 try {
   const year = await writeHistory(dirs.year, 365, true, { bays: 80, perBayDay: 10.3, archiveAfterDays: ARCHIVE_AFTER_DAYS })
   console.log(`a year of history: ${year.total} sessions, ${year.inArchive} of them archived, ${year.live} live (written in ${year.seconds.toFixed(1)} s)`)
+  // The other build gets its own copy of the year: both builds' code caches live in the data dir
+  // under the same name (src/lib/code-cache.ts), so in one dir each run would find the other's,
+  // reject it and compile from source, and the comparison would be of two cacheless starts.
+  if (BEFORE) cpSync(dirs.year, dirs.beforeYear, { recursive: true })
   const kinds = {
     bare: () => once([floorScript], { FLOOR_BARE: '1', HUB_DATA_DIR: dirs.floor }),
     floor: () => once([floorScript], { HUB_DATA_DIR: dirs.floor }),
     hubEmpty: () => once([...HUB_FLAGS, join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.empty)),
     hubYear: () => once([...HUB_FLAGS, join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.year)),
     ...(HUB_FLAGS.length > 0 && { plainYear: () => once([join(repoRoot, 'dist', 'main.js')], hubEnv(dirs.year)) }),
-    ...(BEFORE && { beforeYear: () => once([...HUB_FLAGS, BEFORE], hubEnv(dirs.year)) }),
+    ...(BEFORE && { beforeYear: () => once([...HUB_FLAGS, BEFORE], hubEnv(dirs.beforeYear)) }),
   } as Record<string, () => Promise<Sample>>
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]))
   // one warm-up round (disk cache, first-start files such as the enrollment secret), not counted

@@ -22,7 +22,7 @@ import { describeProblem, type BayHealthFn } from './sellable.js'
 import { createGridCache } from './grid-cache.js'
 import { checkDate, desiredStateFor, MAX_AHEAD_DAYS, MAX_AHEAD_S, phaseAt } from './rules.js'
 import { createSessionService } from './service.js'
-import { createLevelSessionStore, type ArchiveDb, type SessionDb } from './store.js'
+import { createLevelSessionStore, type ArchiveDb, type Loaded, type SessionDb, type SessionStore } from './store.js'
 import { createArchiver } from './archive.js'
 import type { CalendarDb } from './calendar-store.js'
 import { createTicker } from './ticker.js'
@@ -73,6 +73,19 @@ export interface SchedulingDeps {
    * and the schedule (desiredStateFor), so a restart before the write sends the same.
    */
   onTransition?: (machineIds: readonly number[]) => void
+  /**
+   * issue 17, start-up: the read of the live sessions (`readLiveSessions(store, archive)`), begun
+   * by the hub as soon as the database is open, so LevelDB reads them in its thread while the
+   * broker and the modules before scheduling start; `start()` takes it instead of reading again
+   * (once: a later start reads anew). Safe because nothing but this module's writer writes the
+   * sessions sublevel, and it writes only after `start()`. Default: read at `start()`.
+   */
+  loaded?: Promise<Loaded>
+}
+
+/** The start-up read of the live sessions and remembered keys (store.ts `load`), for `SchedulingDeps.loaded`. */
+export function readLiveSessions(store: SessionDb, archive?: ArchiveDb): Promise<Loaded> {
+  return createLevelSessionStore(store, archive).load()
 }
 
 const checkAvailability = decoderFor(AvailabilityQuerySchema)
@@ -118,7 +131,16 @@ export function createScheduling(deps: SchedulingDeps): Scheduling & SchedulingI
     }
     return out
   }
-  const store = createLevelSessionStore(deps.store, deps.archive)
+  const levelStore = createLevelSessionStore(deps.store, deps.archive)
+  let preloaded = deps.loaded
+  const store: SessionStore = {
+    ...levelStore,
+    load() {
+      const read = preloaded ?? levelStore.load()
+      preloaded = undefined
+      return read
+    },
+  }
   const service = createSessionService({
     ...deps,
     health,

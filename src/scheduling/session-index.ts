@@ -72,8 +72,10 @@ export function createSessionIndex(): SessionIndex {
       }
     }
     if (record.external_id !== undefined) byExternal.set(record.external_id, record.session_id)
-    // Payments are never removed from a session, so the map only grows with them.
-    for (const id of paymentIds(record)) byPayment.set(id, record.session_id)
+    // Payments are never removed from a session, so the map only grows with them. (No list made
+    // for the many sessions without any: this runs for every live session at start, issue 17.)
+    if (record.payments) for (const p of record.payments) byPayment.set(p.payment_id, record.session_id)
+    if (record.payment_request) byPayment.set(record.payment_request.payment_id, record.session_id)
   }
 
   return {

@@ -47,6 +47,16 @@ interface RootDb {
   iterator(options: { gte: string; lt: string; keyEncoding: 'utf8'; valueEncoding: 'utf8' }): { nextv(size: number): Promise<Array<[string, string]>>; close(): Promise<void> }
 }
 
+/** A read of the live sublevel: entries in key order, values still JSON text when `text`. */
+interface LiveReader {
+  nextv(size: number): Promise<Array<[string, unknown]>>
+  close(): Promise<void>
+  /** values are JSON text, parsed by the store; else decoded already (keys relative to the sublevel either way) */
+  readonly text: boolean
+  /** characters of each key before the sublevel's own key */
+  readonly keyOffset: number
+}
+
 /**
  * issue 17, start-up: the live sessions read from the root database as text, each value parsed
  * here, instead of through the sublevel, which decodes and re-wraps every entry on its way
@@ -54,7 +64,7 @@ interface RootDb {
  * way). The same entries in the same order: a sublevel's keys are its prefix + key. Undefined
  * when the sublevel is not a utf8/json one of a root that can be read so (then it reads itself).
  */
-function rootReader(db: SessionDb): (() => ArchiveIterator) | undefined {
+function rootReader(db: SessionDb): (() => LiveReader) | undefined {
   const own = db as unknown as Partial<EncodingSublevel>
   const root = db.db
   if (!root || typeof root.iterator !== 'function' || typeof own.prefixKey !== 'function' || !own.keyEncoding || !own.valueEncoding) return undefined
@@ -66,13 +76,7 @@ function rootReader(db: SessionDb): (() => ArchiveIterator) | undefined {
   const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
   return () => {
     const it = root.iterator({ gte: prefix, lt: end, keyEncoding: 'utf8', valueEncoding: 'utf8' })
-    return {
-      async nextv(size) {
-        const entries = await it.nextv(size)
-        return entries.map(([key, text]): [string, unknown] => [key.slice(prefix.length), JSON.parse(text)])
-      },
-      close: () => it.close(),
-    }
+    return { nextv: (size) => it.nextv(size), close: () => it.close(), text: true, keyOffset: prefix.length }
   }
 }
 
@@ -150,6 +154,8 @@ export function sessionKey(id: number): string {
 }
 
 const KEY_PREFIX = '~key:'
+/** entries per read at start-up: ~260 KB of a month's live sessions */
+const LOAD_BATCH = 1000
 const keyOf = (id: string) => KEY_PREFIX + id
 /** Start times are epoch s below 2^32 (protocol bound): 12 digits sort them. */
 const timePart = (startS: number) => String(Math.max(0, Math.floor(startS))).padStart(12, '0')
@@ -185,14 +191,21 @@ export function createLevelSessionStore(db: SessionDb, archive?: ArchiveDb): Ses
     canArchive: archive !== undefined,
     async load() {
       const out: Loaded = { sessions: [], keys: [], archivedMaxId: 0 }
-      // In batches (`nextv`): entry by entry, a month of live sessions (~34,000 at 80 bays) took
-      // twice as long to read at every start (issue 17).
-      const it = (rootReader(db) ?? (() => db.iterator()))()
+      const it: LiveReader = rootReader(db)?.() ?? Object.assign(db.iterator(), { text: false, keyOffset: 0 })
       const texts = new Map<string, string>()
+      // In batches (`nextv`): entry by entry, a month of live sessions (~34,000 at 80 bays) took
+      // twice as long to read at every start (issue 17). The next batch is asked for before this
+      // one is parsed, so LevelDB reads it in its thread meanwhile (the main thread waited for each).
+      let pending: Promise<Array<[string, unknown]>> | undefined = it.nextv(LOAD_BATCH)
       try {
-        for (let entries = await it.nextv(1000); entries.length > 0; entries = await it.nextv(1000)) {
-          for (const [key, value] of entries) {
-            if (key.startsWith(KEY_PREFIX)) {
+        for (;;) {
+          const entries = await pending
+          pending = undefined
+          if (entries.length === 0) break
+          pending = it.nextv(LOAD_BATCH)
+          for (const [key, raw] of entries) {
+            const value = it.text ? JSON.parse(raw as string) : raw
+            if (key.startsWith(KEY_PREFIX, it.keyOffset)) {
               const remembered = (value as { remembered?: RememberedKey } | null)?.remembered
               if (remembered && typeof remembered.id === 'string' && typeof remembered.at === 'number') out.keys.push(remembered)
               continue
@@ -204,6 +217,8 @@ export function createLevelSessionStore(db: SessionDb, archive?: ArchiveDb): Ses
           }
         }
       } finally {
+        // a read still in flight (a value failed to parse) ends before the iterator closes
+        await pending?.catch(() => undefined)
         await it.close()
       }
       // One key of the archive, not the archive: ids stay unique after the newest sessions are archived.

@@ -2,12 +2,17 @@
  * The session store's start-up read (src/scheduling/store.ts `load`): live sessions and remembered
  * idempotency keys come back exactly as written, across several of the batches the read is made
  * in (nextv of 1,000), with the repeated texts (booked_by, origin_node, status, currency) shared
- * but equal; archived sessions stay out of it, except for the id allocator's floor.
+ * but equal; archived sessions stay out of it, except for the id allocator's floor. A broken value
+ * fails the read cleanly; the read the hub begins early (issue 17) is the one start() takes.
  */
 import t from 'tap'
 import type { SessionRecord } from '../../src/protocol/messages.js'
 import { createLevelSessionStore, type StoredSession } from '../../src/scheduling/store.js'
-import { openDb } from './world.js'
+import { createScheduling, readLiveSessions } from '../../src/scheduling/index.js'
+import { EventBus } from '../../src/lib/event-bus.js'
+import type { HubEvents } from '../../src/protocol/events.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { openDb, silent, testConfig } from './world.js'
 
 const session = (id: number): StoredSession => ({
   record: {
@@ -78,4 +83,36 @@ t.test('a sublevel that is not json is read through itself', async (t) => {
   await text.put('0000000000000001', JSON.stringify(session(1)))
   const loaded = await createLevelSessionStore(text as never).load()
   t.same(loaded.sessions, [], 'text values are not sessions (the sublevel decodes, not the store)')
+})
+
+t.test('a value that is not JSON fails the read, after the read in flight ends and the iterator closes', async (t) => {
+  const { db, store: live, archive } = openDb(t.testdir())
+  const store = createLevelSessionStore(live as never, archive as never)
+  await store.write({ sessions: Array.from({ length: 1500 }, (_, i) => session(i + 1)), remember: [], forget: [] })
+  // in the first read batch, so the second batch is being read when the parse fails
+  await db.put('!sessions!0000000000000010', '{"record":', { valueEncoding: 'utf8' })
+  await t.rejects(store.load(), SyntaxError, 'the broken value fails the load')
+  await t.resolves(db.close(), 'the database closes: no iterator left open')
+})
+
+t.test('the hub begins the start-up read early: start() takes that read once, and a later start reads again', async (t) => {
+  const { db, store: live, archive, calendarDb } = openDb(t.testdir())
+  t.teardown(() => db.close())
+  await createLevelSessionStore(live as never, archive as never).write({ sessions: [session(1), session(2)], remember: [], forget: [] })
+  // the reads of the live range (the archive's one key is read through the root too)
+  const reads: string[] = []
+  const rootIterator = db.iterator.bind(db)
+  ;(db as unknown as { iterator: typeof db.iterator }).iterator = ((options: Record<string, unknown>) => (options.gte === '!sessions!' && reads.push('live'), rootIterator(options as never))) as unknown as typeof db.iterator
+  const early = readLiveSessions(live as never, archive as never)
+  t.same(reads, ['live'], 'the read starts when asked, before scheduling exists')
+  const clock = new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0))
+  const scheduling = createScheduling({ config: testConfig(), clock, events: new EventBus<HubEvents>(silent), store: live as never, archive: archive as never, calendarDb: calendarDb as never, log: silent, loaded: early })
+  await scheduling.start()
+  t.same(reads, ['live'], 'start() reads nothing more')
+  t.same(scheduling.get(1), session(1).record, 'what the early read found is served')
+  t.ok(scheduling.get(2))
+  await scheduling.stop()
+  await scheduling.start()
+  t.same(reads, ['live', 'live'], 'a second start reads the sublevel again')
+  await scheduling.stop()
 })
