@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util'
 import {
   credentialsPath,
   hashSecret,
+  apiTokenEntry,
   newApiToken,
   newSecret,
   readCredentials,
-  sha256,
   writeCredentials,
   journalCredentialChange,
   type CredentialFile,
@@ -184,7 +184,7 @@ const roleView = (role: Role | undefined): { role?: string } => (role === undefi
 async function store(file: CredentialFile, kind: Kind, key: string, role: Role | undefined): Promise<string> {
   if (kind === 'token') {
     const token = newApiToken(key)
-    file.tokens[key] = { sha256: sha256(token), role: role!, created_at: new Date().toISOString() }
+    file.tokens[key] = apiTokenEntry(token, role!)
     return token
   }
   const secret = newSecret()

@@ -32,7 +32,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Socket } from 'node:net'
 import mqtt, { type MqttClient } from 'mqtt'
-import { credentialsPath, hashSecret, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
+import { apiTokenEntry, credentialsPath, hashSecret, newApiToken, readCredentials, writeCredentials } from '../../src/broker/credentials.js'
 import { percentile } from './lib/stats.js'
 import { runMix, type Backend, type MixResult } from './lib/booking-mix.js'
 import { findPostgresBin, startPostgres } from './lib/postgres.js'
@@ -110,7 +110,7 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   for (let i = 1; i <= clients; i++) {
     const name = `kiosk${i}`
     const token = newApiToken(name)
-    file.tokens[name] = { sha256: sha256(token), role: 'kiosk', created_at: new Date().toISOString() }
+    file.tokens[name] = apiTokenEntry(token, 'kiosk')
     tokens.push(token)
     const node = { name: `kiosk_node_${i}`, secret: `bench-secret-${i}` }
     file.nodes[node.name] = { ...(await hashSecret(node.secret)), role: 'kiosk' }

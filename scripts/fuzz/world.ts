@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt, { type MqttClient } from 'mqtt'
-import { credentialsPath, hashSecret, newApiToken, readCredentials, sha256, writeCredentials } from '../../src/broker/credentials.js'
+import { apiTokenEntry, credentialsPath, hashSecret, newApiToken, readCredentials, writeCredentials } from '../../src/broker/credentials.js'
 import { createSimulator, type Simulator } from '../../src/simulator/index.js'
 import { startHubProcess, type HubProcess } from '../../test/helpers/hub-process.js'
 import { httpSend } from './clients.js'
@@ -88,7 +88,7 @@ export async function startWorld(dataDir: string): Promise<World> {
   }
   const token = (name: string, role: 'kiosk' | 'reservation') => {
     const t = newApiToken(name)
-    file.tokens[name] = { sha256: sha256(t), role, created_at: new Date().toISOString() }
+    file.tokens[name] = apiTokenEntry(t, role)
     return t
   }
   const tokens: HttpTokens = { admin: `adm-${randomBytes(24).toString('hex')}`, kiosk: token('lobby', 'kiosk'), reservation: token('web', 'reservation') }

@@ -15,11 +15,12 @@
  * never rewrites them (the CLI owns the file): `machine rotate` / `node rotate` writes the new
  * format. scrypt checks keep their limits: 2 at a time, a fair queue per name, cached results.
  */
-import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { journalId, lockFile, replaceFileDurably } from '../lib/durable-file.js'
+import { sha256Hex } from '../lib/sha256.js'
 import type { Logger } from 'pino'
 import { ROLES, type Role } from '../protocol/identity.js'
 import type { ApiTokenRole } from '../protocol/permissions.js'
@@ -215,12 +216,13 @@ async function matchesScrypt(secret: string, stored: ScryptSecretHash): Promise<
   }
 }
 
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
-
 /** API tokens carry their name so lookup is direct: `dh_<name>_<secret>`. */
 export function newApiToken(name: string): string {
   return `dh_${name}_${randomBytes(32).toString('base64url')}`
 }
+
+/** A token's entry in the file: its SHA-256, never the token. */
+export const apiTokenEntry = (token: string, role: ApiTokenRole, now = new Date()): CredentialFile['tokens'][string] => ({ sha256: sha256Hex(token), role, created_at: now.toISOString() })
 
 function tokenName(token: string): string | undefined {
   const m = /^dh_([A-Za-z0-9_.-]+?)_([A-Za-z0-9_-]{43})$/.exec(token)
@@ -355,7 +357,7 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
     if (kind === 'invalid') return false
     // HMAC costs microseconds: checked at once, nothing queued or cached (1,000 dispensers keep no cache)
     if (kind === 'hmac') return (!options.shouldRun || options.shouldRun()) && matchesHmac(secret, stored as HmacSecretHash)
-    const cacheKey = `${key}:${sha256(secret)}`
+    const cacheKey = `${key}:${sha256Hex(secret)}`
     if (verified.has(cacheKey)) return true
     if (refused.has(cacheKey)) return false
     let run = pending.get(cacheKey)
@@ -388,7 +390,7 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
   return {
     async verifyMachine(id, secret, options) {
       const temp = ephemeral.get(id)
-      if (temp !== undefined && timingSafeEqual(Buffer.from(sha256(temp)), Buffer.from(sha256(secret)))) return true
+      if (temp !== undefined && timingSafeEqual(Buffer.from(sha256Hex(temp)), Buffer.from(sha256Hex(secret)))) return true
       return check(`m${id}`, secret, current().machines.get(String(id)), options)
     },
     async verifyNode(name, secret, options) {
@@ -403,7 +405,7 @@ export function createCredentialStore({ dataDir, log }: CredentialStoreDeps): Cr
       const name = tokenName(token)
       const entry = name === undefined ? undefined : tokens.get(name)
       if (!name || !entry || typeof entry.sha256 !== 'string') return undefined
-      const same = timingSafeEqual(Buffer.from(sha256(token)), Buffer.from(entry.sha256.padEnd(64).slice(0, 64)))
+      const same = timingSafeEqual(Buffer.from(sha256Hex(token)), Buffer.from(entry.sha256.padEnd(64).slice(0, 64)))
       if (!same) return undefined
       tokensOk.set(token, { name, role: entry.role })
       return { name, role: entry.role }

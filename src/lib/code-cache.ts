@@ -14,9 +14,9 @@
  * cache made at install time in a read-only place would not widen what a write to the data dir
  * can do; that is still owed.
  */
-import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { sha256Hex } from './sha256.js'
 
 const MAGIC = 'dispenser-hub v8 code cache 1\n'
 
@@ -31,11 +31,10 @@ export interface CacheIdentity {
   flags: string
 }
 
-const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
 
 export function cacheIdentity(source: string, runtime: { execArgv: readonly string[]; nodeOptions?: string | undefined } = { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS }): CacheIdentity {
   return {
-    source: sha256(source),
+    source: sha256Hex(source),
     node: process.version,
     v8: process.versions.v8,
     arch: process.arch,
@@ -48,12 +47,12 @@ export function cacheIdentity(source: string, runtime: { execArgv: readonly stri
  * benchmark's, none) keeps its own cache instead of replacing the other's at every start.
  */
 export function cacheFileName(id: CacheIdentity): string {
-  return `hub-${sha256(JSON.stringify([id.node, id.v8, id.arch, id.flags])).slice(0, 16)}.v8cache`
+  return `hub-${sha256Hex(JSON.stringify([id.node, id.v8, id.arch, id.flags])).slice(0, 16)}.v8cache`
 }
 
 /** The file: MAGIC, one JSON line (the identity, the payload's length and sha256), the payload. */
 export function encodeCache(id: CacheIdentity, data: Uint8Array): Buffer {
-  const header = JSON.stringify({ ...id, bytes: data.length, sum: sha256(data) })
+  const header = JSON.stringify({ ...id, bytes: data.length, sum: sha256Hex(data) })
   return Buffer.concat([Buffer.from(`${MAGIC}${header}\n`), data])
 }
 
@@ -71,7 +70,7 @@ export function decodeCache(file: Buffer, id: CacheIdentity): Buffer | undefined
   if (!header || typeof header !== 'object') return undefined
   for (const key of ['source', 'node', 'v8', 'arch', 'flags'] as const) if (header[key] !== id[key]) return undefined
   const data = file.subarray(end + 1)
-  if (header.bytes !== data.length || header.sum !== sha256(data)) return undefined
+  if (header.bytes !== data.length || header.sum !== sha256Hex(data)) return undefined
   return data
 }
 

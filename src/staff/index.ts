@@ -6,10 +6,11 @@
  * HUB_STAFF_IDLE_MINUTES, at HUB_STAFF_SESSION_HOURS after sign-in, on sign-out, and for all of
  * a user's sign-ins when the user signs out everywhere, changes password or role, or is removed.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../lib/clock.js'
 import { ok, type Result } from '../lib/result.js'
+import { sha256Hex } from '../lib/sha256.js'
 import type { StaffRole } from '../protocol/permissions.js'
 import { decoyHash, verifyPassword, PASSWORD_MAX } from './passwords.js'
 import { createThrottle } from './throttle.js'
@@ -78,7 +79,6 @@ const MAX_SIGN_INS_PER_USER = 20
 const MAX_SIGN_INS = 5000
 export const SIGN_IN_COOKIE = 'dh_session'
 
-const sha = (token: string) => createHash('sha256').update(token).digest('hex')
 
 export function createStaff(deps: StaffDeps): Staff {
   const { db, clock, log } = deps
@@ -163,14 +163,14 @@ export function createStaff(deps: StaffDeps): Staff {
       const token = randomBytes(32).toString('base64url')
       const now = nowS()
       const signIn: SignIn = { username, created_at: now, last_seen: now }
-      await db.put(sha(token), signIn, { sync: true })
-      signIns.set(sha(token), { ...signIn, persisted_seen: now })
+      await db.put(sha256Hex(token), signIn, { sync: true })
+      signIns.set(sha256Hex(token), { ...signIn, persisted_seen: now })
       log.info({ username, role: user.role }, 'staff signed in')
       return { ok: true, token, user: viewOf(user), expires_at: now + maxS, idle_minutes: deps.idleMinutes }
     },
 
     authenticate(token) {
-      const key = sha(token)
+      const key = sha256Hex(token)
       const s = signIns.get(key)
       if (!s) return undefined
       const now = nowS()
@@ -189,7 +189,7 @@ export function createStaff(deps: StaffDeps): Staff {
     },
 
     async logout(token) {
-      const key = sha(token)
+      const key = sha256Hex(token)
       if (!signIns.delete(key)) return
       await db.del(key, { sync: true })
     },

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config/index.js'
 import { ensureAdminToken } from '../../src/broker/admin-token.js'
-import { createCredentialStore, credentialsPath, emptyCredentials, hashSecret, newApiToken, readCredentials, sha256, writeCredentials, type SecretHash } from '../../src/broker/credentials.js'
+import { apiTokenEntry, createCredentialStore, credentialsPath, emptyCredentials, hashSecret, newApiToken, readCredentials, writeCredentials, type SecretHash } from '../../src/broker/credentials.js'
 import { addMachine, addNode } from '../helpers/broker.js'
 
 const silent = pino({ level: 'silent' })
@@ -66,7 +66,7 @@ t.test('API tokens: looked up by name, SHA-256 stored, malformed ones refused', 
   const dir = t.testdir()
   const token = newApiToken('front_desk')
   const file = readCredentials(credentialsPath(dir))
-  file.tokens.front_desk = { sha256: sha256(token), role: 'kiosk', created_at: new Date().toISOString() }
+  file.tokens.front_desk = apiTokenEntry(token, 'kiosk')
   writeCredentials(credentialsPath(dir), file)
   const store = createCredentialStore({ dataDir: dir })
   t.match(token, /^dh_front_desk_[A-Za-z0-9_-]{43}$/)
@@ -81,7 +81,7 @@ t.test('API tokens: a match is remembered only until the file changes (a rotated
   const path = credentialsPath(dir)
   const first = newApiToken('lobby')
   const file = readCredentials(path)
-  file.tokens.lobby = { sha256: sha256(first), role: 'kiosk', created_at: new Date().toISOString() }
+  file.tokens.lobby = apiTokenEntry(first, 'kiosk')
   writeCredentials(path, file)
   const store = createCredentialStore({ dataDir: dir })
   t.same(store.verifyApiToken(first), { name: 'lobby', role: 'kiosk' })
@@ -90,7 +90,7 @@ t.test('API tokens: a match is remembered only until the file changes (a rotated
   ;(answer as { role: string }).role = 'admin'
   t.same(store.verifyApiToken(first), { name: 'lobby', role: 'kiosk' }, 'a caller changing its answer changes nothing remembered')
   const rotated = newApiToken('lobby')
-  file.tokens.lobby = { sha256: sha256(rotated), role: 'reservation', created_at: new Date().toISOString() }
+  file.tokens.lobby = apiTokenEntry(rotated, 'reservation')
   writeCredentials(path, file)
   t.equal(store.verifyApiToken(first), undefined, 'the old token, right after the rotation')
   t.same(store.verifyApiToken(rotated), { name: 'lobby', role: 'reservation' }, 'the new one, with the role as now written')
@@ -147,7 +147,7 @@ t.test('a file really holding such names keeps them as plain entries', async (t)
   const token = newApiToken('constructor')
   writeFileSync(
     credentialsPath(dir),
-    `{"version":1,"machines":{},"nodes":{},"tokens":{"__proto__":{"sha256":"${sha256('x')}","role":"admin","created_at":"t"},"constructor":{"sha256":"${sha256(token)}","role":"kiosk","created_at":"t"}}}`,
+    `{"version":1,"machines":{},"nodes":{},"tokens":{"__proto__":{"sha256":"${apiTokenEntry('x', 'admin').sha256}","role":"admin","created_at":"t"},"constructor":{"sha256":"${apiTokenEntry(token, 'kiosk').sha256}","role":"kiosk","created_at":"t"}}}`,
   )
   const file = readCredentials(credentialsPath(dir))
   t.same(Object.keys(file.tokens).sort(), ['__proto__', 'constructor'], 'own entries, the prototype untouched')

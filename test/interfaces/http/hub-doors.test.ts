@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { pino } from 'pino'
 import { loadConfig } from '../../../src/config/index.js'
 import { createHub } from '../../../src/hub.js'
-import { credentialsPath, emptyCredentials, hashSecret, newApiToken, sha256, writeCredentials } from '../../../src/broker/credentials.js'
+import { apiTokenEntry, credentialsPath, emptyCredentials, hashSecret, newApiToken, writeCredentials } from '../../../src/broker/credentials.js'
 import type { Role } from '../../../src/protocol/identity.js'
 import { Topics } from '../../../src/protocol/topics.js'
 
@@ -60,7 +60,7 @@ t.test('a booking made over HTTP is seen over MQTT and vice versa', async (t) =>
   const file = emptyCredentials()
   for (const [name, { password, role }] of Object.entries(secrets)) file.nodes[name] = { ...(await hashSecret(password)), role }
   const kioskToken = newApiToken('kiosk_interface')
-  file.tokens.kiosk_interface = { sha256: sha256(kioskToken), role: 'kiosk', created_at: new Date().toISOString() }
+  file.tokens.kiosk_interface = apiTokenEntry(kioskToken, 'kiosk')
   writeCredentials(credentialsPath(dir), file)
 
   const config = loadConfig({
