@@ -118,7 +118,7 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   }
   // A monitor token: the writer's counters from /metrics around each run (steps per synced batch).
   const monitorToken = newApiToken('monitor1')
-  file.tokens.monitor1 = { sha256: sha256(monitorToken), role: 'monitor', created_at: new Date().toISOString() }
+  file.tokens.monitor1 = apiTokenEntry(monitorToken, 'monitor')
   writeCredentials(credentialsPath(dataDir), file)
   // BENCH_CPU_PROF=<dir>: the hub writes a V8 CPU profile there when it stops (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
