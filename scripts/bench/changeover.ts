@@ -21,7 +21,9 @@
  * measures one more build in the same invocation (same floor, same dispensers), shown as `before`.
  *
  * The hub runs with the systemd unit's environment (lib/unit-env.ts: e.g. MALLOC_ARENA_MAX,
- * NODE_OPTIONS), printed in the header; BENCH_UNIT_ENV=0 runs it without. BENCH_SECRET_HASH=scrypt
+ * NODE_OPTIONS), printed in the header; BENCH_UNIT_ENV=0 runs it without. BENCH_BEFORE_NODE_OPTIONS
+ * gives the `before` run other NODE_OPTIONS (e.g. the unit's before a change of V8 flags: the same
+ * build as BENCH_HUB_BEFORE, other flags). BENCH_SECRET_HASH=scrypt
  * writes the bays' credentials as versions before issue 17 did (scrypt), to measure that path or a
  * build older than the change.
  */
@@ -253,7 +255,7 @@ async function legacyScryptEntry(secret: string) {
   return { hash: hash.toString('base64'), salt: salt.toString('base64'), N: 4096, r: 8, p: 1, created_at: new Date().toISOString() }
 }
 
-async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null, main: string): Promise<RunResult> {
+async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null, main: string, nodeOptions?: string): Promise<RunResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-changeover-'))
   mkdirSync(dataDir, { recursive: true })
   const file = emptyCredentials()
@@ -271,6 +273,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     HUB_ADMIN_TOKEN: ADMIN_TOKEN,
     HUB_TIMEZONE: 'UTC',
     HUB_HTTP_BOOKINGS_PER_MINUTE: '100000',
+    ...(nodeOptions !== undefined && { NODE_OPTIONS: nodeOptions }),
   }
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
   const t0 = nowMs()
@@ -393,7 +396,8 @@ async function main() {
   // floor and dispensers, printed as a `before` column (a change's effect on a noisy machine).
   const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
   const beforeMain = process.env.BENCH_HUB_BEFORE ?? null
-  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub ${main}${beforeMain ? ` (before: ${beforeMain})` : ''} vs bare Aedes ${readAedesVersion()}`)
+  const beforeOptions = process.env.BENCH_BEFORE_NODE_OPTIONS
+  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub ${main}${beforeMain ? ` (before: ${beforeMain}${beforeOptions !== undefined ? ` with NODE_OPTIONS=${beforeOptions}` : ''})` : ''} vs bare Aedes ${readAedesVersion()}`)
   console.log(`hub env: ${describeEnv(HUB_ENV)}${process.env.BENCH_UNIT_ENV === '0' ? ' (BENCH_UNIT_ENV=0)' : ' (the systemd unit\'s; BENCH_UNIT_ENV=0 runs without)'}; floor: no env added; bay secrets stored as ${LEGACY_SCRYPT ? 'scrypt N=2^12 r=8 (BENCH_SECRET_HASH=scrypt)' : 'HMAC-SHA-256 (as the CLI writes them)'}`)
   const credentials = await credentialsFile(Math.max(...sizes))
   const dispensers = dispenserProcess()
@@ -401,7 +405,7 @@ async function main() {
   try {
     for (const n of sizes) {
       const floor = await floorRun(n, dispensers)
-      const before = beforeMain ? await hubRun(n, dispensers, credentials, prof, beforeMain) : null
+      const before = beforeMain ? await hubRun(n, dispensers, credentials, prof, beforeMain, process.env.BENCH_BEFORE_NODE_OPTIONS) : null
       const hub = await hubRun(n, dispensers, credentials, prof, main)
       ok = print(n, hub, floor, before) && ok
     }

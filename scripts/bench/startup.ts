@@ -39,7 +39,7 @@ const BEFORE = process.env.BENCH_BEFORE
 const TOKEN = 'bench-admin-token-0123456789abcdef'
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** `Environment=NODE_OPTIONS=...` of the unit: the flags the hub runs with on the Pi */
-const unitNodeOptions = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(repoRoot, 'scripts', 'systemd', 'dispenser-hub.service'), 'utf8'))?.[1]?.trim() ?? ''
+const unitNodeOptions = /^Environment=("?)NODE_OPTIONS=(.*?)\1$/m.exec(readFileSync(join(repoRoot, 'scripts', 'systemd', 'dispenser-hub.service'), 'utf8'))?.[2]?.trim() ?? ''
 const HUB_FLAGS = (process.env.BENCH_NODE_OPTIONS ?? unitNodeOptions).split(/\s+/).filter(Boolean)
 const floorScript = join(repoRoot, 'scripts', 'bench', 'lib', 'startup-floor.mjs')
 

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 export function unitEnvironment(repoRoot: string): Record<string, string> {
   const unit = readFileSync(join(repoRoot, 'scripts', 'systemd', 'dispenser-hub.service'), 'utf8')
   const env: Record<string, string> = {}
-  for (const [, key, value] of unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/gm)) env[key!] = value!.trim()
+  // `Environment=KEY=value` or, for a value with spaces, `Environment="KEY=value with spaces"`
+  for (const [, , key, value] of unit.matchAll(/^Environment=("?)([A-Z_][A-Z0-9_]*)=(.*?)\1$/gm)) env[key!] = value!.trim()
   return env
 }
 
