@@ -10,7 +10,8 @@
  * Nothing answered (a container, a laptop without systemd): synchronised is null, "cannot tell".
  */
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import type { TimeSyncService } from '../protocol/clock.js'
 
 export interface TimeSyncState {
@@ -31,8 +32,26 @@ export type CommandRunner = (file: string, args: string[]) => Promise<string | u
 const COMMAND_TIMEOUT_MS = 3000
 const MAX_OUTPUT = 64 * 1024
 
+/**
+ * Is `file` a program on PATH (or, with a slash, that path)? A missing command is known without a
+ * fork (issue 17, start-up: Raspberry Pi OS has timesyncd, not chrony, so `chronyc` is missing on
+ * most hubs, and forking the hub's process costs it a few ms at every start and every check).
+ */
+function installed(file: string, path = process.env.PATH ?? ''): boolean {
+  const candidates = file.includes('/') ? [file] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, file))
+  return candidates.some((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
 export const runCommand: CommandRunner = (file, args) =>
   new Promise((resolve) => {
+    if (!installed(file)) return resolve(undefined)
     execFile(file, args, { timeout: COMMAND_TIMEOUT_MS, maxBuffer: MAX_OUTPUT, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout) =>
       resolve(error ? undefined : String(stdout)),
     )

@@ -1,5 +1,7 @@
 import t from 'tap'
 import { createSystemTimeSync, parseChronyTracking, parseTimedatectl, runCommand, TIMESYNC_FLAG, type CommandRunner } from '../../src/timekeeping/time-sync.js'
+import { writeFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 
 const CHRONY_SYNCED = `Reference ID    : C0A80001 (192.168.0.1)
 Stratum         : 3
@@ -52,4 +54,26 @@ t.test('the real runner: a missing command or a failing one is undefined, never 
   t.equal(await runCommand('/nonexistent/chronyc', ['tracking']), undefined)
   t.equal(await runCommand(process.execPath, ['-e', 'process.exit(3)']), undefined)
   t.equal(await runCommand(process.execPath, ['-e', 'process.stdout.write("yes")']), 'yes')
+})
+
+t.test('the real runner finds commands on PATH, and does not fork for one that is not installed', async (t) => {
+  const dir = t.testdir()
+  const script = join(dir, 'fake-chronyc')
+  writeFileSync(script, `#!/bin/sh\necho "Leap status     : Normal"\n`, { mode: 0o755 })
+  writeFileSync(join(dir, 'not-executable'), '#!/bin/sh\necho no\n', { mode: 0o644 })
+  const path = process.env.PATH
+  t.teardown(() => void (process.env.PATH = path))
+  process.env.PATH = `${join(dir, 'missing')}${delimiter}${dir}${delimiter}${path ?? ''}`
+  t.match(await runCommand('fake-chronyc', ['-n', 'tracking']), /Leap status\s+: Normal/, 'found in a PATH directory')
+  const spawned: string[] = []
+  const real = await import('node:child_process')
+  const { runCommand: counted } = await t.mockImport<typeof import('../../src/timekeeping/time-sync.js')>('../../src/timekeeping/time-sync.js', {
+    'node:child_process': { ...real, execFile: (file: string, ...rest: unknown[]) => (spawned.push(file), (real.execFile as (...a: unknown[]) => unknown)(file, ...rest)) },
+  })
+  t.equal(await counted('no-such-command-for-the-hub', []), undefined, 'not on PATH: undefined')
+  t.equal(await counted('not-executable', []), undefined, 'not executable: undefined')
+  t.equal(await counted('/nonexistent/chronyc', ['tracking']), undefined, 'a missing path: undefined')
+  t.same(spawned, [], 'none of them forked')
+  t.equal(await counted('fake-chronyc', []), 'Leap status     : Normal\n')
+  t.same(spawned, ['fake-chronyc'], 'an installed one runs')
 })
