@@ -44,6 +44,8 @@ const OPS = Number(opsArg ?? 2000)
 const ROUNDS = Number(roundsArg ?? 1)
 const BAYS = Number(baysArg ?? 80)
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,8').split(',').map(Number)
+// Operations per side before the counted runs (BENCH_WARMUP).
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 400)
 const SIDES = new Set((process.env.BENCH_SIDES ?? 'rest,mqtt,floor,pg,level').split(','))
 
 interface HubUnderTest {
@@ -455,7 +457,7 @@ async function main() {
     }
     // Warm-up (JIT, connections, caches), not counted; as many clients as the hub has tokens for.
     for (const [, run] of sides) {
-      await run(Math.max(...CLIENTS), 400, 99)
+      await run(Math.max(...CLIENTS), WARMUP, 99)
       await settle()
     }
     for (let round = 0; round < ROUNDS; round++) {

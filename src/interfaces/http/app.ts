@@ -16,6 +16,7 @@ import { docsRoutes } from './docs.js'
 import { installErrorHandlers } from './errors.js'
 import { installLimits } from './limits.js'
 import { lazyCompilers } from './lazy-compilers.js'
+import { lazyRequestLogger } from './request-logger.js'
 import { createMetricsCollector } from './metrics-collector.js'
 import { createHubMetrics } from '../../metrics/index.js'
 import { createLiveFeed } from './live-feed.js'
@@ -139,6 +140,8 @@ export async function buildHttpApp(deps: HttpDeps) {
     // default level the log keeps what matters (errors, refusals of tokens, changes), and
     // HUB_LOG_LEVEL=debug brings the per-request lines back.
     logController: new LogController({ disableRequestLogging: !deps.log.isLevelEnabled('debug') }),
+    // Each request's child logger is made at its first line that writes (issue 17: request-logger.ts).
+    childLoggerFactory: lazyRequestLogger,
     // TypeBox validates bodies exactly like the MQTT codec (no type coercion: "5" is not 5, one rule
     // for both doors); query strings and params are converted from text first. Validators and
     // response serializers compile on a route's first request, not at start-up (issue 17).
