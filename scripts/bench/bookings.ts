@@ -104,7 +104,7 @@ function startFlags(): string[] {
 }
 
 /** `node dist/main.js` on a temp data dir, one kiosk token per client; resolves on "hub ready". */
-async function startHub(clients: number): Promise<HubUnderTest> {
+async function startHub(clients: number, main: string): Promise<HubUnderTest> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-bookings-'))
   const file = readCredentials(credentialsPath(dataDir))
   const tokens: string[] = []
@@ -124,8 +124,6 @@ async function startHub(clients: number): Promise<HubUnderTest> {
   writeCredentials(credentialsPath(dataDir), file)
   // BENCH_CPU_PROF=<dir>: the hub writes a V8 CPU profile there when it stops (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
-  // BENCH_HUB_MAIN=<path of a main.js>: measure another build (e.g. before a change) the same way.
-  const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
   // The node flags `npm start` runs the hub with (package.json), so the bench measures the hub as it
   // runs in production (its young-generation size sets how often it collects); BENCH_HUB_NODE_ARGS adds more.
   const nodeArgs = [...startFlags(), ...(process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean)]
@@ -414,7 +412,11 @@ async function main() {
   console.log(`bookings benchmark: ${OPS} operations per run, ${ROUNDS} round(s), ${BAYS} bays; node ${process.version}; hub: ${hubCommand} (npm start's flags)`)
   const bin = findPostgresBin()
   if (!bin) console.log('no PostgreSQL server binary (postgres + initdb in /usr/local/bin or /usr/lib/postgresql/*/bin): skipping the reference, measuring the hub only')
-  const hub = await startHub(Math.max(...CLIENTS))
+  // BENCH_HUB_MAIN=<path of a main.js>: measure another build the same way.
+  const hub = await startHub(Math.max(...CLIENTS), process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js'))
+  // BENCH_HUB_BEFORE=<path of a main.js>: that build as well, as "before" sides in the same invocation.
+  const before = process.env.BENCH_HUB_BEFORE ? await startHub(Math.max(...CLIENTS), process.env.BENCH_HUB_BEFORE) : undefined
+  if (before) console.log(`before: node ${startFlags().join(' ')} ${process.env.BENCH_HUB_BEFORE}`)
   const pgServer = bin ? await startPostgres(bin) : undefined
   const rows: Row[] = []
   try {
@@ -441,6 +443,8 @@ async function main() {
     const sides: Array<[string, Run]> = []
     if (SIDES.has('rest')) sides.push(['hub REST', mixOn(async (n) => restBackend(hub, n))])
     if (SIDES.has('mqtt')) sides.push(['hub MQTT', mixOn((n) => mqttBackend(hub, n))])
+    if (before && SIDES.has('rest')) sides.push(['before REST', mixOn(async (n) => restBackend(before, n))])
+    if (before && SIDES.has('mqtt')) sides.push(['before MQTT', mixOn((n) => mqttBackend(before, n))])
     if (SIDES.has('floor')) sides.push(['hub floor', (clients, ops) => runFloor(hub, clients, ops)])
     if (pgServer && SIDES.has('pg')) sides.push(['PostgreSQL', mixOn((n) => postgresBackend(pgServer.port, pgServer.user, n))])
     // The storage floor: the same mix on an in-memory check and synced LevelDB batches alone (lib/level-floor.ts).
@@ -464,16 +468,17 @@ async function main() {
       for (const clients of CLIENTS) {
         // Alternate the sides, so load from the machine's neighbours hits both alike.
         for (const [side, run] of sides) {
-          const onHub = side === 'hub REST' || side === 'hub MQTT'
-          const writesBefore = onHub ? await hub.writes() : undefined
-          const cpuBefore = hub.cpuMs()
+          const which = side.startsWith('before ') ? before! : hub
+          const onHub = side.endsWith(' REST') || side.endsWith(' MQTT')
+          const writesBefore = onHub ? await which.writes() : undefined
+          const cpuBefore = which.cpuMs()
           const { latencies, ...result } = await run(clients, OPS, 1 + round)
-          const cpuAfter = hub.cpuMs()
-          const writesAfter = onHub ? await hub.writes() : undefined
+          const cpuAfter = which.cpuMs()
+          const writesAfter = onHub ? await which.writes() : undefined
           await settle()
           const row = summarise(side, clients, latencies, result)
           // What the hub process spent per operation (its own CPU, whatever the neighbours do).
-          if (side.startsWith('hub ') && cpuBefore !== undefined && cpuAfter !== undefined) row.hubCpuUsPerOp = Math.round(((cpuAfter - cpuBefore) * 1000) / result.ops)
+          if ((side.startsWith('hub ') || side.startsWith('before ')) && cpuBefore !== undefined && cpuAfter !== undefined) row.hubCpuUsPerOp = Math.round(((cpuAfter - cpuBefore) * 1000) / result.ops)
           // Group commit: the writer's steps per batch in this run (refusals decided on durable state count as steps too).
           if (writesBefore && writesAfter) row.stepsPerBatch = Math.round(((writesAfter.steps - writesBefore.steps) / Math.max(1, writesAfter.batches - writesBefore.batches)) * 10) / 10
           rows.push(row)
@@ -483,6 +488,7 @@ async function main() {
     }
   } finally {
     await hub.stop()
+    await before?.stop()
     await pgServer?.stop()
   }
   print(rows, pgServer !== undefined)
@@ -500,20 +506,21 @@ function print(rows: Row[], withReference: boolean) {
   }
   console.log(`\nbookings with durable confirmation, same operation mix (median of ${ROUNDS} round(s))`)
   console.log(`${'clients'.padEnd(9)}${'hub ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU µs/op'.padStart(11)}${withReference ? `${'PG ops/s'.padStart(11)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'rate hub/PG'.padStart(13)}${'p99 hub/PG'.padStart(12)}` : ''}`)
-  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['hub MQTT', n], ['hub floor', n], ['LevelDB floor', n]] as const)) {
+  for (const [door, clients] of CLIENTS.flatMap((n) => [['hub REST', n], ['before REST', n], ['hub MQTT', n], ['before MQTT', n], ['hub floor', n], ['LevelDB floor', n]] as const)) {
     const h = pick(door, clients)
     if (!h) continue
     const p = door === 'hub floor' ? undefined : pick('PostgreSQL', clients)
-    let line = `${`${clients} ${door === 'LevelDB floor' ? 'LevelDB' : door.slice(4)}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}${(h.cpuUs === undefined ? '-' : String(h.cpuUs)).padStart(11)}`
+    const label = door === 'LevelDB floor' ? 'LevelDB' : door.startsWith('before ') ? `${door.slice(7)} bef` : door.slice(4)
+    let line = `${`${clients} ${label}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}${(h.cpuUs === undefined ? '-' : String(h.cpuUs)).padStart(11)}`
     if (p) line += `${String(p.perSecond).padStart(11)}${p.p50Ms.toFixed(1).padStart(9)}${p.p99Ms.toFixed(1).padStart(9)}${(h.perSecond / p.perSecond).toFixed(2).padStart(13)}${(h.p99Ms / p.p99Ms).toFixed(2).padStart(12)}`
     console.log(line)
   }
   if (!withReference) console.log('(no PostgreSQL reference in this run)')
   for (const clients of CLIENTS) {
-    const grouped = (['hub REST', 'hub MQTT'] as const)
+    const grouped = (['hub REST', 'hub MQTT', 'before REST', 'before MQTT'] as const)
       .map((side) => [side, rows.filter((r) => r.side === side && r.clients === clients && r.stepsPerBatch !== undefined).map((r) => r.stepsPerBatch!)] as const)
       .filter(([, xs]) => xs.length > 0)
-      .map(([side, xs]) => `${side.slice(4)} ${median(xs)}`)
+      .map(([side, xs]) => `${side} ${median(xs)}`)
     if (grouped.length > 0) console.log(`${clients} client(s): writer steps per batch (group commit) ${grouped.join(', ')}`)
     const floor = pick('hub floor', clients)
     const rest = pick('hub REST', clients)

@@ -29,7 +29,7 @@ t.test('no child is made until a line would be written; then the same line as th
   log.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => {
     made.push(bindings)
     return child(bindings, options)
-  }) as typeof log.child
+  }) as unknown as typeof log.child
   const lazy = lazyRequestLogger(log, { reqId: 'req-1' }, {})
   lazy.debug({ a: 1 }, 'not at info')
   lazy.trace('nor this')
