@@ -510,12 +510,13 @@ function print(rows: Row[], withReference: boolean) {
     const h = pick(door, clients)
     if (!h) continue
     const p = door === 'hub floor' ? undefined : pick('PostgreSQL', clients)
-    const label = door === 'LevelDB floor' ? 'LevelDB' : door.startsWith('before ') ? `${door.slice(7)} bef` : door.slice(4)
+    const label = door === 'LevelDB floor' ? 'LevelDB' : door.startsWith('before ') ? `${door.slice(7)}-b` : door.slice(4)
     let line = `${`${clients} ${label}`.padEnd(9)}${String(h.perSecond).padStart(11)}${h.p50Ms.toFixed(1).padStart(9)}${h.p99Ms.toFixed(1).padStart(9)}${(h.cpuUs === undefined ? '-' : String(h.cpuUs)).padStart(11)}`
     if (p) line += `${String(p.perSecond).padStart(11)}${p.p50Ms.toFixed(1).padStart(9)}${p.p99Ms.toFixed(1).padStart(9)}${(h.perSecond / p.perSecond).toFixed(2).padStart(13)}${(h.p99Ms / p.p99Ms).toFixed(2).padStart(12)}`
     console.log(line)
   }
   if (!withReference) console.log('(no PostgreSQL reference in this run)')
+  if (rows.some((r) => r.side.startsWith('before '))) console.log(`-b: the BENCH_HUB_BEFORE build (${process.env.BENCH_HUB_BEFORE}), same invocation`)
   for (const clients of CLIENTS) {
     const grouped = (['hub REST', 'hub MQTT', 'before REST', 'before MQTT'] as const)
       .map((side) => [side, rows.filter((r) => r.side === side && r.clients === clients && r.stepsPerBatch !== undefined).map((r) => r.stepsPerBatch!)] as const)
