@@ -17,7 +17,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Script } from 'node:vm'
-import { cacheIdentity, HUB_STARTED, readCache, writeCache, type CodeCacheStatus } from './lib/code-cache.js'
+import { cacheIdentity, HUB_STARTED, readCache, writeCache, type CodeCacheStatus, type HubStartedHook } from './lib/code-cache.js'
 
 const WRITE_AFTER_MS = 1000
 /** event-loop utilization below which a second counts as quiet */
@@ -32,7 +32,7 @@ const cacheDir = dataDir === undefined ? undefined : join(resolve(dataDir), 'cod
 runWithCodeCache()
 
 /** What src/main.ts calls once the hub is up; it logs what the start did with the cache. */
-function started(hook: (hubDataDir: string) => CodeCacheStatus): void {
+function started(hook: HubStartedHook): void {
   ;(globalThis as Record<symbol, unknown>)[HUB_STARTED] = hook
 }
 
@@ -41,8 +41,8 @@ function runWithCodeCache(): void {
   const id = cacheIdentity(source)
   const cached = cacheDir === undefined ? undefined : readCache(cacheDir, id)
   const script = new Script(source, { filename: bundle, ...(cached && { cachedData: cached }) })
-  const status: CodeCacheStatus = cacheDir === undefined ? 'off' : !cached ? 'made' : script.cachedDataRejected === true ? 'rejected' : 'used'
-  started((hubDataDir) => {
+  const status: CodeCacheStatus = cacheDir === undefined ? 'off' : !cached ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used'
+  started((hubDataDir, written) => {
     if (cacheDir === undefined || status === 'used') return status
     if (join(resolve(hubDataDir), 'code-cache') !== cacheDir) return 'off'
     // Serializing the code blocks the event loop for tens of ms: done in a quiet second, not
@@ -53,8 +53,10 @@ function runWithCodeCache(): void {
         if (performance.eventLoopUtilization(before).utilization > QUIET_UTILIZATION && tries < MAX_WAITS) return whenQuiet(tries + 1)
         try {
           writeCache(cacheDir, id, script.createCachedData())
-        } catch {
+          written()
+        } catch (error) {
           // read-only or full: the next start compiles from source, as without a cache
+          written(error)
         }
       }, WRITE_AFTER_MS).unref()
     }

@@ -5,7 +5,7 @@
 import { ConfigError, loadConfig } from './config/index.js'
 import { createHub } from './hub.js'
 import { createLogger } from './lib/logger.js'
-import { HUB_STARTED, type CodeCacheStatus } from './lib/code-cache.js'
+import { HUB_STARTED, type HubStartedHook } from './lib/code-cache.js'
 
 async function main(): Promise<void> {
   // Everything the hub writes (LevelDB folders and files, credentials, admin token) is private:
@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   const hub = await createHub({ config, log })
   // src/boot.ts makes the code cache now, when it needs one (it holds what the start compiled)
   const started = (globalThis as Record<symbol, unknown>)[HUB_STARTED]
-  if (typeof started === 'function') log.info({ codeCache: (started as (dataDir: string) => CodeCacheStatus)(config.dataDir) }, 'code cache')
+  if (typeof started === 'function') {
+    const written = (error?: unknown) => (error ? log.warn({ err: error }, 'code cache not written; the next start compiles the hub from source') : log.info('code cache written'))
+    log.info({ codeCache: (started as HubStartedHook)(config.dataDir, written) }, 'code cache')
+  }
 
   let stopping = false
   const stop = (signal: string) => {

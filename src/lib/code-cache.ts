@@ -106,9 +106,10 @@ export function writeCache(dir: string, id: CacheIdentity, data: Uint8Array): vo
 /**
  * Set by src/boot.ts to a function that src/main.ts calls once the hub is up, with its data dir:
  * the cache is made then, so it holds the functions the start ran too, not only the top level.
- * It answers what this start did: `used` the cache, `made` one (there was none), found it
- * `rejected` by V8 (made again), or `off`
- * (no data dir known before the settings, or the hub's is another).
+ * It answers what this start did: `used` the cache, found `none` or found it `rejected` by V8
+ * (then one is written in a quiet second, and `written` is told how that went), or `off` (no data
+ * dir known before the settings, or the hub's is another).
  */
 export const HUB_STARTED = Symbol.for('dispenser-hub.started')
-export type CodeCacheStatus = 'used' | 'made' | 'rejected' | 'off'
+export type CodeCacheStatus = 'used' | 'none' | 'rejected' | 'off'
+export type HubStartedHook = (hubDataDir: string, written: (error?: unknown) => void) => CodeCacheStatus

@@ -121,8 +121,10 @@ t.test('the code cache: made after the first start, used by the next, never trus
   const healthy = async (hub: HubProcess) => (await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`)).status
 
   let hub = await start()
-  t.equal(cacheStatus(hub), 'made', 'no cache at the first start: one is made')
+  t.equal(cacheStatus(hub), 'none', 'no cache at the first start')
   const file = await cacheFile()
+  for (let i = 0; i < 100 && !hub.logs.some((l) => l.msg === 'code cache written'); i++) await new Promise((r) => setTimeout(r, 20))
+  t.ok(hub.logs.some((l) => l.msg === 'code cache written'), 'and says so once it is written')
   t.equal(statSync(cacheDir).mode & 0o777, 0o700, 'code-cache/ is 0700')
   t.equal(statSync(file).mode & 0o777, 0o600, 'the cache file is 0600')
   await hub.kill('SIGTERM')
@@ -146,7 +148,7 @@ t.test('the code cache: made after the first start, used by the next, never trus
   damaged[damaged.length - 100]! ^= 0xff
   writeFileSync(file, damaged)
   hub = await start()
-  t.equal(cacheStatus(hub), 'made', 'a damaged file counts as none')
+  t.equal(cacheStatus(hub), 'none', 'a damaged file counts as none')
   t.equal(await healthy(hub), 200)
   t.ok(await rewritten(damaged), 'and is replaced by a good one')
   await hub.kill('SIGTERM')
@@ -165,4 +167,14 @@ t.test('the code cache: made after the first start, used by the next, never trus
   t.equal(cacheStatus(hub), 'used', 'which the next start uses')
   await hub.kill('SIGTERM')
   t.same(readdirSync(cacheDir), [basename(file)], 'no temp files left')
+
+  // nowhere to write it (here a file where the folder goes): the start goes on, and says why
+  rmSync(cacheDir, { recursive: true })
+  writeFileSync(cacheDir, '')
+  hub = await start()
+  t.equal(cacheStatus(hub), 'none')
+  t.equal(await healthy(hub), 200)
+  for (let i = 0; i < 200 && !hub.logs.some((l) => String(l.msg).startsWith('code cache not written')); i++) await new Promise((r) => setTimeout(r, 50))
+  t.ok(hub.logs.some((l) => String(l.msg).startsWith('code cache not written') && l.level === 40), 'a warning says the cache was not written')
+  await hub.kill('SIGTERM')
 })
