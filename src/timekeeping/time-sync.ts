@@ -37,7 +37,8 @@ const MAX_OUTPUT = 64 * 1024
  * fork (issue 17, start-up: Raspberry Pi OS has timesyncd, not chrony, so `chronyc` is missing on
  * most hubs, and forking the hub's process costs it a few ms at every start and every check).
  */
-function installed(file: string, path = process.env.PATH ?? ''): boolean {
+// (PATH unset: where execvp looks then, glibc's default)
+function installed(file: string, path = process.env.PATH ?? '/bin:/usr/bin'): boolean {
   const candidates = file.includes('/') ? [file] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, file))
   return candidates.some((candidate) => {
     try {
