@@ -23,7 +23,8 @@
  * The hub runs with the systemd unit's environment (lib/unit-env.ts: e.g. MALLOC_ARENA_MAX,
  * NODE_OPTIONS), printed in the header; BENCH_UNIT_ENV=0 runs it without. BENCH_BEFORE_NODE_OPTIONS
  * gives the `before` run other NODE_OPTIONS (e.g. the unit's before a change of V8 flags: the same
- * build as BENCH_HUB_BEFORE, other flags). BENCH_SECRET_HASH=scrypt
+ * build as BENCH_HUB_BEFORE, other flags); BENCH_BEFORE_ENV='KEY=value ...' other variables
+ * (`GLIBC_TUNABLES=` runs it without the unit's allocator tuning). BENCH_SECRET_HASH=scrypt
  * writes the bays' credentials as versions before issue 17 did (scrypt), to measure that path or a
  * build older than the change.
  */
@@ -255,7 +256,7 @@ async function legacyScryptEntry(secret: string) {
   return { hash: hash.toString('base64'), salt: salt.toString('base64'), N: 4096, r: 8, p: 1, created_at: new Date().toISOString() }
 }
 
-async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null, main: string, nodeOptions?: string): Promise<RunResult> {
+async function hubRun(n: number, dispensers: Dispensers, credentials: string, prof: string | null, main: string, nodeOptions?: string, extraEnv: Record<string, string> = {}): Promise<RunResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-changeover-'))
   mkdirSync(dataDir, { recursive: true })
   const file = emptyCredentials()
@@ -274,6 +275,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     HUB_TIMEZONE: 'UTC',
     HUB_HTTP_BOOKINGS_PER_MINUTE: '100000',
     ...(nodeOptions !== undefined && { NODE_OPTIONS: nodeOptions }),
+    ...extraEnv,
   }
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
   const t0 = nowMs()
@@ -397,7 +399,8 @@ async function main() {
   const main = process.env.BENCH_HUB_MAIN ?? join(repoRoot, 'dist', 'main.js')
   const beforeMain = process.env.BENCH_HUB_BEFORE ?? null
   const beforeOptions = process.env.BENCH_BEFORE_NODE_OPTIONS
-  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub ${main}${beforeMain ? ` (before: ${beforeMain}${beforeOptions !== undefined ? ` with NODE_OPTIONS=${beforeOptions}` : ''})` : ''} vs bare Aedes ${readAedesVersion()}`)
+  const beforeEnv = Object.fromEntries([...(process.env.BENCH_BEFORE_ENV ?? '').matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g)].map((m) => [m[1]!, m[2]!]))
+  console.log(`changeover benchmark, bays ${sizes.join(', ')}; node ${process.version}; hub ${main}${beforeMain ? ` (before: ${beforeMain}${beforeOptions !== undefined ? ` with NODE_OPTIONS=${beforeOptions}` : ''}${Object.keys(beforeEnv).length > 0 ? ` and ${describeEnv(beforeEnv)}` : ''})` : ''} vs bare Aedes ${readAedesVersion()}`)
   console.log(`hub env: ${describeEnv(HUB_ENV)}${process.env.BENCH_UNIT_ENV === '0' ? ' (BENCH_UNIT_ENV=0)' : ' (the systemd unit\'s; BENCH_UNIT_ENV=0 runs without)'}; floor: no env added; bay secrets stored as ${LEGACY_SCRYPT ? 'scrypt N=2^12 r=8 (BENCH_SECRET_HASH=scrypt)' : 'HMAC-SHA-256 (as the CLI writes them)'}`)
   const credentials = await credentialsFile(Math.max(...sizes))
   const dispensers = dispenserProcess()
@@ -405,7 +408,7 @@ async function main() {
   try {
     for (const n of sizes) {
       const floor = await floorRun(n, dispensers)
-      const before = beforeMain ? await hubRun(n, dispensers, credentials, prof, beforeMain, process.env.BENCH_BEFORE_NODE_OPTIONS) : null
+      const before = beforeMain ? await hubRun(n, dispensers, credentials, prof, beforeMain, process.env.BENCH_BEFORE_NODE_OPTIONS, beforeEnv) : null
       const hub = await hubRun(n, dispensers, credentials, prof, main)
       ok = print(n, hub, floor, before) && ok
     }

@@ -17,8 +17,9 @@
  *   a commit before a change, as a column: the same year, the same runs)
  *
  * The hub runs as the systemd unit starts it: with the unit's NODE_OPTIONS (V8 flags, e.g. the
- * young generation's size), read from scripts/systemd/dispenser-hub.service; the references
- * run with none. BENCH_NODE_OPTIONS='' runs the hub without them (or with others) to compare.
+ * young generation's size) and its other variables (the allocator's), read from
+ * scripts/systemd/dispenser-hub.service; the references run with none. BENCH_NODE_OPTIONS='' runs
+ * the hub without the flags (or with others) to compare, BENCH_UNIT_ENV=0 without the variables.
  */
 import { spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { freePort } from '../../test/helpers/free-port.js'
 import { writeHistory } from './lib/history.js'
 import { mib, percentile } from './lib/stats.js'
+import { describeEnv, unitEnvironment } from './lib/unit-env.js'
 
 const RUNS = Number(process.argv[2] ?? 5)
 const MACHINES = Number(process.argv[3] ?? 1000)
@@ -42,6 +44,8 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const unitNodeOptions = /^Environment=("?)NODE_OPTIONS=(.*?)\1$/m.exec(readFileSync(join(repoRoot, 'scripts', 'systemd', 'dispenser-hub.service'), 'utf8'))?.[2]?.trim() ?? ''
 const HUB_FLAGS = (process.env.BENCH_NODE_OPTIONS ?? unitNodeOptions).split(/\s+/).filter(Boolean)
 const floorScript = join(repoRoot, 'scripts', 'bench', 'lib', 'startup-floor.mjs')
+/** the unit's other variables (the allocator's: MALLOC_ARENA_MAX, GLIBC_TUNABLES), for the hub's runs; none with BENCH_UNIT_ENV=0 */
+const { NODE_OPTIONS: _flags, ...UNIT_ENV } = process.env.BENCH_UNIT_ENV === '0' ? {} : unitEnvironment(repoRoot)
 
 interface Sample {
   startupMs: number
@@ -123,9 +127,9 @@ async function importCost(specifier: string): Promise<{ ms: number; mb: number }
   })
 }
 
-const hubEnv = (dir: string) => ({ HUB_DATA_DIR: dir, HUB_MACHINES: `1-${MACHINES}`, HUB_TIMEZONE: 'UTC', HUB_ADMIN_TOKEN: TOKEN, HUB_ARCHIVE_AFTER_DAYS: String(ARCHIVE_AFTER_DAYS) })
+const hubEnv = (dir: string) => ({ ...UNIT_ENV, HUB_DATA_DIR: dir, HUB_MACHINES: `1-${MACHINES}`, HUB_TIMEZONE: 'UTC', HUB_ADMIN_TOKEN: TOKEN, HUB_ARCHIVE_AFTER_DAYS: String(ARCHIVE_AFTER_DAYS) })
 
-console.log(`startup benchmark: ${RUNS} runs each, HUB_MACHINES=1-${MACHINES}, RSS after ${IDLE_MS / 1000} s idle; node ${process.version}; hub: node ${[...HUB_FLAGS, 'dist/main.js'].join(' ')}`)
+console.log(`startup benchmark: ${RUNS} runs each, HUB_MACHINES=1-${MACHINES}, RSS after ${IDLE_MS / 1000} s idle; node ${process.version}; hub: ${describeEnv(UNIT_ENV)} node ${[...HUB_FLAGS, 'dist/main.js'].join(' ')}`)
 const dirs = { empty: mkdtempSync(join(tmpdir(), 'bench-startup-empty-')), year: mkdtempSync(join(tmpdir(), 'bench-startup-year-')), beforeYear: mkdtempSync(join(tmpdir(), 'bench-startup-before-year-')), floor: mkdtempSync(join(tmpdir(), 'bench-startup-floor-')) }
 try {
   const year = await writeHistory(dirs.year, 365, true, { bays: 80, perBayDay: 10.3, archiveAfterDays: ARCHIVE_AFTER_DAYS })
