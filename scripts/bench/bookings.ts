@@ -428,27 +428,33 @@ async function main() {
       await admin.end()
       console.log(`reference: ${pgServer.version}, fsync on, synchronous_commit on, exclusion constraint (btree_gist)`)
     }
-    let window = 0
-    // Each run books its own stretch of days, so runs never see each other's sessions.
-    const base = () => Math.ceil(Date.now() / 3_600_000) * 3600 + 86_400 * (1 + 20 * window++)
+    // Each run on a store books its own stretch of days after the previous run's, so runs never see
+    // each other's sessions: a fresh cell (an hour of a bay) per create, so an operation uses at
+    // most one cell; bookings may reach at most 400 days ahead.
+    const next = new Map<string, number>()
+    const base = (store: string, ops: number) => {
+      const from = next.get(store) ?? Math.ceil(Date.now() / 3_600_000) * 3600 + 86_400
+      next.set(store, from + 86_400 * (Math.ceil(ops / (BAYS * 24)) + 1))
+      return from
+    }
     type Run = (clients: number, ops: number, seed: number) => Promise<MixResult & { latencies: number[] }>
-    const mixOn = (open: (clients: number) => Promise<Backend & { close(): unknown }>): Run => async (clients, ops, seed) => {
+    const mixOn = (store: string, open: (clients: number) => Promise<Backend & { close(): unknown }>): Run => async (clients, ops, seed) => {
       const backend = await open(clients)
       try {
-        return await runMix(backend, { ops, clients, bays: BAYS, base: base(), seed })
+        return await runMix(backend, { ops, clients, bays: BAYS, base: base(store, ops), seed })
       } finally {
         await backend.close()
       }
     }
     const sides: Array<[string, Run]> = []
-    if (SIDES.has('rest')) sides.push(['hub REST', mixOn(async (n) => restBackend(hub, n))])
-    if (SIDES.has('mqtt')) sides.push(['hub MQTT', mixOn((n) => mqttBackend(hub, n))])
-    if (before && SIDES.has('rest')) sides.push(['before REST', mixOn(async (n) => restBackend(before, n))])
-    if (before && SIDES.has('mqtt')) sides.push(['before MQTT', mixOn((n) => mqttBackend(before, n))])
+    if (SIDES.has('rest')) sides.push(['hub REST', mixOn('hub', async (n) => restBackend(hub, n))])
+    if (SIDES.has('mqtt')) sides.push(['hub MQTT', mixOn('hub', (n) => mqttBackend(hub, n))])
+    if (before && SIDES.has('rest')) sides.push(['before REST', mixOn('before', async (n) => restBackend(before, n))])
+    if (before && SIDES.has('mqtt')) sides.push(['before MQTT', mixOn('before', (n) => mqttBackend(before, n))])
     if (SIDES.has('floor')) sides.push(['hub floor', (clients, ops) => runFloor(hub, clients, ops)])
-    if (pgServer && SIDES.has('pg')) sides.push(['PostgreSQL', mixOn((n) => postgresBackend(pgServer.port, pgServer.user, n))])
+    if (pgServer && SIDES.has('pg')) sides.push(['PostgreSQL', mixOn('pg', (n) => postgresBackend(pgServer.port, pgServer.user, n))])
     // The storage floor: the same mix on an in-memory check and synced LevelDB batches alone (lib/level-floor.ts).
-    if (SIDES.has('level')) sides.push(['LevelDB floor', mixOn(() => levelFloorBackend())])
+    if (SIDES.has('level')) sides.push(['LevelDB floor', mixOn('level', () => levelFloorBackend())])
     // PostgreSQL writes its dirty pages in the background after a run (bgwriter, checkpoints),
     // which would slow the next side's syncs on the same disk: flush them before moving on.
     const settle = async () => {
