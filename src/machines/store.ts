@@ -6,6 +6,7 @@
  * so an override and its audit entry are on disk together or not at all (issue 13).
  */
 import type { AuditOp } from '../audit/log.js'
+import { encodeForRoot, rootOf } from '../lib/root-batch.js'
 import type { MachineRecord } from './record.js'
 
 type PutOp = { type: 'put'; key: string; value: unknown }
@@ -48,13 +49,20 @@ interface Batch {
 export function createMachineStore(db: MachineDb): MachineStore {
   let tail: Promise<void> = Promise.resolve()
   let open: Batch | null = null
+  // issue 17: the batch goes to the root pre-encoded (src/lib/root-batch.ts), as the sessions'
+  // does: one walk with identity encodings, not one in this sublevel and one more in the root
+  // for the audit log's operations (a changeover writes ~1,000 records at once).
+  const root = rootOf(db)
 
   const write = async (b: Batch) => {
     if (open === b) open = null
     const ops: Array<PutOp | AuditOp> = [...b.records.values()].map((r) => ({ type: 'put', key: machineKey(r.machine_id), value: r }))
     if (b.exchange !== null) ops.push({ type: 'put', key: META_EXCHANGE, value: { reserved_until: b.exchange } })
     ops.push(...b.audit)
-    if (ops.length > 0) await db.batch(ops, { sync: true })
+    if (ops.length === 0) return
+    const encoded = root && encodeForRoot(ops, root.own)
+    if (encoded) await root.root.batch(encoded, { sync: true, keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    else await db.batch(ops, { sync: true })
   }
 
   const batch = (): Batch => {

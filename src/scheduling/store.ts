@@ -14,6 +14,7 @@
 import type { SessionRecord } from '../protocol/messages.js'
 import type { RememberedKey } from './idempotency.js'
 import type { AuditOp } from '../audit/log.js'
+import { encodeForRoot, type EncodingSublevel, type RootOp } from '../lib/root-batch.js'
 
 /** What is stored per session: the record and the fingerprint of its last submission (idempotency). */
 export interface StoredSession {
@@ -32,15 +33,6 @@ export interface SessionDb {
   /** the root database (abstract-level sublevels have it): the batch goes there pre-encoded */
   readonly db?: RootDb
 }
-
-/** What a sublevel says of itself to encode an operation for the root (abstract-level's public API). */
-interface EncodingSublevel {
-  prefixKey(key: string, format: 'utf8'): string
-  keyEncoding(): { format: string; encode(key: unknown): unknown }
-  valueEncoding(): { format: string; encode(value: unknown): unknown }
-}
-
-type RootOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string }
 
 interface RootDb {
   batch(operations: RootOp[], options: { sync: boolean; keyEncoding: 'utf8'; valueEncoding: 'utf8' }): Promise<void>
@@ -78,31 +70,6 @@ function rootReader(db: SessionDb): (() => LiveReader) | undefined {
     const it = root.iterator({ gte: prefix, lt: end, keyEncoding: 'utf8', valueEncoding: 'utf8' })
     return { nextv: (size) => it.nextv(size), close: () => it.close(), text: true, keyOffset: prefix.length }
   }
-}
-
-/**
- * issue 17: the operations as the root database stores them (prefixed keys, encoded values), so
- * abstract-level walks the batch once with identity encodings, instead of encoding it in the
- * sessions sublevel and again in the root for the siblings' operations (the audit log, the
- * archive). Undefined when a sublevel is not utf8 keys and values (then the batch goes as it is).
- */
-function encodeForRoot(ops: readonly Operation[], own: EncodingSublevel): RootOp[] | undefined {
-  const out: RootOp[] = []
-  for (const op of ops) {
-    const sub = ((op as { sublevel?: unknown }).sublevel as EncodingSublevel | undefined) ?? own
-    if (typeof sub.prefixKey !== 'function') return undefined
-    const keys = sub.keyEncoding()
-    if (keys.format !== 'utf8') return undefined
-    const key = sub.prefixKey(keys.encode(op.key) as string, 'utf8')
-    if (op.type === 'del') {
-      out.push({ type: 'del', key })
-      continue
-    }
-    const values = sub.valueEncoding()
-    if (values.format !== 'utf8') return undefined
-    out.push({ type: 'put', key, value: values.encode(op.value) as string })
-  }
-  return out
 }
 
 /** Read in batches (`nextv`): a year of history (or a month of live sessions) costs far fewer round trips into LevelDB than entry by entry. */
