@@ -46,6 +46,10 @@ export interface CommandDriverDeps {
 export interface CommandDriver {
   /** Resumes exchange ids after the stored reservation and durably reserves the first block. */
   restore(exchangeReservedUntil: number | undefined): Promise<void>
+  /**
+   * Resolves once the control is on the machine's socket (the broker's publish callback), or
+   * failed there (logged; the retry timer covers it); at once when nothing was sent.
+   */
   send(machineId: number, target: Target): Promise<void>
   /** target of the command in flight, if any */
   inFlight(machineId: number): Target | null
@@ -84,12 +88,13 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
   const latencies: number[] = []
   let stopped = false
 
-  const publish = (flight: InFlight, announce = true) => {
+  /** Resolves when the broker has handed the control to the machine's socket (or failed to). */
+  const publish = (flight: InFlight, announce = true): Promise<void> => {
     // Stamp every (re)send with the time it leaves: the dispenser's fail-safe runs for
     // scheduled_until - timestamp on its own clock, so a retry must not carry the first try's time.
     const command = { ...flight.command, timestamp: clock.now() / 1000 }
     if (announce) events.emit('command.sent', { command, attempt: flight.attempt })
-    broker.publish(machineTopic(command.machine_id), command, { qos: 1 }).catch((error: unknown) => {
+    return broker.publish(machineTopic(command.machine_id), command, { qos: 1 }).catch((error: unknown) => {
       log.warn({ err: error, machineId: flight.command.machine_id }, 'command publish failed; the retry timer covers it')
     })
   }
@@ -106,7 +111,7 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
     if (next.kind === 'resend') {
       log.info({ machineId: id, exchangeId: flight.command.exchange_id, attempt: next.next.attempt }, 'no confirmation; resending')
       arm(next.next)
-      publish(next.next)
+      void publish(next.next)
       return
     }
     flights.delete(id)
@@ -145,7 +150,7 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
       counts.sent++
       const armed = { ...flight, firstSentMs: clock.now(), dueMs: clock.now() + policy.timeoutMs }
       arm(armed)
-      publish(armed)
+      await publish(armed)
     },
     inFlight: (id) => {
       const f = flights.get(id)
@@ -171,7 +176,7 @@ export function createCommandDriver(deps: CommandDriverDeps): CommandDriver {
     abandon: drop,
     republish(machineId) {
       const entry = flights.get(machineId)
-      if (entry?.published) publish(entry.flight, false)
+      if (entry?.published) void publish(entry.flight, false)
     },
     stats: (online) => ({ online, commandsSent: counts.sent, commandsConfirmed: counts.confirmed, commandsFailed: counts.failed, recentLatenciesMs: latencies.slice() }),
     stop() {

@@ -176,7 +176,12 @@ export function createMachines(deps: MachinesDeps): Machines {
       for (const id of ids ?? registry.ids) reconciler.reconcile(id)
     },
     drive(ids) {
-      for (const id of ids) reconciler.reconcile(id, false)
+      const sent: Array<Promise<void>> = []
+      for (const id of ids) {
+        const p = reconciler.reconcile(id, false)
+        if (p) sent.push(p)
+      }
+      return Promise.all(sent).then(() => undefined)
     },
     alerts: () => table.alerts(),
     dismissAlert(alertId) {

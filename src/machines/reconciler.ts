@@ -17,8 +17,11 @@ import type { DesiredStateFn } from './types.js'
 const MAX_TIMER_MS = 60_000
 
 export interface Reconciler {
-  /** `show: false`: the control only, no machine.changed (the caller reconciles again soon) */
-  reconcile(id: number, show?: boolean): void
+  /**
+   * `show: false`: the control only, no machine.changed (the caller reconciles again soon).
+   * Resolves when the control it sent is on the socket (at once when it sent none); never rejects.
+   */
+  reconcile(id: number, show?: boolean): Promise<void> | undefined
   /** the schedule's requirement now, never throwing */
   scheduleFor(id: number, nowS: number): DesiredState | undefined
   /** re-arm the one override-expiry timer */
@@ -56,22 +59,23 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   const reconcile = (id: number, show = true) => {
     const e = table.get(id)
-    if (!e || stopped) return
+    if (!e || stopped) return undefined
     const nowS = clock.now() / 1000
     e.desired = chooseDesired({ admin: e.record.admin, direct: e.record.direct, schedule: scheduleFor(id, nowS) }, nowS)
     // The control first, then the feeds (issue 17: nothing between the tick and the publish).
-    send(e, id)
+    const sent = send(e, id)
     if (show) table.show(id)
+    return sent
   }
 
   const send = (e: Entry, id: number) => {
     // Never queue for an offline machine (DESIGN §4): it gets the state on reconnect.
-    if (!e.presence.online || !e.desired) return
+    if (!e.presence.online || !e.desired) return undefined
     const target = targetOf(e.desired)
     // A machine in error is always sent its state again: a Confirmation is what clears the error.
-    if (!needsCommand(target, reportedTarget(e), driver.inFlight(id), e.force || e.record.error !== null)) return
+    if (!needsCommand(target, reportedTarget(e), driver.inFlight(id), e.force || e.record.error !== null)) return undefined
     e.force = false
-    driver.send(id, target).catch((error: unknown) => log.error({ err: error, machineId: id }, 'command send failed'))
+    return driver.send(id, target).catch((error: unknown) => log.error({ err: error, machineId: id }, 'command send failed'))
   }
 
   const expire = async () => {

@@ -57,8 +57,9 @@ export interface Machines {
   /**
    * issue 17: only the controls of these bays, now (a session starts or ends); the feeds hear of
    * it from the reconcile that follows the durable write (session.changed). Idempotent as reconcile.
+   * Resolves when every control it sent is on its machine's socket (or failed there); never rejects.
    */
-  drive(ids: readonly number[]): void
+  drive(ids: readonly number[]): Promise<void>
   alerts(): Alert[]
   /**
    * Raise, update (new message) or clear (null) a bay's alert of `kind` that another module owns

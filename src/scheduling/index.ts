@@ -70,9 +70,10 @@ export interface SchedulingDeps {
    * issue 17: the bays whose schedule state changes now (a session starts or ends), told by the
    * lifecycle step *before* its durable write, so their controls leave without waiting for the
    * fsync (src/hub.ts -> machines.reconcile). Safe: what a bay must do is derived from the clock
-   * and the schedule (desiredStateFor), so a restart before the write sends the same.
+   * and the schedule (desiredStateFor), so a restart before the write sends the same. Its promise
+   * (machines.drive: the controls are on their sockets) holds the step's batch until it settles.
    */
-  onTransition?: (machineIds: readonly number[]) => void
+  onTransition?: (machineIds: readonly number[]) => void | Promise<void>
   /**
    * issue 17, start-up: the read of the live sessions (`readLiveSessions(store, archive)`), begun
    * by the hub as soon as the database is open, so LevelDB reads them in its thread while the

@@ -50,7 +50,8 @@ export interface SessionServiceDeps {
   /** issue 12: the price table's quote (src/payments, wired in src/hub.ts); default: nothing is charged */
   pricing?: PricingFn
   /** issue 17: bays whose phase changes now, told before the lifecycle step and its durable write (index.ts) */
-  onTransition?: (machineIds: readonly number[]) => void
+  /** resolves (never rejects) when the bays' controls are on their sockets: the step's batch waits for it (writer.ts RunOptions) */
+  onTransition?: (machineIds: readonly number[]) => void | Promise<void>
 }
 
 export interface CalendarChangeOptions {
@@ -225,8 +226,10 @@ export function createSessionService(deps: SessionServiceDeps) {
    * issue 17: the bays a start or an end changes are driven first, then the step is written.
    * Their controls leave before the fsync and before the batch is even encoded: what a bay must
    * do is derived from the clock and the schedule (desiredStateFor), not from the stored status,
-   * so a restart before the write sends the same. The step waits one timer turn so that the
-   * broker's deliveries (queued as immediates) reach the sockets before the batch's encoding.
+   * so a restart before the write sends the same. The step's batch is built once the hook's
+   * controls are on their sockets (its promise; at most writer.ts DELIVERIES_WAIT_MS), so no bay's
+   * control waits behind planning, encoding and syncing 1,000 sessions (a hook that returns
+   * nothing: one timer turn, the broker's first deliveries being immediates).
    */
   const advance = (): Promise<number | undefined> => {
     // One instant for the bays driven and the step: a timer that fires a moment before the second
@@ -235,13 +238,14 @@ export function createSessionService(deps: SessionServiceDeps) {
     const now = nowS()
     const bays = deps.onTransition ? dueBays(now) : []
     if (bays.length === 0) return writer.run(advanceStep(now))
+    let sent: void | Promise<void> = undefined
     try {
-      deps.onTransition?.(bays)
+      sent = deps.onTransition?.(bays)
     } catch (error) {
       // The events after the write reconcile these bays again.
       log.error({ err: error }, 'transition hook failed')
     }
-    return writer.run(advanceStep(now), { afterDeliveries: true })
+    return writer.run(advanceStep(now), { afterDeliveries: sent instanceof Promise ? sent : true })
   }
 
   const announceMaintenance = (record: SessionRecord, phase: string, emit: (e: ChangeEvent) => void) => {

@@ -30,7 +30,7 @@ export type Step<T> = (tx: Tx, emit: (event: ChangeEvent) => void) => T
 
 interface Job {
   step: Step<unknown>
-  afterDeliveries: boolean
+  afterDeliveries: RunOptions['afterDeliveries'] | null
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
 }
@@ -53,10 +53,29 @@ export interface WriterDeps {
 
 export interface RunOptions {
   /**
-   * wait one timer turn before the batch is built: controls just handed to the broker (its
-   * deliveries are immediates) reach the sockets before this batch is encoded and synced
+   * Controls were just handed to the broker: build this batch only once they are on the sockets,
+   * so no dispenser's control waits behind the batch's planning, encoding and sync (issue 17).
+   * A promise: when it settles (at most DELIVERIES_WAIT_MS: a dispenser whose socket is full
+   * must not hold the schedule's write); true: one timer turn (the broker's first deliveries are
+   * immediates).
    */
-  afterDeliveries?: boolean
+  afterDeliveries?: boolean | Promise<unknown>
+}
+
+/** The longest a batch waits for the controls of its transition to reach their sockets. */
+export const DELIVERIES_WAIT_MS = 1000
+
+/** One timer turn, or until every promise settled (at most DELIVERIES_WAIT_MS). A real timer on purpose: it orders work on the event loop and measures no time. */
+function deliveries(waits: ReadonlyArray<true | Promise<unknown>>): Promise<void> {
+  const promises = waits.filter((w): w is Promise<unknown> => w !== true)
+  if (promises.length === 0) return new Promise((resolve) => setTimeout(resolve, 1))
+  return new Promise((resolve) => {
+    const cap = setTimeout(resolve, DELIVERIES_WAIT_MS)
+    void Promise.allSettled(promises).then(() => {
+      clearTimeout(cap)
+      resolve()
+    })
+  })
 }
 
 export interface Writer {
@@ -89,8 +108,8 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
    * announced (so a caller hears of its earlier change first), not after this batch's write.
    */
   const commit = async (jobs: Job[], early: (answer: () => void) => void = (answer) => answer()): Promise<(() => void) | undefined> => {
-    // A real timer on purpose: it orders work on the event loop and measures no time.
-    if (jobs.some((job) => job.afterDeliveries)) await new Promise((resolve) => setTimeout(resolve, 1))
+    const waits = jobs.flatMap((job) => (job.afterDeliveries === true || job.afterDeliveries instanceof Promise ? [job.afterDeliveries] : []))
+    if (waits.length > 0) await deliveries(waits)
     const tx = createTx(index, keys)
     const events: ChangeEvent[] = []
     const answered = new Set<number>()
@@ -171,7 +190,7 @@ export function createWriter({ index, keys, expiredKeys, store, log, publish, ma
   return {
     run<T>(step: Step<T>, options: RunOptions = {}) {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ step, afterDeliveries: options.afterDeliveries === true, resolve: resolve as (v: unknown) => void, reject })
+        queue.push({ step, afterDeliveries: options.afterDeliveries ?? null, resolve: resolve as (v: unknown) => void, reject })
         draining ??= drain()
       })
     },

@@ -189,3 +189,37 @@ t.test('the broker shutting down marks machines offline without alerts', async (
   t.match(w.machines.get(1), { online: false, offline_reason: 'hub stopped' })
   t.same(w.machines.alerts(), [])
 })
+
+t.test('drive resolves once its controls are on the sockets (the broker publish settled), at once when it sent none', async (t) => {
+  const w = await buildWorld(t)
+  const m2 = FakeBroker.machine(2)
+  w.broker.connect(m1)
+  w.broker.connect(m2)
+  w.autoConfirm(m1)
+  w.autoConfirm(m2)
+  await w.idle(0)
+  const until = w.clock.nowSeconds() + 3600
+  w.schedule.set(1, { status: 'active', session_id: 901, scheduled_until: until, source: 'schedule', holder: 'session 901' })
+  // the broker holds every publish until the test lets it go, as a socket write still under way
+  const held: Array<() => void> = []
+  const publish = w.broker.publish.bind(w.broker)
+  w.broker.publish = (topic, payload, options) => new Promise<void>((resolve) => held.push(() => void publish(topic, payload, options).then(resolve)))
+  let driven = false
+  const drive = w.machines.drive([1, 2]).then(() => void (driven = true))
+  await w.idle(0)
+  t.equal(held.length, 1, 'bay 1 is sent its control; bay 2 needs none')
+  t.notOk(driven, 'not resolved while the control is not on its socket')
+  held.shift()!()
+  await drive
+  t.ok(driven)
+  t.match(w.broker.to(machineTopic(1)).at(-1), { payload: { status: 'active', session_id: 901 } })
+
+  let nothing = false
+  await w.machines.drive([2]).then(() => void (nothing = true))
+  t.ok(nothing, 'nothing to send: resolved at once')
+  t.equal(held.length, 0)
+
+  w.broker.publish = () => Promise.reject(new Error('broker closed'))
+  w.schedule.set(2, { status: 'active', session_id: 902, scheduled_until: until, source: 'schedule', holder: 'session 902' })
+  await t.resolves(w.machines.drive([2]), 'a failed publish resolves too (the retry timer covers it)')
+})

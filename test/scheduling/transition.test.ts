@@ -8,6 +8,7 @@ import { EventBus } from '../../src/lib/event-bus.js'
 import type { HubEvents } from '../../src/protocol/events.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { openDb, runFor, silent, testConfig } from './world.js'
+import { DELIVERIES_WAIT_MS } from '../../src/scheduling/writer.js'
 
 t.test('onTransition names the bays before the step is written; session.changed follows the write', async (t) => {
   const clock = new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0))
@@ -110,4 +111,55 @@ t.test('a lifecycle timer that fires just before the second never moves a sessio
     const told = order.slice(0, i).reverse().find((o) => o.startsWith('told'))
     t.ok(told?.split(' ')[1]!.split(',').map(Number).includes(bay), `${entry}: its bay was driven before the step (${order.join('; ')})`)
   }
+})
+
+t.test("the step's batch waits for the driven controls to be on their sockets, and at most DELIVERIES_WAIT_MS", async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0))
+  const events = new EventBus<HubEvents>(silent)
+  const { db, store } = openDb(t.testdir())
+  const order: string[] = []
+  const noting: SessionDb = {
+    iterator: () => store.iterator(),
+    async batch(ops, options) {
+      await store.batch(ops as never, options as never)
+      order.push('written')
+    },
+  }
+  let release = null as (() => void) | null
+  let hang = false
+  const scheduling = createScheduling({
+    config: testConfig(),
+    clock,
+    events,
+    store: noting,
+    log: silent,
+    onTransition: () => {
+      order.push('told')
+      return hang ? new Promise<void>(() => undefined) : new Promise<void>((resolve) => (release = resolve))
+    },
+  })
+  events.on('session.changed', 'test', (e) => void order.push(e.change))
+  await scheduling.start()
+  t.teardown(async () => {
+    await scheduling.stop()
+    await db.close()
+  })
+  const start = clock.now() / 1000 + 600
+  const booked = await scheduling.submit({ machine_id: [2], status: 'reserved', start_time: start, duration: 3600 }, { origin: 'kiosk_interface', isAdmin: true })
+  t.ok(booked.ok)
+  order.length = 0
+  const started = runFor({ clock, scheduling }, 600_000, 10_000)
+  while (release === null) await new Promise((resolve) => setImmediate(resolve))
+  // several turns of the event loop and a real timer: the batch is still not built
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(order, ['told'], 'nothing written while the controls are not on their sockets')
+  release!()
+  await started
+  t.same(order, ['told', 'written', 'activated'], 'then the write and its event')
+
+  // A control that never reaches its socket (a dispenser not reading) does not hold the write.
+  order.length = 0
+  hang = true
+  await runFor({ clock, scheduling }, 3600_000, 10_000)
+  t.same(order, ['told', 'written', 'completed'], `written after at most ${DELIVERIES_WAIT_MS} ms`)
 })
