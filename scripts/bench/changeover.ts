@@ -18,7 +18,10 @@
  * ratios, and the confirmation counts. A control or a Confirmation missing is a failure of the run
  * (exit 1). `--prof` writes a CPU profile of each hub run (node --cpu-prof).
  * BENCH_HUB_MAIN=<main.js> measures another build instead of dist/main.js; BENCH_HUB_BEFORE=<main.js>
- * measures one more build in the same invocation (same floor, same dispensers), shown as `before`.
+ * measures one more build in the same invocation (same floor, same dispensers), shown as `before`
+ * (a build made with scripts/build.mjs bundleMain(<dir at the repo root>), as test/build does).
+ * BENCH_HUB_FLAGS='--trace-gc ...' adds node flags to the hub runs (e.g. --trace-gc, or --require of
+ * a profiler); BENCH_KEEP_LOG=1 keeps each hub's data dir and log (its stdout: pino, --trace-gc).
  *
  * The hub runs with the systemd unit's environment (lib/unit-env.ts: e.g. MALLOC_ARENA_MAX,
  * NODE_OPTIONS), printed in the header; BENCH_UNIT_ENV=0 runs it without. BENCH_BEFORE_NODE_OPTIONS
@@ -277,7 +280,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     ...(nodeOptions !== undefined && { NODE_OPTIONS: nodeOptions }),
     ...extraEnv,
   }
-  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
+  const flags = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(process.env.BENCH_HUB_FLAGS ?? '').split(/\s+/).filter(Boolean)]
   const t0 = nowMs()
   const child = spawn(process.execPath, [...flags, main], { cwd: repoRoot, env, stdio: ['ignore', out, 'inherit'] })
   const exited = new Promise((r) => child.once('exit', r))
@@ -349,6 +352,7 @@ async function hubRun(n: number, dispensers: Dispensers, credentials: string, pr
     clearTimeout(killer)
     closeSync(out)
     if (failed) console.log(`hub data dir and log kept: ${dataDir}`)
+    else if (process.env.BENCH_KEEP_LOG) console.log(`hub log kept: ${join(dataDir, 'hub.log')}`)
     else rmSync(dataDir, { recursive: true, force: true })
   }
 }
