@@ -1,5 +1,5 @@
 /**
- * Local wall times in HUB_TIMEZONE for reports, fast enough for a year of rows: Intl is asked
+ * Local wall times in HUB_TIMEZONE for reports, fast enough for a year of rows: the zone's offset (src/scheduling/tz.ts) is asked
  * once per half hour of UTC time (zone offsets only change on such boundaries) and the rest is
  * arithmetic, instead of one formatToParts call (~3 µs) per timestamp.
  */
