@@ -31,7 +31,6 @@ export interface CacheIdentity {
   flags: string
 }
 
-
 export function cacheIdentity(source: string, runtime: { execArgv: readonly string[]; nodeOptions?: string | undefined } = { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS }): CacheIdentity {
   return {
     source: sha256Hex(source),

@@ -35,18 +35,56 @@ export function useSystemZone(name: string): boolean {
   return rules !== undefined
 }
 
+// What Intl calls every zone of offset 0 without daylight time that the database names for UTC or
+// GMT: `Etc/UTC`, the usual /etc/localtime of a Pi or a container, is `UTC` to clients as before.
+const UTC_ALIASES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'UCT', 'Universal', 'Zulu', 'GMT', 'Etc/GMT', 'GMT0', 'GMT+0', 'GMT-0', 'Etc/GMT0', 'Etc/GMT+0', 'Etc/GMT-0', 'Greenwich', 'Etc/Greenwich'])
+
 /**
- * The system's own zone by name, as the C library finds it (`TZ`, else the /etc/localtime link),
- * when that name has a file in the database; undefined otherwise (ask Intl).
+ * The zone a backward link of the database points to (`US/Pacific` -> `America/Los_Angeles`), as
+ * its tzdata.zi lists it (`L <target> <link>`); `name` when it is no link. undefined when the
+ * database has no tzdata.zi to tell.
+ */
+function linkTarget(name: string): string | undefined {
+  let text: string
+  try {
+    text = readFileSync(join(databaseDir(), 'tzdata.zi'), 'latin1')
+  } catch {
+    return undefined
+  }
+  const suffix = ` ${name}`
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('L ') || !line.endsWith(suffix)) continue
+    const fields = line.split(' ')
+    if (fields.length === 3 && fields[2] === name) return fields[1]
+  }
+  return name
+}
+
+/**
+ * The name the system's zone goes by to clients, as Intl would give it: the UTC aliases as `UTC`,
+ * a backward link as the zone it points to. undefined when that cannot be told without Intl.
+ */
+function canonical(name: string): string | undefined {
+  if (UTC_ALIASES.has(name)) return 'UTC'
+  const target = linkTarget(name)
+  if (target === undefined) return undefined
+  if (UTC_ALIASES.has(target)) return 'UTC'
+  return readZone(target) ? target : undefined
+}
+
+/**
+ * The system's own zone by name, as the C library finds it (`TZ`, else the /etc/localtime link)
+ * and as Intl names it (canonical above), when that name has a file in the database; undefined
+ * otherwise (ask Intl).
  */
 export function systemZoneName(): string | undefined {
   const tz = process.env.TZ?.replace(/^:/, '')
-  if (tz !== undefined && tz !== '') return readZone(tz) || tz === 'UTC' ? tz : undefined
+  if (tz !== undefined && tz !== '') return tz === 'UTC' || readZone(tz) ? canonical(tz) : undefined
   try {
     const target = readlinkSync('/etc/localtime')
     const at = target.lastIndexOf('zoneinfo/')
     const name = at < 0 ? undefined : target.slice(at + 'zoneinfo/'.length)
-    return name !== undefined && readZone(name) ? name : undefined
+    return name !== undefined && readZone(name) ? canonical(name) : undefined
   } catch {
     return undefined
   }

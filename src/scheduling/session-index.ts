@@ -72,10 +72,8 @@ export function createSessionIndex(): SessionIndex {
       }
     }
     if (record.external_id !== undefined) byExternal.set(record.external_id, record.session_id)
-    // Payments are never removed from a session, so the map only grows with them. (No list made
-    // for the many sessions without any: this runs for every live session at start, issue 17.)
-    if (record.payments) for (const p of record.payments) byPayment.set(p.payment_id, record.session_id)
-    if (record.payment_request) byPayment.set(record.payment_request.payment_id, record.session_id)
+    // Payments are never removed from a session, so the map only grows with them.
+    forEachPaymentId(record, (paymentId) => byPayment.set(paymentId, record.session_id))
   }
 
   return {
@@ -189,7 +187,7 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
     },
     idOfPayment(paymentId) {
       if (writes.size > 0) tx.readPending = true
-      for (const { record } of writes.values()) if (paymentIds(record).includes(paymentId)) return record.session_id
+      for (const { record } of writes.values()) if (answersTo(record, paymentId)) return record.session_id
       return index.idOfPayment(paymentId)
     },
     // Above every id ever stored, so ids stay unique across restarts (the index reloads them all).
@@ -221,9 +219,17 @@ export function createTx(index: SessionIndex, keys: KeyMemory): Tx {
   return tx
 }
 
-/** The payment ids a session answers to: its recorded payments and its terminal request. */
-function paymentIds(record: SessionRecord): string[] {
-  const ids = (record.payments ?? []).map((p) => p.payment_id)
-  if (record.payment_request) ids.push(record.payment_request.payment_id)
-  return ids
+/**
+ * The payment ids a session answers to: its recorded payments and its terminal request. (No list
+ * made for the many sessions without any: the index runs this for every live session at start.)
+ */
+function forEachPaymentId(record: SessionRecord, use: (paymentId: string) => void): void {
+  if (record.payments) for (const p of record.payments) use(p.payment_id)
+  if (record.payment_request) use(record.payment_request.payment_id)
+}
+
+const answersTo = (record: SessionRecord, paymentId: string): boolean => {
+  let found = false
+  forEachPaymentId(record, (id) => (found ||= id === paymentId))
+  return found
 }

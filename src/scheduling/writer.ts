@@ -65,7 +65,11 @@ export interface RunOptions {
 /** The longest a batch waits for the controls of its transition to reach their sockets. */
 export const DELIVERIES_WAIT_MS = 1000
 
-/** One timer turn, or until every promise settled (at most DELIVERIES_WAIT_MS). A real timer on purpose: it orders work on the event loop and measures no time. */
+/**
+ * One timer turn, or until every promise settled (at most DELIVERIES_WAIT_MS). Real timers on
+ * purpose, not the injected Clock: the turn orders work on the event loop, and the cap bounds how
+ * long a socket that does not drain may hold the write; neither is schedule time.
+ */
 function deliveries(waits: ReadonlyArray<true | Promise<unknown>>): Promise<void> {
   const promises = waits.filter((w): w is Promise<unknown> => w !== true)
   if (promises.length === 0) return new Promise((resolve) => setTimeout(resolve, 1))

@@ -79,7 +79,6 @@ const MAX_SIGN_INS_PER_USER = 20
 const MAX_SIGN_INS = 5000
 export const SIGN_IN_COOKIE = 'dh_session'
 
-
 export function createStaff(deps: StaffDeps): Staff {
   const { db, clock, log } = deps
   const path = usersPath(deps.dataDir)

@@ -105,7 +105,13 @@ t.test('the system zone by name: TZ, else the /etc/localtime link; undefined lea
   t.equal(systemZoneName(), 'Europe/London', 'the leading colon of TZ')
   process.env.TZ = 'EST+5EDT,M3.2.0/2,M11.1.0/2'
   t.equal(systemZoneName(), undefined, 'a POSIX rule in TZ: Intl reads it')
+  // named as Intl names them, since the name goes out to clients (schedule, calendar, reports)
+  for (const tz of ['Etc/UTC', 'Zulu', 'Etc/GMT', 'US/Pacific', 'Europe/Berlin']) {
+    process.env.TZ = tz
+    t.equal(systemZoneName(), Intl.DateTimeFormat().resolvedOptions().timeZone, `TZ=${tz} is named ${Intl.DateTimeFormat().resolvedOptions().timeZone}, as by Intl`)
+  }
   delete process.env.TZ
+  t.equal(systemZoneName() ?? Intl.DateTimeFormat().resolvedOptions().timeZone, Intl.DateTimeFormat().resolvedOptions().timeZone, 'the /etc/localtime zone is named as by Intl')
   const name = systemZoneName()
   if (name !== undefined) t.equal(intlOffset(name, 1e9), (useSystemZone(name), registeredOffset(name, 1e9)), `the link's zone ${name} answers as Intl`)
   else t.pass('no /etc/localtime link to a zone file on this machine')
